@@ -1,0 +1,289 @@
+//! The command line, as clap definitions. Kept apart from what the commands
+//! do so that `completions` and the help text come from one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// scrollback: keep, find, branch, merge and clean up your AI chat sessions.
+///
+/// A session is named by its name or by a unique prefix (4+ characters) of
+/// its uid. Exit codes: 0 ok, 1 error, 2 usage, 3 session not found.
+#[derive(Debug, Parser)]
+#[command(name = "scrollback", version, max_term_width = 100)]
+pub struct Cli {
+    /// Database file (default: scrollback.db in the data directory).
+    #[arg(long, global = true, env = "SCROLLBACK_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Config file (default: ~/.config/scrollback/config.toml if present).
+    #[arg(long, global = true, env = "SCROLLBACK_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Work on the bundled demo sessions, in memory; nothing is written to disk.
+    #[arg(long, global = true)]
+    pub demo: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a session.
+    New {
+        name: String,
+        #[arg(long, default_value = "")]
+        title: String,
+        /// A tag (repeat for more).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// A metadata entry KEY=VALUE (or KEY:=JSON); repeat for more.
+        #[arg(long = "meta", value_name = "K=V")]
+        meta: Vec<String>,
+        /// Start from this session: its tags, metadata and messages are copied.
+        #[arg(long, value_name = "NAME")]
+        template: Option<String>,
+    },
+    /// Append a message; the text is an argument, or read from stdin when it is `-` or absent.
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[arg(long)]
+        model: Option<String>,
+        text: Option<String>,
+    },
+    /// Print a session and its messages.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+        /// Only the last N messages.
+        #[arg(long, value_name = "N", conflicts_with = "from")]
+        last: Option<u64>,
+        /// Start at this message seq.
+        #[arg(long, value_name = "SEQ")]
+        from: Option<u64>,
+        /// At most N messages.
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+    },
+    /// List sessions.
+    List(ListArgs),
+    /// Give a session a new name.
+    Rename { old: String, new: String },
+    /// Set a session's title.
+    Retitle { name: String, title: String },
+    /// Add (+T or T) and remove (-T) tags.
+    Tag {
+        name: String,
+        #[arg(allow_hyphen_values = true, required = true, value_name = "+T|-T")]
+        changes: Vec<String>,
+    },
+    /// Set (K=V, K:=JSON) and remove (K=) metadata keys.
+    Meta {
+        name: String,
+        #[arg(required = true, value_name = "K=V|K=")]
+        changes: Vec<String>,
+    },
+    /// Make a new session from messages 0..=SEQ of another (default: all).
+    Branch {
+        src: String,
+        new: String,
+        #[arg(long, value_name = "SEQ")]
+        at: Option<u64>,
+    },
+    /// Copy a session (no lineage).
+    Copy { src: String, new: String },
+    /// Merge sessions into a new one.
+    Merge {
+        #[arg(required = true, num_args = 2..)]
+        sessions: Vec<String>,
+        #[arg(long, value_name = "NAME")]
+        into: String,
+        #[arg(long, value_enum, default_value = "time")]
+        order: OrderArg,
+        /// Print how many messages the merge would hold, and make nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Keep only the last N messages.
+    Truncate {
+        name: String,
+        #[arg(long, value_name = "N")]
+        keep: u64,
+        /// Print how many messages would go, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Remove every message of a session.
+    Clear {
+        name: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Move sessions to the trash.
+    Rm {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Take sessions out of the trash.
+    Restore {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Delete sessions for good.
+    Purge {
+        #[arg(required_unless_present = "trashed")]
+        names: Vec<String>,
+        /// Purge everything in the trash.
+        #[arg(long, conflicts_with = "names")]
+        trashed: bool,
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Archive sessions.
+    Archive {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Take sessions out of the archive.
+    Unarchive {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Archive, trash or purge the sessions that match criteria.
+    Cleanup(CleanupArgs),
+    /// Import session files (or directories of them).
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// json, jsonl, session-file, sdk-export, toon (default: detected per file).
+        #[arg(long)]
+        format: Option<String>,
+        /// Give imported sessions new ids, so they are added even if present.
+        #[arg(long)]
+        new_id: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export sessions as JSON, JSONL or Markdown.
+    Export {
+        #[arg(required_unless_present = "all")]
+        names: Vec<String>,
+        /// Every session, archived and trashed ones included.
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportArg,
+        /// Write to this file instead of stdout.
+        #[arg(short, long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+    /// Statistics of one session, or of the whole store.
+    Stats {
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the database and repair what can be repaired safely.
+    Doctor,
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Only sessions with this tag (repeat: all of them).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Only sessions whose metadata has KEY=VALUE (repeat: all of them).
+    #[arg(long = "where", value_name = "K=V")]
+    pub wheres: Vec<String>,
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Only sessions last updated before this span ago (30d, 2w, 12h) or date.
+    #[arg(long, value_name = "SPAN")]
+    pub older_than: Option<String>,
+    /// Archived sessions instead of live ones.
+    #[arg(long, conflicts_with_all = ["trashed", "all"])]
+    pub archived: bool,
+    /// Trashed sessions instead of live ones.
+    #[arg(long, conflicts_with = "all")]
+    pub trashed: bool,
+    /// Every session, whatever its state.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, value_enum, default_value = "updated")]
+    pub sort: SortArg,
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["archive", "trash", "purge"])))]
+pub struct CleanupArgs {
+    /// Last updated before this span ago (30d, 2w) or date.
+    #[arg(long, value_name = "SPAN")]
+    pub older_than: Option<String>,
+    /// Holding no messages.
+    #[arg(long)]
+    pub empty: bool,
+    #[arg(long)]
+    pub tag: Option<String>,
+    #[arg(long, value_name = "TAG")]
+    pub without_tag: Option<String>,
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Holding more than N messages.
+    #[arg(long, value_name = "N")]
+    pub larger_than: Option<u64>,
+    #[arg(long)]
+    pub archive: bool,
+    #[arg(long)]
+    pub trash: bool,
+    #[arg(long)]
+    pub purge: bool,
+    /// Show the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply without asking.
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    System,
+    User,
+    Assistant,
+    Tool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OrderArg {
+    Time,
+    Given,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SortArg {
+    Updated,
+    Created,
+    Name,
+    Size,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportArg {
+    Json,
+    Jsonl,
+    Md,
+}

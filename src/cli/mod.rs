@@ -1,0 +1,535 @@
+//! The `scrollback` command line: parses arguments, opens the store, runs one
+//! subcommand. Data goes to stdout, diagnostics to stderr. This module calls
+//! the library (store, import, export) and never the TUI.
+
+mod args;
+mod print;
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{CommandFactory, Parser};
+use serde_json::Value;
+
+pub use args::Cli;
+use args::{CleanupArgs, Command, ExportArg, ListArgs, OrderArg, RoleArg, SortArg};
+
+use crate::config::Config;
+use crate::domain::{
+    CleanupAction, CleanupCriteria, ListQuery, MergeOrder, NewMessage, NewSession, Role, Session,
+    SessionId, Sort, StateFilter, now, parse_before,
+};
+use crate::error::Error;
+use crate::export::ExportFormat;
+use crate::import::{Format, ImportRequest};
+use crate::jobs::JobControl;
+use crate::store::{ImportOptions, Store};
+
+/// Exit code for "no such session".
+pub const EXIT_NOT_FOUND: u8 = 3;
+
+/// Parses the command line, runs it, and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let not_found = e.downcast_ref::<Error>().is_some_and(Error::is_not_found);
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("scrollback: error: {e:#}");
+            ExitCode::from(if not_found { EXIT_NOT_FOUND } else { 1 })
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    let pipe = Some(io::ErrorKind::BrokenPipe);
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>().map(io::Error::kind) == pipe
+            || c.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind) == pipe
+            || match c.downcast_ref::<Error>() {
+                Some(Error::Io { source, .. }) => Some(source.kind()) == pipe,
+                Some(Error::Json(j)) => j.io_error_kind() == pipe,
+                _ => false,
+            }
+    })
+}
+
+/// Loads the config: `--config`/`SCROLLBACK_CONFIG` (must exist), else the
+/// default file if present, else the built-in defaults. Warnings go to stderr.
+fn load_config(path: Option<&PathBuf>) -> Result<Config> {
+    let (path, required) = match path {
+        Some(p) => (Some(p.clone()), true),
+        None => (crate::paths::default_config_file(), false),
+    };
+    let Some(path) = path.filter(|p| required || p.exists()) else {
+        return Ok(Config::default());
+    };
+    let (config, warnings) = Config::load(&path)?;
+    for w in warnings {
+        eprintln!("scrollback: warning: {w}");
+    }
+    Ok(config)
+}
+
+/// The database file: `--db`/`SCROLLBACK_DB`, else `scrollback.db` in the
+/// data directory (`SCROLLBACK_DATA_DIR`, else the config's, else the platform's).
+fn db_path(cli: &Cli, config: &Config) -> Result<PathBuf> {
+    if let Some(db) = &cli.db {
+        return Ok(db.clone());
+    }
+    let dir = std::env::var_os("SCROLLBACK_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| config.data_dir())
+        .ok_or_else(|| anyhow!("cannot find a data directory: set --db PATH or SCROLLBACK_DB"))?;
+    Ok(dir.join("scrollback.db"))
+}
+
+fn open_store(cli: &Cli, config: &Config) -> Result<Store> {
+    if cli.demo {
+        return Ok(crate::demo::store(config.store_options())?);
+    }
+    let path = db_path(cli, config)?;
+    Ok(Store::open_with(&path, config.store_options())?)
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let config = load_config(cli.config.as_ref())?;
+    let Some(command) = &cli.command else {
+        let mut cmd = Cli::command();
+        cmd.print_help()?;
+        println!("\nTry: scrollback --demo list");
+        return Ok(());
+    };
+    if let Command::Completions { shell } = command {
+        clap_complete::generate(*shell, &mut Cli::command(), "scrollback", &mut io::stdout());
+        return Ok(());
+    }
+    let mut store = open_store(&cli, &config)?;
+    let out = &mut io::stdout().lock();
+    let now = now();
+    match command {
+        Command::New { name, title, tags, meta, template } => {
+            let mut new = NewSession::named(name.clone());
+            new.title.clone_from(title);
+            new.tags.clone_from(tags);
+            new.template.clone_from(template);
+            for m in meta {
+                if let (k, Some(v)) = parse_meta(m)? {
+                    new.metadata.insert(k, v);
+                }
+            }
+            let s = store.create_session(&new)?;
+            writeln!(out, "created {} ({})", s.name, s.uid)?;
+        }
+        Command::Add { name, role, model, text } => {
+            let s = store.session(name)?;
+            let content = match text.as_deref() {
+                Some("-") | None => read_stdin()?,
+                Some(t) => t.to_string(),
+            };
+            let mut m = NewMessage::new(role_of(*role), content);
+            m.model.clone_from(model);
+            let m = store.add_message(s.id, m)?;
+            writeln!(out, "added message {} to {}", m.seq, s.name)?;
+        }
+        Command::Show { name, json, last, from, limit } => {
+            let s = store.session(name)?;
+            let messages = match (last, from) {
+                (Some(n), _) => store.last_messages(s.id, *n)?,
+                (None, from) => store.messages(s.id, from.unwrap_or(0), limit.unwrap_or(u64::MAX >> 1))?,
+            };
+            let messages = match (last, limit) {
+                (Some(_), Some(l)) => messages.into_iter().take(usize::try_from(*l).unwrap_or(usize::MAX)).collect(),
+                _ => messages,
+            };
+            if *json {
+                let mut v = serde_json::to_value(&s)?;
+                v["messages"] = serde_json::to_value(&messages)?;
+                serde_json::to_writer_pretty(&mut *out, &v)?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{}", print::session_header(&s, now))?;
+                for m in &messages {
+                    write!(out, "\n{}", print::message(m))?;
+                }
+            }
+        }
+        Command::List(a) => list(&store, a, out)?,
+        Command::Rename { old, new } => {
+            let s = store.session(old)?;
+            store.rename(s.id, new)?;
+            writeln!(out, "renamed {old} to {new}")?;
+        }
+        Command::Retitle { name, title } => {
+            let s = store.session(name)?;
+            store.retitle(s.id, title)?;
+            writeln!(out, "retitled {}", s.name)?;
+        }
+        Command::Tag { name, changes } => {
+            let s = store.session(name)?;
+            let (mut add, mut remove) = (Vec::new(), Vec::new());
+            for c in changes {
+                match c.strip_prefix('-') {
+                    Some(t) => remove.push(t.to_string()),
+                    None => add.push(c.strip_prefix('+').unwrap_or(c).to_string()),
+                }
+            }
+            let s = store.update_tags(s.id, &add, &remove)?;
+            writeln!(out, "{}: tags {}", s.name, if s.tags.is_empty() { "(none)".into() } else { s.tags.join(", ") })?;
+        }
+        Command::Meta { name, changes } => {
+            let s = store.session(name)?;
+            let changes = changes.iter().map(|c| parse_meta(c)).collect::<Result<Vec<_>>>()?;
+            let s = store.update_metadata(s.id, &changes)?;
+            writeln!(out, "{}: metadata {}", s.name, Value::Object(s.metadata))?;
+        }
+        Command::Branch { src, new, at } => {
+            let p = store.session(src)?;
+            let b = store.branch(p.id, new, *at)?;
+            let at = b.fork_seq.map_or_else(String::new, |k| format!(" after message {k}"));
+            writeln!(out, "branched {} from {}{at} ({} messages)", b.name, p.name, b.message_count)?;
+        }
+        Command::Copy { src, new } => {
+            let p = store.session(src)?;
+            let c = store.copy(p.id, new)?;
+            writeln!(out, "copied {} to {} ({} messages)", p.name, c.name, c.message_count)?;
+        }
+        Command::Merge { sessions, into, order, dry_run } => {
+            let ids = resolve_all(&store, sessions)?;
+            let order = match order {
+                OrderArg::Time => MergeOrder::Time,
+                OrderArg::Given => MergeOrder::Given,
+            };
+            if *dry_run {
+                let n = store.merge_preview(&ids, order)?;
+                writeln!(out, "would merge {} sessions into {into} ({n} messages)", ids.len())?;
+            } else {
+                let m = store.merge(&ids, into, order)?;
+                writeln!(out, "merged {} sessions into {} ({} messages)", ids.len(), m.name, m.message_count)?;
+            }
+        }
+        Command::Truncate { name, keep, dry_run } => {
+            let s = store.session(name)?;
+            if *dry_run {
+                let n = s.message_count.saturating_sub(*keep);
+                writeln!(out, "would remove {n} of {} messages from {}", s.message_count, s.name)?;
+            } else {
+                let n = store.truncate(s.id, *keep)?;
+                writeln!(out, "removed {n} messages from {}", s.name)?;
+            }
+        }
+        Command::Clear { name, yes } => {
+            let s = store.session(name)?;
+            confirm(*yes, &format!("remove all {} messages of {}", s.message_count, s.name))?;
+            let n = store.clear(s.id)?;
+            writeln!(out, "removed {n} messages from {}", s.name)?;
+        }
+        Command::Rm { names } => {
+            let ids = resolve_all(&store, names)?;
+            let n = store.trash(&ids)?;
+            writeln!(out, "moved {n} sessions to the trash (scrollback restore NAME brings one back)")?;
+        }
+        Command::Restore { names } => {
+            let ids = resolve_all(&store, names)?;
+            let n = store.restore(&ids)?;
+            writeln!(out, "restored {n} sessions from the trash")?;
+        }
+        Command::Purge { names, trashed, yes, dry_run } => {
+            let ids = if *trashed { store.trashed_ids()? } else { resolve_all(&store, names)? };
+            if *dry_run {
+                writeln!(out, "would delete {} sessions for good", ids.len())?;
+            } else {
+                confirm(*yes, &format!("delete {} sessions for good", ids.len()))?;
+                let n = store.purge(&ids)?;
+                writeln!(out, "deleted {n} sessions for good")?;
+            }
+        }
+        Command::Archive { names } => {
+            let ids = resolve_all(&store, names)?;
+            let n = store.archive(&ids)?;
+            writeln!(out, "archived {n} sessions")?;
+        }
+        Command::Unarchive { names } => {
+            let ids = resolve_all(&store, names)?;
+            let n = store.unarchive(&ids)?;
+            writeln!(out, "unarchived {n} sessions")?;
+        }
+        Command::Cleanup(a) => cleanup(&mut store, &config, a, out)?,
+        Command::Import { paths, format, new_id, json } => {
+            let format = format.as_deref().map(str::parse::<Format>).transpose()?;
+            let bar = progress_bar("importing", true);
+            let report = crate::import::import_paths(
+                &mut store,
+                &ImportRequest {
+                    paths,
+                    format,
+                    options: ImportOptions { new_id: *new_id },
+                    progress: &|done, total| {
+                        bar.set_length(total);
+                        bar.set_position(done);
+                    },
+                    control: &JobControl::new(),
+                },
+            );
+            bar.finish_and_clear();
+            let report = report?;
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &report)?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{}", print::import_report(&report))?;
+            }
+        }
+        Command::Export { names, all, format, output } => {
+            let ids = if *all {
+                store
+                    .list(&ListQuery { state: StateFilter::All, sort: Sort::Created, ..ListQuery::default() })?
+                    .into_iter()
+                    .rev()
+                    .map(|s| s.id)
+                    .collect()
+            } else {
+                resolve_all(&store, names)?
+            };
+            let format = match format {
+                ExportArg::Json => ExportFormat::Json,
+                ExportArg::Jsonl => ExportFormat::Jsonl,
+                ExportArg::Md => ExportFormat::Markdown,
+            };
+            export(&store, &ids, format, output.as_ref(), out)?;
+        }
+        Command::Stats { name, json } => match name {
+            Some(name) => {
+                let s = store.session(name)?;
+                let st = store.session_stats(s.id)?;
+                if *json {
+                    serde_json::to_writer_pretty(&mut *out, &st)?;
+                    writeln!(out)?;
+                } else {
+                    write!(out, "{}", print::session_stats(&s.name, &st))?;
+                }
+            }
+            None => {
+                let st = store.store_stats()?;
+                if *json {
+                    serde_json::to_writer_pretty(&mut *out, &st)?;
+                    writeln!(out)?;
+                } else {
+                    write!(out, "{}", print::store_stats(&st))?;
+                }
+            }
+        },
+        Command::Doctor => {
+            let report = store.doctor()?;
+            for line in &report.findings {
+                writeln!(out, "{line}")?;
+            }
+            if !report.healthy {
+                bail!("the database has problems that doctor cannot repair (see above)");
+            }
+        }
+        Command::Completions { .. } => unreachable!("handled before the store is opened"),
+    }
+    Ok(())
+}
+
+fn list(store: &Store, a: &ListArgs, out: &mut dyn Write) -> Result<()> {
+    let metadata = a
+        .wheres
+        .iter()
+        .map(|w| {
+            w.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| anyhow!("--where {w:?}: expected KEY=VALUE"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let q = ListQuery {
+        tags: a.tags.clone(),
+        metadata,
+        source: a.source.clone(),
+        updated_before: a.older_than.as_deref().map(|s| parse_before(s, now())).transpose()?,
+        state: if a.all {
+            StateFilter::All
+        } else if a.archived {
+            StateFilter::Archived
+        } else if a.trashed {
+            StateFilter::Trashed
+        } else {
+            StateFilter::Live
+        },
+        sort: match a.sort {
+            SortArg::Updated => Sort::Updated,
+            SortArg::Created => Sort::Created,
+            SortArg::Name => Sort::Name,
+            SortArg::Size => Sort::Size,
+        },
+        limit: a.limit,
+        offset: 0,
+    };
+    let sessions = store.list(&q)?;
+    if a.json {
+        serde_json::to_writer_pretty(&mut *out, &sessions)?;
+        writeln!(out)?;
+    } else if sessions.is_empty() {
+        writeln!(out, "no sessions match")?;
+    } else {
+        write!(out, "{}", print::session_table(&sessions, now()))?;
+    }
+    Ok(())
+}
+
+fn cleanup(store: &mut Store, config: &Config, a: &CleanupArgs, out: &mut dyn Write) -> Result<()> {
+    let criteria = CleanupCriteria {
+        updated_before: a.older_than.as_deref().map(|s| parse_before(s, now())).transpose()?,
+        empty: a.empty,
+        tag: a.tag.clone(),
+        without_tag: a.without_tag.clone(),
+        source: a.source.clone(),
+        larger_than: a.larger_than,
+    };
+    let action = if a.archive {
+        CleanupAction::Archive
+    } else if a.trash {
+        CleanupAction::Trash
+    } else {
+        CleanupAction::Purge
+    };
+    let plan = store.cleanup_plan(&criteria, action, &config.cleanup.protected_tags)?;
+    if a.dry_run {
+        if a.json {
+            serde_json::to_writer_pretty(&mut *out, &plan)?;
+            writeln!(out)?;
+        } else {
+            write!(out, "{}", print::plan(&plan, now()))?;
+        }
+        return Ok(());
+    }
+    if plan.sessions.is_empty() {
+        writeln!(out, "nothing to clean up")?;
+        return Ok(());
+    }
+    if !a.yes {
+        eprint!("{}", print::plan(&plan, now()));
+    }
+    confirm(a.yes, &format!("apply this cleanup to {} sessions", plan.sessions.len()))?;
+    let n = store.apply_cleanup(&plan)?;
+    if a.json {
+        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({"action": plan.action, "sessions": n}))?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "cleaned up {n} sessions")?;
+    }
+    Ok(())
+}
+
+fn export(
+    store: &Store,
+    ids: &[SessionId],
+    format: ExportFormat,
+    output: Option<&PathBuf>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let bar = progress_bar("exporting", output.is_some());
+    let progress = |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let control = JobControl::new();
+    match output {
+        None => crate::export::export(store, ids, format, out, &progress, &control)?,
+        Some(path) => {
+            // Write beside the target and rename, so a failed export never leaves half a file.
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let tmp = tempfile_in(dir, path)?;
+            let mut w = io::BufWriter::new(std::fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?);
+            let result = crate::export::export(store, ids, format, &mut w, &progress, &control)
+                .and_then(|()| w.into_inner().map_err(|e| Error::io(&tmp, e.into_error())).map(drop));
+            if let Err(e) = result {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
+            std::fs::rename(&tmp, path).with_context(|| format!("{}", path.display()))?;
+            eprintln!("wrote {} sessions to {}", ids.len(), path.display());
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+fn tempfile_in(dir: &std::path::Path, target: &std::path::Path) -> Result<PathBuf> {
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(dir.join(format!(".{name}.{}.partial", std::process::id())))
+}
+
+fn progress_bar(what: &str, show: bool) -> indicatif::ProgressBar {
+    if !show || !io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{what} [{{bar:30}}] {{percent:>3}}% {{bytes}}/{{total_bytes}} {{eta}}"
+    )) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn resolve_all(store: &Store, names: &[String]) -> Result<Vec<SessionId>> {
+    names.iter().map(|n| Ok(store.session(n).map(|s: Session| s.id)?)).collect()
+}
+
+fn role_of(r: RoleArg) -> Role {
+    match r {
+        RoleArg::System => Role::System,
+        RoleArg::User => Role::User,
+        RoleArg::Assistant => Role::Assistant,
+        RoleArg::Tool => Role::Tool,
+    }
+}
+
+/// `K=V` sets a string, `K:=JSON` sets a JSON value, `K=` removes the key.
+fn parse_meta(s: &str) -> Result<(String, Option<Value>)> {
+    if let Some((k, json)) = s.split_once(":=") {
+        let v = serde_json::from_str(json).with_context(|| format!("{s:?}: the value after := must be JSON"))?;
+        return Ok((k.to_string(), Some(v)));
+    }
+    let (k, v) = s.split_once('=').ok_or_else(|| anyhow!("{s:?}: expected KEY=VALUE, KEY:=JSON or KEY="))?;
+    if k.is_empty() {
+        bail!("{s:?}: the key is empty");
+    }
+    Ok((k.to_string(), (!v.is_empty()).then(|| Value::String(v.to_string()))))
+}
+
+fn read_stdin() -> Result<String> {
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        bail!("give the message text as an argument, or pipe it in");
+    }
+    let mut text = String::new();
+    stdin.lock().read_to_string(&mut text).context("reading the message from stdin")?;
+    Ok(text)
+}
+
+/// Goes on when `yes`, or when a person at a terminal answers y; refuses otherwise.
+fn confirm(yes: bool, what: &str) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !io::stdin().is_terminal() {
+        bail!("refusing to {what} without --yes");
+    }
+    eprint!("{what}? [y/N] ");
+    let mut answer = String::new();
+    io::stdin().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        bail!("cancelled; nothing was changed")
+    }
+}

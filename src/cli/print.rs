@@ -1,0 +1,222 @@
+//! Human-readable output of the CLI. JSON output is serde's; this is the rest.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+
+use crate::domain::{CleanupPlan, Message, Session, format_relative};
+use crate::store::{ImportReport, SessionStats, StoreStats};
+
+/// A table of sessions: name, messages, last update, source, tags, title.
+pub fn session_table(sessions: &[Session], now: Timestamp) -> String {
+    let name_w = sessions.iter().map(|s| s.name.chars().count()).max().unwrap_or(4).clamp(4, 40);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  {:<name_w$}  {:>6}  {:>9}  {:<12}  {}",
+        "NAME", "MSGS", "UPDATED", "SOURCE", "TAGS / TITLE"
+    );
+    for s in sessions {
+        let mark = match (s.trashed, s.archived, s.parent.is_some()) {
+            (true, _, _) => 'T',
+            (_, true, _) => 'A',
+            (_, _, true) => '>',
+            _ => ' ',
+        };
+        let mut rest = s.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>().join(" ");
+        if !s.title.is_empty() {
+            if !rest.is_empty() {
+                rest.push_str("  ");
+            }
+            rest.push_str(&s.title);
+        }
+        let _ = writeln!(
+            out,
+            "{mark} {:<name_w$}  {:>6}  {:>9}  {:<12}  {}",
+            fit(&s.name, name_w),
+            s.message_count,
+            format_relative(s.updated_at, now),
+            fit(&s.source, 12),
+            fit(&rest, 60)
+        );
+    }
+    out
+}
+
+/// The header block of `show`.
+pub fn session_header(s: &Session, now: Timestamp) -> String {
+    let mut out = String::new();
+    let title = if s.title.is_empty() { String::new() } else { format!(": {}", s.title) };
+    let _ = writeln!(out, "{}{title}", s.name);
+    let _ = writeln!(
+        out,
+        "uid {}  source {}  {} messages  created {} ({})  updated {}",
+        s.uid,
+        s.source,
+        s.message_count,
+        day(s.created_at),
+        format_relative(s.created_at, now),
+        format_relative(s.updated_at, now),
+    );
+    if let Some(r) = &s.source_ref {
+        let _ = writeln!(out, "source ref {r}");
+    }
+    if let Some(p) = &s.parent {
+        match s.fork_seq {
+            Some(k) => writeln!(out, "branched from {p} after message {k}"),
+            None => writeln!(out, "branched from {p}"),
+        }
+        .ok();
+    }
+    if s.archived || s.trashed {
+        let state = [(s.archived, "archived"), (s.trashed, "in the trash")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, w)| *w)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(out, "state: {state}");
+    }
+    if !s.tags.is_empty() {
+        let _ = writeln!(out, "tags: {}", s.tags.join(", "));
+    }
+    if !s.metadata.is_empty() {
+        let meta = s
+            .metadata
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+            .collect::<Vec<_>>()
+            .join("  ");
+        let _ = writeln!(out, "metadata: {meta}");
+    }
+    out
+}
+
+/// One message with a header line, its text indented.
+pub fn message(m: &Message) -> String {
+    let mut head = format!("[{}] {}", m.seq, m.role);
+    if let Some(model) = &m.model {
+        let _ = write!(head, " · {model}");
+    }
+    let _ = write!(head, " · {}", m.created_at.strftime("%Y-%m-%d %H:%M"));
+    if let Some(t) = m.tokens {
+        let _ = write!(head, " · {}/{} tokens", t.input, t.output);
+    }
+    let mut out = format!("{head}\n");
+    for line in m.content.lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    out
+}
+
+/// A cleanup plan, as `cleanup --dry-run` shows it.
+pub fn plan(p: &CleanupPlan, now: Timestamp) -> String {
+    let verb = match p.action {
+        crate::domain::CleanupAction::Archive => "archive",
+        crate::domain::CleanupAction::Trash => "move to the trash",
+        crate::domain::CleanupAction::Purge => "delete for good",
+    };
+    let mut out = format!(
+        "would {verb} {} sessions ({} messages)",
+        p.sessions.len(),
+        p.message_count()
+    );
+    if !p.protected_tags.is_empty() {
+        let _ = write!(out, "; sessions tagged {} are protected", p.protected_tags.join(", "));
+    }
+    out.push('\n');
+    for s in &p.sessions {
+        let _ = writeln!(
+            out,
+            "  {:<40}  {:>6} msgs  updated {}",
+            fit(&s.name, 40),
+            s.message_count,
+            format_relative(s.updated_at, now)
+        );
+    }
+    out
+}
+
+/// What an import did, in one or two lines.
+pub fn import_report(r: &ImportReport) -> String {
+    let mut out = format!(
+        "imported {} new sessions ({} messages) from {} files; {} grew, {} unchanged",
+        r.sessions_added, r.messages_added, r.files, r.sessions_grown, r.sessions_unchanged
+    );
+    if r.skipped > 0 {
+        let _ = write!(out, "; {} unknown items skipped", r.skipped);
+    }
+    for x in &r.renamed {
+        let _ = write!(out, "\n  {:?} was taken: imported as {:?}", x.from, x.to);
+    }
+    out.push('\n');
+    out
+}
+
+/// Statistics of one session.
+pub fn session_stats(name: &str, st: &SessionStats) -> String {
+    let mut out = format!(
+        "{name}: {} messages, {} characters (avg {})\n",
+        st.messages, st.chars, st.avg_chars
+    );
+    for r in &st.roles {
+        let _ = writeln!(
+            out,
+            "  {:<10} {:>6} messages  {:>9} chars  avg {}",
+            r.role.as_str(),
+            r.messages,
+            r.chars,
+            r.avg_chars
+        );
+    }
+    if !st.models.is_empty() {
+        let models = st.models.iter().map(|m| format!("{} ({})", m.name, m.count)).collect::<Vec<_>>();
+        let _ = writeln!(out, "models: {}", models.join(", "));
+    }
+    if st.tokens_in + st.tokens_out > 0 {
+        let _ = writeln!(out, "tokens: {} in, {} out", st.tokens_in, st.tokens_out);
+    }
+    if let (Some(a), Some(b)) = (st.first_activity, st.last_activity) {
+        let _ = writeln!(out, "activity: {} .. {}", a.strftime("%Y-%m-%d %H:%M"), b.strftime("%Y-%m-%d %H:%M"));
+    }
+    out
+}
+
+/// Statistics of the store.
+pub fn store_stats(st: &StoreStats) -> String {
+    let mut out = format!(
+        "{} sessions ({} live, {} archived, {} in the trash), {} messages, {} characters\n",
+        st.sessions, st.live, st.archived, st.trashed, st.messages, st.chars
+    );
+    for (label, counts) in [("sources", &st.sources), ("tags", &st.tags), ("models", &st.models)] {
+        if !counts.is_empty() {
+            let list = counts.iter().take(10).map(|c| format!("{} ({})", c.name, c.count)).collect::<Vec<_>>();
+            let _ = writeln!(out, "{label}: {}", list.join(", "));
+        }
+    }
+    if !st.days.is_empty() {
+        let _ = writeln!(out, "messages per day (last 14 active days):");
+        let max = st.days.iter().map(|d| d.count).max().unwrap_or(1).max(1);
+        for d in st.days.iter().rev().take(14).rev() {
+            let bar = "#".repeat(usize::try_from(d.count * 40 / max).unwrap_or(40).max(1));
+            let _ = writeln!(out, "  {} {:>7} {bar}", d.name, d.count);
+        }
+    }
+    out
+}
+
+fn day(ts: Timestamp) -> String {
+    ts.strftime("%Y-%m-%d").to_string()
+}
+
+/// Cuts `s` to `width` characters, marking the cut with `…`.
+fn fit(s: &str, width: usize) -> String {
+    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if clean.chars().count() <= width {
+        clean
+    } else {
+        let mut cut: String = clean.chars().take(width.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}

@@ -1,0 +1,155 @@
+//! Configuration: the defaults in `config.example.toml` (embedded), under the
+//! user's file, under environment variables, under flags.
+//!
+//! A bad user file never stops the program: unknown keys and values of the
+//! wrong type become warnings naming the key, and the default is kept.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+use crate::error::{Error, Result};
+
+/// The documented defaults, embedded in the binary.
+pub const DEFAULT_CONFIG: &str = include_str!("../config.example.toml");
+
+/// All settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Where and how sessions are stored.
+    pub storage: StorageConfig,
+    /// Cleanup rules.
+    pub cleanup: CleanupConfig,
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageConfig {
+    /// Directory of the database; empty means the platform default.
+    pub data_dir: PathBuf,
+    /// Largest message accepted, in bytes.
+    pub max_message_bytes: u64,
+}
+
+/// `[cleanup]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CleanupConfig {
+    /// Tags whose sessions cleanup never touches.
+    pub protected_tags: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        toml::from_str(DEFAULT_CONFIG).expect("the embedded default config is valid")
+    }
+}
+
+impl Config {
+    /// Reads `path` over the defaults. Returns the config and the warnings
+    /// (unknown keys, values of the wrong type) to show the user. A file that
+    /// is not TOML at all is an error.
+    pub fn load(path: &Path) -> Result<(Config, Vec<String>)> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let user: Table = text.parse().map_err(|e: toml::de::Error| Error::Parse {
+            path: path.to_path_buf(),
+            location: e
+                .span()
+                .map_or_else(|| "config".to_string(), |s| location_of(&text, s.start)),
+            reason: e.message().to_string(),
+        })?;
+        let (config, warnings) = Self::merge(&user);
+        let warnings = warnings
+            .into_iter()
+            .map(|w| format!("config {}: {w}", path.display()))
+            .collect();
+        Ok((config, warnings))
+    }
+
+    /// Lays `user` over the defaults key by key, keeping each key only if the
+    /// result still deserialises.
+    pub fn merge(user: &Table) -> (Config, Vec<String>) {
+        let mut table: Table = DEFAULT_CONFIG.parse().expect("the embedded default config is valid");
+        let mut warnings = Vec::new();
+        for (section, value) in user {
+            let Some(Value::Table(defaults)) = table.get(section).cloned() else {
+                warnings.push(format!("unknown key `{section}` (ignored)"));
+                continue;
+            };
+            let Value::Table(entries) = value else {
+                warnings.push(format!("`{section}` should be a table like [{section}] (ignored)"));
+                continue;
+            };
+            for (key, v) in entries {
+                if !defaults.contains_key(key) {
+                    warnings.push(format!("unknown key `{section}.{key}` (ignored)"));
+                    continue;
+                }
+                let mut trial = table.clone();
+                if let Some(Value::Table(t)) = trial.get_mut(section) {
+                    t.insert(key.clone(), v.clone());
+                }
+                match Value::Table(trial.clone()).try_into::<Config>() {
+                    Ok(_) => table = trial,
+                    Err(e) => warnings.push(format!(
+                        "`{section}.{key}` has an unusable value ({}); the default is kept",
+                        e.message().trim()
+                    )),
+                }
+            }
+        }
+        let config = Value::Table(table).try_into().unwrap_or_default();
+        (config, warnings)
+    }
+
+    /// The data directory this config points at (the platform default when empty).
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        if self.storage.data_dir.as_os_str().is_empty() {
+            crate::paths::default_data_dir()
+        } else {
+            Some(self.storage.data_dir.clone())
+        }
+    }
+
+    /// Store options derived from this config.
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            max_message_bytes: usize::try_from(self.storage.max_message_bytes).unwrap_or(usize::MAX),
+        }
+    }
+}
+
+fn location_of(text: &str, byte: usize) -> String {
+    let before = &text[..byte.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    format!("line {line}, column {col}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_come_from_the_example_file() {
+        let c = Config::default();
+        assert_eq!(c.storage.max_message_bytes, 33_554_432);
+        assert_eq!(c.cleanup.protected_tags, vec!["keep".to_string()]);
+        assert!(c.storage.data_dir.as_os_str().is_empty());
+    }
+
+    #[test]
+    fn user_values_override_and_bad_keys_warn() {
+        let user: Table = "[storage]\nmax_message_bytes = 10\ncolour = 'red'\n\
+                           [cleanup]\nprotected_tags = 'oops'\n[nonsense]\nx = 1\n"
+            .parse()
+            .expect("valid toml");
+        let (c, warnings) = Config::merge(&user);
+        assert_eq!(c.storage.max_message_bytes, 10);
+        assert_eq!(c.cleanup.protected_tags, vec!["keep".to_string()]);
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings.iter().any(|w| w.contains("storage.colour")));
+        assert!(warnings.iter().any(|w| w.contains("cleanup.protected_tags")));
+        assert!(warnings.iter().any(|w| w.contains("`nonsense`")));
+    }
+}

@@ -1,0 +1,18 @@
+//! Pure types and rules of scrollback: sessions, messages, names, spans, and
+//! the plans for branch, merge and cleanup. No I/O happens here; the store
+//! turns these values into SQL.
+
+mod model;
+pub mod names;
+mod plan;
+mod time;
+
+pub use model::{
+    Message, MessageDoc, NewMessage, NewSession, Role, Session, SessionDoc, SessionId, Tokens, Uid,
+};
+pub use names::{validate_name, validate_tag};
+pub use plan::{
+    CleanupAction, CleanupCriteria, CleanupPlan, ListQuery, MergeInput, MergeOrder, PlannedSession,
+    Sort, StateFilter, plan_merge,
+};
+pub use time::{format_relative, now, parse_before, parse_time, ts_from_ms, ts_to_ms};

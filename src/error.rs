@@ -1,0 +1,131 @@
+//! The library's typed error. Every message names the thing, the place and
+//! what was expected, so the CLI can print it as one line.
+
+use std::path::PathBuf;
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What can go wrong in the store, the importers and the exporters.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No session has this name, uid or uid prefix.
+    #[error("no session named {0:?} (and no uid starts with it)")]
+    NotFound(String),
+    /// A uid prefix names more than one session.
+    #[error("{prefix:?} is ambiguous: it starts the uids of {}", candidates.join(", "))]
+    Ambiguous {
+        /// The prefix as given.
+        prefix: String,
+        /// Names of (some of) the sessions it matches.
+        candidates: Vec<String>,
+    },
+    /// Another session already has this name.
+    #[error("a session named {0:?} already exists; choose another name")]
+    NameTaken(String),
+    /// A value that breaks a rule: a name, a tag, a span, a role, a seq.
+    #[error("invalid {what} {value:?}: {expected}")]
+    Invalid {
+        /// What kind of value it is ("name", "tag", "span", ...).
+        what: &'static str,
+        /// The value as given (shortened if long).
+        value: String,
+        /// What was expected instead.
+        expected: String,
+    },
+    /// A message is larger than `storage.max_message_bytes`.
+    #[error(
+        "message of {size} bytes is over the limit of {limit} bytes (config key storage.max_message_bytes)"
+    )]
+    MessageTooLarge {
+        /// Size of the message content in bytes.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// An input file that cannot be read as the format it claims.
+    #[error("{}: {location}: {reason}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Where in it: "line 12, column 4", "byte 1024", "session 3".
+        location: String,
+        /// What was found and what was expected.
+        reason: String,
+    },
+    /// A format name nobody knows, or a file whose format cannot be detected.
+    #[error("{0}")]
+    UnknownFormat(String),
+    /// The database was written by a newer scrollback.
+    #[error(
+        "{} was written by a newer scrollback (schema version {found}; this build knows up to {known}); \
+         upgrade scrollback to open it. The file was not changed.",
+        path.display()
+    )]
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Schema version found in the file.
+        found: i64,
+        /// Newest schema version this build knows.
+        known: i64,
+    },
+    /// The database file is damaged or not a database at all.
+    #[error(
+        "{} is not a readable scrollback database ({detail}). It was left untouched. \
+         To recover: copy it aside, then try `sqlite3 FILE .recover | sqlite3 NEW.db` and open NEW.db \
+         with --db, or restore your latest backup.",
+        path.display()
+    )]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// The operation was cancelled through its cancel flag.
+    #[error("cancelled")]
+    Cancelled,
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// SQLite failed in a way not covered above.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// JSON (de)serialisation of stored data failed.
+    #[error("JSON error: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// Builds [`Error::Invalid`], shortening long values so the line stays readable.
+    pub fn invalid(what: &'static str, value: &str, expected: impl Into<String>) -> Self {
+        let mut short: String = value.chars().take(80).collect();
+        if short.len() < value.len() {
+            short.push('…');
+        }
+        Error::Invalid {
+            what,
+            value: short,
+            expected: expected.into(),
+        }
+    }
+
+    /// Builds [`Error::Io`] for a path.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// True for errors that mean "no such session".
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound(_))
+    }
+}

@@ -1,0 +1,168 @@
+//! Streaming JSON readers shared by the importers: a top-level array (or a
+//! single object) read one element at a time, and JSON Lines read one line at
+//! a time. Neither needs the whole file in memory, and every error names the
+//! file, the line and column, and what was expected.
+
+use std::fmt;
+use std::io::{BufRead, Read};
+use std::marker::PhantomData;
+use std::path::Path;
+
+use serde::de::{self, DeserializeOwned, Deserializer as _, MapAccess, SeqAccess, Visitor};
+
+use crate::error::{Error, Result};
+
+/// Calls `f` with each element of a top-level JSON array, or once with a
+/// top-level object. Returns how many elements were read.
+///
+/// A file cut off in the middle reports where it ends and how many complete
+/// elements come before that point. An error returned by `f` stops the read
+/// and is returned as it is.
+pub fn for_each_element<T, R, F>(path: &Path, reader: R, what: &str, mut f: F) -> Result<u64>
+where
+    T: DeserializeOwned,
+    R: Read,
+    F: FnMut(T) -> Result<()>,
+{
+    let mut failed = None;
+    let mut count = 0;
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let outcome = de.deserialize_any(Each {
+        f: &mut f,
+        count: &mut count,
+        failed: &mut failed,
+        what,
+        _t: PhantomData,
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    outcome
+        .and_then(|()| de.end())
+        .map_err(|e| json_error(path, &e, Some((count, what))))?;
+    Ok(count)
+}
+
+/// Calls `f` with each non-blank line of a JSON Lines file, parsed, and its
+/// 1-based line number. Returns how many lines were parsed.
+pub fn for_each_line<T, R, F>(path: &Path, mut reader: R, mut f: F) -> Result<u64>
+where
+    T: DeserializeOwned,
+    R: BufRead,
+    F: FnMut(T, u64) -> Result<()>,
+{
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    let mut count = 0;
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok(count);
+        }
+        line_no += 1;
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let value: T = serde_json::from_slice(&buf).map_err(|e| {
+            let truncated = e.is_eof() && !buf.ends_with(b"\n");
+            Error::Parse {
+                path: path.to_path_buf(),
+                location: format!("line {line_no}, column {}", e.column()),
+                reason: if truncated {
+                    format!(
+                        "the file ends in the middle of this line (truncated?) after {count} complete lines: {}",
+                        strip_position(&e)
+                    )
+                } else {
+                    strip_position(&e)
+                },
+            }
+        })?;
+        f(value, line_no)?;
+        count += 1;
+    }
+}
+
+/// A serde_json error as [`Error::Parse`], with the position moved into the
+/// location and, for a file that ends early, how many complete items came first.
+pub fn json_error(path: &Path, e: &serde_json::Error, complete: Option<(u64, &str)>) -> Error {
+    let location = if e.line() == 0 {
+        "start of file".to_string()
+    } else {
+        format!("line {}, column {}", e.line(), e.column())
+    };
+    let mut reason = strip_position(e);
+    if e.is_eof() {
+        reason = match complete {
+            Some((n, what)) => format!(
+                "the file ends here, in the middle of a value (truncated?), after {n} complete {what}; \
+                 expected the rest of the JSON ({reason})"
+            ),
+            None => format!("the file ends here, in the middle of a value (truncated?): {reason}"),
+        };
+    }
+    Error::Parse {
+        path: path.to_path_buf(),
+        location,
+        reason,
+    }
+}
+
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+struct Each<'a, T, F> {
+    f: &'a mut F,
+    count: &'a mut u64,
+    failed: &'a mut Option<Error>,
+    what: &'a str,
+    _t: PhantomData<T>,
+}
+
+impl<T, F> Each<'_, T, F>
+where
+    F: FnMut(T) -> Result<()>,
+{
+    fn give<E: de::Error>(&mut self, item: T) -> Result<(), E> {
+        match (self.f)(item) {
+            Ok(()) => {
+                *self.count += 1;
+                Ok(())
+            }
+            Err(e) => {
+                *self.failed = Some(e);
+                Err(E::custom("stopped"))
+            }
+        }
+    }
+}
+
+impl<'de, T, F> Visitor<'de> for Each<'_, T, F>
+where
+    T: DeserializeOwned,
+    F: FnMut(T) -> Result<()>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a JSON array of {} or a single object", self.what)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<T>()? {
+            self.give::<A::Error>(item)?;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
+        let item = T::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        self.give::<A::Error>(item)
+    }
+}

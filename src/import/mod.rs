@@ -1,0 +1,231 @@
+//! Importers: read the files other tools write and turn each session into a
+//! [`SessionDoc`] for the store. Every importer streams its input, and a whole
+//! `import` is one transaction: a bad file leaves nothing behind.
+//!
+//! Formats: scrollback's own JSON and JSONL (exact round trip of `export`),
+//! and the session files of agent frameworks: one-JSON-file-per-session
+//! (`session-file`), an SDK's session export (`sdk-export`), and `.toon`
+//! session files (JSON or real TOON).
+
+mod detect;
+pub mod json;
+mod native;
+mod seed;
+pub mod toon;
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::domain::SessionDoc;
+use crate::error::{Error, Result};
+use crate::jobs::{JobControl, ProgressFn};
+use crate::store::{ImportBatch, ImportOptions, ImportReport, Store};
+
+pub use detect::detect;
+
+/// An input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// scrollback JSON: one session object or an array of them.
+    Json,
+    /// scrollback JSON Lines: one session object per line.
+    Jsonl,
+    /// A session module's file: `{messages, metadata}`, named after the session.
+    SessionFile,
+    /// An orchestration SDK's session export: `{id, title, metadata, messages}`.
+    SdkExport,
+    /// A `.toon` session file: `{session_id, created_at, messages}` as JSON or TOON.
+    Toon,
+}
+
+impl Format {
+    /// Every format, with its name.
+    pub const ALL: [(Format, &'static str); 5] = [
+        (Format::Json, "json"),
+        (Format::Jsonl, "jsonl"),
+        (Format::SessionFile, "session-file"),
+        (Format::SdkExport, "sdk-export"),
+        (Format::Toon, "toon"),
+    ];
+
+    /// The format's name as given to `--format`.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("json", |(_, n)| n)
+    }
+
+    fn names() -> String {
+        Self::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl FromStr for Format {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .iter()
+            .find(|(_, n)| *n == s)
+            .map(|(f, _)| *f)
+            .ok_or_else(|| Error::UnknownFormat(format!("unknown format {s:?}; expected one of {}", Self::names())))
+    }
+}
+
+/// What to import and how.
+pub struct ImportRequest<'a> {
+    /// Files, or directories to search for `.json`, `.jsonl` and `.toon` files.
+    pub paths: &'a [PathBuf],
+    /// The format of every file; detected per file when `None`.
+    pub format: Option<Format>,
+    /// Id handling.
+    pub options: ImportOptions,
+    /// Called with (bytes read, total bytes).
+    pub progress: &'a ProgressFn<'a>,
+    /// Cancellation.
+    pub control: &'a JobControl,
+}
+
+/// Imports every file of the request in one transaction: all of it or, on
+/// any error, none of it.
+pub fn import_paths(store: &mut Store, req: &ImportRequest<'_>) -> Result<ImportReport> {
+    let files = expand(req.paths)?;
+    let total: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let mut batch = store.begin_import(req.options)?;
+    let mut done = 0u64;
+    for file in &files {
+        let format = match req.format {
+            Some(f) => f,
+            None => detect(file)?,
+        };
+        let base = done;
+        let progress = |n: u64| (req.progress)(base + n, total);
+        let counting = Counting { inner: open(file)?, read: 0, report: &progress };
+        let reader = BufReader::with_capacity(1 << 18, counting);
+        import_file(&mut batch, file, format, reader, req.control)?;
+        done += std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        (req.progress)(done, total);
+        batch.report_mut().files += 1;
+    }
+    batch.commit()
+}
+
+fn import_file<R: BufRead>(
+    batch: &mut ImportBatch<'_>,
+    path: &Path,
+    format: Format,
+    reader: R,
+    control: &JobControl,
+) -> Result<()> {
+    let mut index = 0u64;
+    let mut add = |doc: SessionDoc| -> Result<()> {
+        control.check()?;
+        index += 1;
+        let name = doc.name.clone().unwrap_or_default();
+        batch.add(doc).map_err(|e| in_session(path, index, &name, e))
+    };
+    match format {
+        Format::Json => native::read_json(path, reader, &mut add),
+        Format::Jsonl => native::read_jsonl(path, reader, &mut add),
+        Format::SessionFile => seed::read_session_file(path, reader, &mut add),
+        Format::SdkExport => seed::read_sdk_export(path, reader, &mut add),
+        Format::Toon => seed::read_toon(path, reader, &mut add),
+    }
+}
+
+/// Wraps an error raised while storing session `index` of `path` so that it
+/// names the file and the session.
+fn in_session(path: &Path, index: u64, name: &str, e: Error) -> Error {
+    match e {
+        e @ (Error::Parse { .. } | Error::Cancelled | Error::Io { .. } | Error::Sqlite(_)) => e,
+        e => Error::Parse {
+            path: path.to_path_buf(),
+            location: if name.is_empty() {
+                format!("session {index}")
+            } else {
+                format!("session {index} ({name:?})")
+            },
+            reason: e.to_string(),
+        },
+    }
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| Error::io(path, e))
+}
+
+/// Files named directly, plus `.json`, `.jsonl` and `.toon` files found under
+/// directories (sorted, so imports are repeatable).
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("json" | "jsonl" | "toon")
+        ) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// A reader that reports how many bytes went through it.
+struct Counting<'a, R> {
+    inner: R,
+    read: u64,
+    report: &'a dyn Fn(u64),
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let before = self.read >> 20;
+        self.read += n as u64;
+        if self.read >> 20 != before {
+            (self.report)(self.read);
+        }
+        Ok(n)
+    }
+}
+
+/// The file's stem as a session name: control characters and slashes
+/// replaced, cut to the name limit.
+pub(crate) fn name_from_path(path: &Path) -> String {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    clean_name(&stem)
+}
+
+/// Makes a valid session name out of any text (empty input gives "session").
+pub(crate) fn clean_name(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c == '/' || c.is_control() { '-' } else { c })
+        .take(crate::domain::names::MAX_NAME_CHARS)
+        .collect();
+    let cleaned = cleaned.trim().to_string();
+    if cleaned.is_empty() { "session".to_string() } else { cleaned }
+}

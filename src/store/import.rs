@@ -1,0 +1,251 @@
+//! Bulk import: many sessions in one transaction, committed only when every
+//! input was read. Dropping an [`ImportBatch`] without committing leaves the
+//! store exactly as it was.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Serialize;
+
+use super::Store;
+use super::messages::insert_message;
+use super::rows::to_u64;
+use super::sessions::{SessionRow, insert_session, name_taken};
+use crate::domain::{NewMessage, SessionDoc, SessionId, Uid, now, ts_to_ms, validate_name};
+use crate::error::{Error, Result};
+
+/// How an import treats ids.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Give every imported session a fresh uid and no source reference, so it
+    /// is imported as a new session even if it was imported before.
+    pub new_id: bool,
+}
+
+/// A name that was taken, and the one the imported session got instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Renamed {
+    /// Name in the input.
+    pub from: String,
+    /// Name in the store.
+    pub to: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Files read.
+    pub files: u64,
+    /// New sessions.
+    pub sessions_added: u64,
+    /// Sessions already present that gained messages (the input grew).
+    pub sessions_grown: u64,
+    /// Sessions already present and unchanged.
+    pub sessions_unchanged: u64,
+    /// Messages written.
+    pub messages_added: u64,
+    /// Lines or items of unknown kinds that were skipped.
+    pub skipped: u64,
+    /// Sessions whose name was taken.
+    pub renamed: Vec<Renamed>,
+}
+
+/// An import under way: one open write transaction.
+pub struct ImportBatch<'a> {
+    tx: Transaction<'a>,
+    options: ImportOptions,
+    max_bytes: usize,
+    now: i64,
+    report: ImportReport,
+}
+
+impl Store {
+    /// Starts an import. Add sessions with [`ImportBatch::add`], then
+    /// [`ImportBatch::commit`]; nothing is visible to others before that.
+    pub fn begin_import(&mut self, options: ImportOptions) -> Result<ImportBatch<'_>> {
+        let max_bytes = self.options.max_message_bytes;
+        let tx = self.write()?;
+        Ok(ImportBatch {
+            tx,
+            options,
+            max_bytes,
+            now: ts_to_ms(now()),
+            report: ImportReport::default(),
+        })
+    }
+
+    /// Imports documents in one transaction (a convenience over [`ImportBatch`]).
+    pub fn import_docs(&mut self, docs: impl IntoIterator<Item = SessionDoc>, options: ImportOptions) -> Result<ImportReport> {
+        let mut batch = self.begin_import(options)?;
+        for doc in docs {
+            batch.add(doc)?;
+        }
+        batch.commit()
+    }
+}
+
+impl ImportBatch<'_> {
+    /// The report so far, for counters kept by the caller (files, skipped).
+    pub fn report_mut(&mut self) -> &mut ImportReport {
+        &mut self.report
+    }
+
+    /// Adds one session. A session already in the store (same uid, or same
+    /// source and source reference) only gains the messages it lacks.
+    pub fn add(&mut self, doc: SessionDoc) -> Result<()> {
+        if let Some((id, count)) = self.existing(&doc)? {
+            return self.grow(id, count, &doc);
+        }
+        let SessionDoc {
+            uid,
+            name,
+            title,
+            created_at,
+            updated_at,
+            archived_at,
+            trashed_at,
+            tags,
+            metadata,
+            source,
+            source_ref,
+            parent,
+            fork_seq,
+            messages,
+        } = doc;
+        let uid = match uid {
+            Some(u) if !self.options.new_id => u,
+            _ => Uid::new_random(),
+        };
+        let source_ref = source_ref.filter(|_| !self.options.new_id);
+        let wanted = name.unwrap_or_else(|| uid.0.clone());
+        validate_name(&wanted)?;
+        let name = self.free_name(&wanted)?;
+        if name != wanted {
+            self.report.renamed.push(Renamed { from: wanted, to: name.clone() });
+        }
+        let first = messages.first().and_then(|m| m.created_at);
+        let last = messages.iter().rev().find_map(|m| m.created_at);
+        let created = created_at.or(first).map_or(self.now, ts_to_ms);
+        let updated = updated_at.or(last).map_or(created, ts_to_ms);
+        let mut tags = tags;
+        tags.sort();
+        tags.dedup();
+        let id = insert_session(
+            &self.tx,
+            &SessionRow {
+                uid: uid.as_str(),
+                name: &name,
+                title: &title,
+                created_at: created,
+                updated_at: updated,
+                archived_at: archived_at.map(ts_to_ms),
+                trashed_at: trashed_at.map(ts_to_ms),
+                parent: parent.as_ref().map(Uid::as_str),
+                fork_seq,
+                source: source.as_deref().unwrap_or("scrollback"),
+                source_ref: source_ref.as_deref(),
+                metadata: &metadata,
+                tags: &tags,
+            },
+        )?;
+        self.insert_messages(id, 0, created, &doc_messages(messages)?)?;
+        self.report.sessions_added += 1;
+        Ok(())
+    }
+
+    /// Makes the import visible, all of it at once.
+    pub fn commit(self) -> Result<ImportReport> {
+        self.tx.commit()?;
+        Ok(self.report)
+    }
+
+    fn existing(&self, doc: &SessionDoc) -> Result<Option<(SessionId, u64)>> {
+        if self.options.new_id {
+            return Ok(None);
+        }
+        let row = |r: &rusqlite::Row<'_>| Ok((SessionId(r.get(0)?), to_u64(r.get(1)?)));
+        if let Some(uid) = &doc.uid {
+            let found = self
+                .tx
+                .prepare_cached("SELECT id, message_count FROM session WHERE uid = ?1")?
+                .query_row([uid.as_str()], row)
+                .optional()?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        if let Some(r) = &doc.source_ref {
+            let source = doc.source.as_deref().unwrap_or("scrollback");
+            return Ok(self
+                .tx
+                .prepare_cached("SELECT id, message_count FROM session WHERE source = ?1 AND source_ref = ?2")?
+                .query_row(params![source, r], row)
+                .optional()?);
+        }
+        Ok(None)
+    }
+
+    fn grow(&mut self, id: SessionId, count: u64, doc: &SessionDoc) -> Result<()> {
+        let have = usize::try_from(count).unwrap_or(usize::MAX);
+        if doc.messages.len() <= have {
+            self.report.sessions_unchanged += 1;
+            return Ok(());
+        }
+        let created: i64 = self
+            .tx
+            .query_row("SELECT created_at FROM session WHERE id = ?1", [id.0], |r| r.get(0))?;
+        let new = doc_messages(doc.messages[have..].to_vec())?;
+        self.insert_messages(id, count, created, &new)?;
+        self.report.sessions_grown += 1;
+        Ok(())
+    }
+
+    fn insert_messages(&mut self, id: SessionId, first: u64, default_time: i64, msgs: &[NewMessage]) -> Result<()> {
+        let mut chars = 0;
+        let mut last = None;
+        for (i, m) in msgs.iter().enumerate() {
+            chars += insert_message(&self.tx, id, first + i as u64, m, default_time, self.max_bytes)?;
+            last = m.created_at.map(ts_to_ms).or(last);
+        }
+        self.tx
+            .prepare_cached(
+                "UPDATE session SET message_count = message_count + ?2, char_count = char_count + ?3, \
+                 updated_at = max(updated_at, ?4) WHERE id = ?1",
+            )?
+            .execute(params![id.0, msgs.len() as i64, chars as i64, last.unwrap_or(0)])?;
+        self.report.messages_added += msgs.len() as u64;
+        Ok(())
+    }
+
+    fn free_name(&self, wanted: &str) -> Result<String> {
+        if !name_taken(&self.tx, wanted)? {
+            return Ok(wanted.to_string());
+        }
+        for n in 2.. {
+            let candidate = format!("{wanted}-{n}");
+            if !name_taken(&self.tx, &candidate)? {
+                return Ok(candidate);
+            }
+        }
+        unreachable!("some suffix is free")
+    }
+}
+
+fn doc_messages(messages: Vec<crate::domain::MessageDoc>) -> Result<Vec<NewMessage>> {
+    messages
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let role = m.role.ok_or_else(|| {
+                Error::invalid("message", &format!("#{i}"), "a \"role\" of system, user, assistant or tool")
+            })?;
+            Ok(NewMessage {
+                role,
+                content: m.content,
+                created_at: m.created_at,
+                model: m.model,
+                tokens: m.tokens,
+                metadata: m.metadata,
+                source_id: m.source_id,
+            })
+        })
+        .collect()
+}

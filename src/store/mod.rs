@@ -1,0 +1,204 @@
+//! The SQLite store: the source of truth for sessions and messages.
+//!
+//! Every mutation is one IMMEDIATE transaction, so no operation is ever left
+//! half done. SQL is always parameterised. This module knows nothing of the
+//! CLI or the TUI; both call the same methods.
+
+mod cleanup;
+mod doctor;
+mod import;
+mod lineage;
+mod messages;
+mod rows;
+pub mod schema;
+mod sessions;
+mod stats;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::domain::{Session, SessionId};
+use crate::error::{Error, Result};
+
+pub use doctor::DoctorReport;
+pub use import::{ImportBatch, ImportOptions, ImportReport};
+pub use stats::{Count, RoleStats, SessionStats, StoreStats};
+
+/// Limits and behaviour of a store, from the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Largest message content accepted, in bytes.
+    pub max_message_bytes: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_message_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// A scrollback store: one SQLite database.
+///
+/// ```
+/// use scrollback::{Store, NewSession, NewMessage, Role};
+///
+/// let mut store = Store::open_in_memory()?;
+/// let s = store.create_session(&NewSession::named("demo"))?;
+/// store.add_message(s.id, NewMessage::new(Role::User, "hello"))?;
+/// assert_eq!(store.session("demo")?.message_count, 1);
+/// # Ok::<(), scrollback::Error>(())
+/// ```
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+    options: StoreOptions,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` with default options.
+    /// A missing directory is created with mode 0700 and the file with 0600.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, StoreOptions::default())
+    }
+
+    /// Opens the store at `path` with the given options.
+    pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        crate::paths::prepare_private_file(&path)?;
+        let corrupt = |e: &rusqlite::Error| Error::Corrupt {
+            path: path.clone(),
+            detail: e.to_string(),
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| map_open(e, &path))?;
+        let mut store = Store {
+            conn,
+            path: Some(path.clone()),
+            options,
+        };
+        store.init().map_err(|e| match e {
+            Error::Sqlite(ref s) if is_corruption(s) => corrupt(s),
+            other => other,
+        })?;
+        Ok(store)
+    }
+
+    /// A store that lives in memory and vanishes when dropped.
+    pub fn open_in_memory() -> Result<Self> {
+        Self::open_in_memory_with(StoreOptions::default())
+    }
+
+    /// An in-memory store with the given options.
+    pub fn open_in_memory_with(options: StoreOptions) -> Result<Self> {
+        let mut store = Store {
+            conn: Connection::open_in_memory()?,
+            path: None,
+            options,
+        };
+        store.init()?;
+        Ok(store)
+    }
+
+    /// The database file, or `None` for an in-memory store.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The options this store was opened with.
+    pub fn options(&self) -> StoreOptions {
+        self.options
+    }
+
+    /// Schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    fn init(&mut self) -> Result<()> {
+        let c = &self.conn;
+        c.busy_timeout(Duration::from_secs(10))?;
+        let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > schema::CURRENT_VERSION {
+            return Err(Error::TooNew {
+                path: self.path.clone().unwrap_or_default(),
+                found: version,
+                known: schema::CURRENT_VERSION,
+            });
+        }
+        if version == 0 {
+            // Only takes effect before the first table exists.
+            c.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
+        }
+        if self.path.is_some() {
+            // WAL lets readers (a TUI) go on while a writer (an import) works.
+            let _mode: String = c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        }
+        c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        self.migrate(version)
+    }
+
+    fn migrate(&mut self, from: i64) -> Result<()> {
+        if from == schema::CURRENT_VERSION {
+            return Ok(());
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(usize::try_from(now).unwrap_or(0)) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Begins a write transaction that takes the write lock at once.
+    fn write(&mut self) -> Result<Transaction<'_>> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// Finds a session by exact name, exact uid, or unique uid prefix (at
+    /// least 4 characters). Trashed and archived sessions are found too.
+    pub fn session(&self, selector: &str) -> Result<Session> {
+        rows::resolve(&self.conn, selector)
+    }
+
+    /// A session by internal id.
+    pub fn session_by_id(&self, id: SessionId) -> Result<Session> {
+        rows::session_by_id(&self.conn, id)
+    }
+}
+
+fn map_open(e: rusqlite::Error, path: &Path) -> Error {
+    if is_corruption(&e) {
+        Error::Corrupt {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        }
+    } else {
+        Error::Sqlite(e)
+    }
+}
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+    )
+}

@@ -1,0 +1,57 @@
+//! The schema and its migrations, keyed on `PRAGMA user_version`.
+//!
+//! Each entry of [`MIGRATIONS`] takes the database from version `i` to
+//! `i + 1`. Entries are never edited once released: a change is a new entry.
+
+/// Schema version this build writes.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// SQL of each migration, in order.
+pub const MIGRATIONS: &[&str] = &[V1];
+
+const V1: &str = "
+CREATE TABLE session (
+    id            INTEGER PRIMARY KEY,
+    uid           TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL UNIQUE,
+    title         TEXT NOT NULL DEFAULT '',
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    archived_at   INTEGER,
+    trashed_at    INTEGER,
+    parent_uid    TEXT,
+    fork_seq      INTEGER,
+    source        TEXT NOT NULL DEFAULT 'scrollback',
+    source_ref    TEXT,
+    message_count INTEGER NOT NULL DEFAULT 0,
+    char_count    INTEGER NOT NULL DEFAULT 0,
+    metadata      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX session_updated ON session(updated_at);
+CREATE INDEX session_created ON session(created_at);
+CREATE INDEX session_size ON session(message_count);
+CREATE INDEX session_parent ON session(parent_uid) WHERE parent_uid IS NOT NULL;
+CREATE UNIQUE INDEX session_source_ref ON session(source, source_ref) WHERE source_ref IS NOT NULL;
+
+CREATE TABLE message (
+    id          INTEGER PRIMARY KEY,
+    session_id  INTEGER NOT NULL REFERENCES session(id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+    content     TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    model       TEXT,
+    tokens_in   INTEGER,
+    tokens_out  INTEGER,
+    metadata    TEXT,
+    source_id   TEXT
+);
+CREATE UNIQUE INDEX message_seq ON message(session_id, seq);
+
+CREATE TABLE tag (
+    session_id INTEGER NOT NULL REFERENCES session(id) ON DELETE CASCADE,
+    tag        TEXT NOT NULL,
+    PRIMARY KEY (session_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX tag_by_name ON tag(tag, session_id);
+";

@@ -1,0 +1,357 @@
+//! Session-level operations: create, rename, tags, metadata, listing, and
+//! the life cycle (archive, trash, restore, purge).
+
+use rusqlite::{Transaction, ToSql, params, params_from_iter};
+use serde_json::{Map, Value};
+
+use super::Store;
+use super::rows::{SESSION_COLUMNS, object_text, session_from_row, to_i64};
+use crate::domain::{
+    ListQuery, NewSession, Session, SessionId, Sort, StateFilter, Uid, now, ts_to_ms,
+    validate_name, validate_tag,
+};
+use crate::error::{Error, Result};
+
+/// Fields of a session row to insert.
+pub(super) struct SessionRow<'a> {
+    pub uid: &'a str,
+    pub name: &'a str,
+    pub title: &'a str,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub archived_at: Option<i64>,
+    pub trashed_at: Option<i64>,
+    pub parent: Option<&'a str>,
+    pub fork_seq: Option<u64>,
+    pub source: &'a str,
+    pub source_ref: Option<&'a str>,
+    pub metadata: &'a Map<String, Value>,
+    pub tags: &'a [String],
+}
+
+/// Inserts a session row and its tags; checks name and tags first.
+pub(super) fn insert_session(tx: &Transaction<'_>, row: &SessionRow<'_>) -> Result<SessionId> {
+    validate_name(row.name)?;
+    for t in row.tags {
+        validate_tag(t)?;
+    }
+    if name_taken(tx, row.name)? {
+        return Err(Error::NameTaken(row.name.to_string()));
+    }
+    tx.prepare_cached(
+        "INSERT INTO session (uid, name, title, created_at, updated_at, archived_at, trashed_at, \
+         parent_uid, fork_seq, source, source_ref, metadata) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        row.uid,
+        row.name,
+        row.title,
+        row.created_at,
+        row.updated_at,
+        row.archived_at,
+        row.trashed_at,
+        row.parent,
+        row.fork_seq.map(to_i64),
+        row.source,
+        row.source_ref,
+        object_text(row.metadata),
+    ])?;
+    let id = SessionId(tx.last_insert_rowid());
+    let mut add = tx.prepare_cached("INSERT OR IGNORE INTO tag (session_id, tag) VALUES (?1, ?2)")?;
+    for t in row.tags {
+        add.execute(params![id.0, t])?;
+    }
+    Ok(id)
+}
+
+pub(super) fn name_taken(tx: &Transaction<'_>, name: &str) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM session WHERE name = ?1)")?
+        .query_row([name], |r| r.get(0))?)
+}
+
+/// Sets `updated_at` to `at` (milliseconds) and recomputes the message counts.
+pub(super) fn refresh_counts(tx: &Transaction<'_>, id: SessionId, at: i64) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE session SET updated_at = ?2, \
+         message_count = (SELECT count(*) FROM message WHERE session_id = ?1), \
+         char_count = (SELECT coalesce(sum(length(content)), 0) FROM message WHERE session_id = ?1) \
+         WHERE id = ?1",
+    )?
+    .execute(params![id.0, at])?;
+    Ok(())
+}
+
+/// Runs `sql` (one `?1` = session id) for each id in one statement each.
+fn for_each_id(tx: &Transaction<'_>, ids: &[SessionId], sql: &str, at: Option<i64>) -> Result<usize> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    let mut changed = 0;
+    for id in ids {
+        changed += match at {
+            Some(at) => stmt.execute(params![id.0, at])?,
+            None => stmt.execute([id.0])?,
+        };
+    }
+    Ok(changed)
+}
+
+impl Store {
+    /// Creates a session. With a template, its title (when none is given),
+    /// tags, metadata and messages are copied into the new session.
+    pub fn create_session(&mut self, new: &NewSession) -> Result<Session> {
+        let template = match &new.template {
+            Some(t) => Some(self.session(t)?),
+            None => None,
+        };
+        let now = ts_to_ms(now());
+        let uid = Uid::new_random();
+        let mut tags = new.tags.clone();
+        let mut metadata = Map::new();
+        let mut title = new.title.clone();
+        if let Some(t) = &template {
+            tags.extend(t.tags.iter().filter(|t| *t != "template").cloned());
+            metadata.extend(t.metadata.clone());
+            metadata.remove("kind");
+            if title.is_empty() {
+                title.clone_from(&t.title);
+            }
+        }
+        metadata.extend(new.metadata.clone());
+        tags.sort();
+        tags.dedup();
+        let tx = self.write()?;
+        let id = insert_session(
+            &tx,
+            &SessionRow {
+                uid: uid.as_str(),
+                name: &new.name,
+                title: &title,
+                created_at: now,
+                updated_at: now,
+                archived_at: None,
+                trashed_at: None,
+                parent: None,
+                fork_seq: None,
+                source: "scrollback",
+                source_ref: None,
+                metadata: &metadata,
+                tags: &tags,
+            },
+        )?;
+        if let Some(t) = &template {
+            tx.prepare_cached(
+                "INSERT INTO message (session_id, seq, role, content, created_at, model, tokens_in, \
+                 tokens_out, metadata, source_id) \
+                 SELECT ?1, seq, role, content, ?3, model, tokens_in, tokens_out, metadata, NULL \
+                 FROM message WHERE session_id = ?2 ORDER BY seq",
+            )?
+            .execute(params![id.0, t.id.0, now])?;
+            refresh_counts(&tx, id, now)?;
+        }
+        tx.commit()?;
+        self.session_by_id(id)
+    }
+
+    /// Sessions tagged `template`, by name.
+    pub fn templates(&self) -> Result<Vec<Session>> {
+        self.list(&ListQuery {
+            tags: vec!["template".into()],
+            state: StateFilter::All,
+            sort: Sort::Name,
+            ..ListQuery::default()
+        })
+    }
+
+    /// Gives a session a new (unique, valid) name.
+    pub fn rename(&mut self, id: SessionId, new_name: &str) -> Result<Session> {
+        validate_name(new_name)?;
+        let tx = self.write()?;
+        let current: String = tx.query_row("SELECT name FROM session WHERE id = ?1", [id.0], |r| r.get(0))?;
+        if current != new_name && name_taken(&tx, new_name)? {
+            return Err(Error::NameTaken(new_name.to_string()));
+        }
+        tx.execute(
+            "UPDATE session SET name = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id.0, new_name, ts_to_ms(now())],
+        )?;
+        tx.commit()?;
+        self.session_by_id(id)
+    }
+
+    /// Sets a session's title.
+    pub fn retitle(&mut self, id: SessionId, title: &str) -> Result<Session> {
+        let tx = self.write()?;
+        tx.execute(
+            "UPDATE session SET title = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id.0, title, ts_to_ms(now())],
+        )?;
+        tx.commit()?;
+        self.session_by_id(id)
+    }
+
+    /// Adds and removes tags in one transaction. Adding a present tag or
+    /// removing an absent one is not an error.
+    pub fn update_tags(&mut self, id: SessionId, add: &[String], remove: &[String]) -> Result<Session> {
+        for t in add {
+            validate_tag(t)?;
+        }
+        let tx = self.write()?;
+        {
+            let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO tag (session_id, tag) VALUES (?1, ?2)")?;
+            for t in add {
+                ins.execute(params![id.0, t])?;
+            }
+            let mut del = tx.prepare_cached("DELETE FROM tag WHERE session_id = ?1 AND tag = ?2")?;
+            for t in remove {
+                del.execute(params![id.0, t])?;
+            }
+        }
+        tx.commit()?;
+        self.session_by_id(id)
+    }
+
+    /// Sets metadata keys (`Some(value)`) and removes them (`None`).
+    pub fn update_metadata(&mut self, id: SessionId, changes: &[(String, Option<Value>)]) -> Result<Session> {
+        let tx = self.write()?;
+        let text: String = tx.query_row("SELECT metadata FROM session WHERE id = ?1", [id.0], |r| r.get(0))?;
+        let mut meta = match serde_json::from_str(&text)? {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        for (k, v) in changes {
+            if k.is_empty() {
+                return Err(Error::invalid("metadata key", k, "a non-empty key"));
+            }
+            match v {
+                Some(v) => meta.insert(k.clone(), v.clone()),
+                None => meta.remove(k),
+            };
+        }
+        tx.execute(
+            "UPDATE session SET metadata = ?2 WHERE id = ?1",
+            params![id.0, object_text(&meta)],
+        )?;
+        tx.commit()?;
+        self.session_by_id(id)
+    }
+
+    /// Lists sessions matching the query.
+    pub fn list(&self, q: &ListQuery) -> Result<Vec<Session>> {
+        let mut sql = format!("SELECT {SESSION_COLUMNS} FROM session s WHERE ");
+        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+        sql.push_str(match q.state {
+            StateFilter::Live => "s.archived_at IS NULL AND s.trashed_at IS NULL",
+            StateFilter::Archived => "s.archived_at IS NOT NULL AND s.trashed_at IS NULL",
+            StateFilter::Trashed => "s.trashed_at IS NOT NULL",
+            StateFilter::All => "1",
+        });
+        for tag in &q.tags {
+            args.push(Box::new(tag.clone()));
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM tag t WHERE t.session_id = s.id AND t.tag = ?{})",
+                args.len()
+            ));
+        }
+        for (k, v) in &q.metadata {
+            args.push(Box::new(k.clone()));
+            args.push(Box::new(v.clone()));
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM json_each(s.metadata) j WHERE j.key = ?{} AND \
+                 (CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+                 ELSE CAST(j.value AS TEXT) END) = ?{})",
+                args.len() - 1,
+                args.len()
+            ));
+        }
+        if let Some(source) = &q.source {
+            args.push(Box::new(source.clone()));
+            sql.push_str(&format!(" AND s.source = ?{}", args.len()));
+        }
+        if let Some(before) = q.updated_before {
+            args.push(Box::new(ts_to_ms(before)));
+            sql.push_str(&format!(" AND s.updated_at < ?{}", args.len()));
+        }
+        sql.push_str(match q.sort {
+            Sort::Updated => " ORDER BY s.updated_at DESC, s.id DESC",
+            Sort::Created => " ORDER BY s.created_at DESC, s.id DESC",
+            Sort::Name => " ORDER BY s.name COLLATE NOCASE, s.name",
+            Sort::Size => " ORDER BY s.message_count DESC, s.id DESC",
+        });
+        args.push(Box::new(q.limit.map_or(-1, to_i64)));
+        args.push(Box::new(to_i64(q.offset)));
+        sql.push_str(&format!(" LIMIT ?{} OFFSET ?{}", args.len() - 1, args.len()));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), session_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Number of sessions in each state: (live, archived, trashed).
+    pub fn count_sessions(&self) -> Result<(u64, u64, u64)> {
+        Ok(self.conn.query_row(
+            "SELECT coalesce(sum(archived_at IS NULL AND trashed_at IS NULL), 0), \
+             coalesce(sum(archived_at IS NOT NULL AND trashed_at IS NULL), 0), \
+             coalesce(sum(trashed_at IS NOT NULL), 0) FROM session",
+            [],
+            |r| {
+                Ok((
+                    super::rows::to_u64(r.get(0)?),
+                    super::rows::to_u64(r.get(1)?),
+                    super::rows::to_u64(r.get(2)?),
+                ))
+            },
+        )?)
+    }
+
+    /// Moves sessions to the trash. Returns how many changed state.
+    pub fn trash(&mut self, ids: &[SessionId]) -> Result<usize> {
+        self.set_state(ids, "UPDATE session SET trashed_at = ?2 WHERE id = ?1 AND trashed_at IS NULL")
+    }
+
+    /// Takes sessions out of the trash.
+    pub fn restore(&mut self, ids: &[SessionId]) -> Result<usize> {
+        self.set_state(ids, "UPDATE session SET trashed_at = NULL WHERE id = ?1 AND trashed_at IS NOT NULL")
+    }
+
+    /// Archives sessions.
+    pub fn archive(&mut self, ids: &[SessionId]) -> Result<usize> {
+        self.set_state(ids, "UPDATE session SET archived_at = ?2 WHERE id = ?1 AND archived_at IS NULL")
+    }
+
+    /// Takes sessions out of the archive.
+    pub fn unarchive(&mut self, ids: &[SessionId]) -> Result<usize> {
+        self.set_state(ids, "UPDATE session SET archived_at = NULL WHERE id = ?1 AND archived_at IS NOT NULL")
+    }
+
+    fn set_state(&mut self, ids: &[SessionId], sql: &str) -> Result<usize> {
+        let at = sql.contains("?2").then(|| ts_to_ms(now()));
+        let tx = self.write()?;
+        let n = for_each_id(&tx, ids, sql, at)?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Deletes sessions, their messages and tags for good, in one transaction.
+    pub fn purge(&mut self, ids: &[SessionId]) -> Result<usize> {
+        let tx = self.write()?;
+        let n = purge_in(&tx, ids)?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Ids of every trashed session.
+    pub fn trashed_ids(&self) -> Result<Vec<SessionId>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM session WHERE trashed_at IS NOT NULL ORDER BY id")?;
+        let ids = stmt.query_map([], |r| Ok(SessionId(r.get(0)?)))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Deletes sessions with their messages and tags inside `tx`.
+pub(super) fn purge_in(tx: &Transaction<'_>, ids: &[SessionId]) -> Result<usize> {
+    for_each_id(tx, ids, "DELETE FROM message WHERE session_id = ?1", None)?;
+    for_each_id(tx, ids, "DELETE FROM tag WHERE session_id = ?1", None)?;
+    for_each_id(tx, ids, "DELETE FROM session WHERE id = ?1", None)
+}
