@@ -109,6 +109,14 @@ pub fn resolve(conn: &Connection, selector: &str) -> Result<Session> {
     {
         return Ok(s);
     }
+    let by_uid = format!("SELECT {SESSION_COLUMNS} FROM session s WHERE s.uid = ?1");
+    if let Some(s) = conn
+        .prepare_cached(&by_uid)?
+        .query_row([selector], session_from_row)
+        .optional()?
+    {
+        return Ok(s);
+    }
     if selector.chars().count() < 4 {
         return Err(Error::NotFound(selector.to_string()));
     }
@@ -124,14 +132,9 @@ pub fn resolve(conn: &Connection, selector: &str) -> Result<Session> {
     match found.len() {
         0 => Err(Error::NotFound(selector.to_string())),
         1 => Ok(found.into_iter().next().expect("one element")),
-        _ => {
-            if let Some(exact) = found.iter().find(|s| s.uid.0 == selector) {
-                return Ok(exact.clone());
-            }
-            Err(Error::Ambiguous {
+        _ => Err(Error::Ambiguous {
                 prefix: selector.to_string(),
-                candidates: found.into_iter().map(|s| format!("{} ({})", s.name, s.uid)).collect(),
-            })
-        }
+            candidates: found.into_iter().map(|s| format!("{} ({})", s.name, s.uid)).collect(),
+        }),
     }
 }

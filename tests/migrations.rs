@@ -1,0 +1,98 @@
+//! Opening databases of every schema version, and refusing what cannot be
+//! opened safely: a newer schema, a corrupt file. Also the files' modes.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use scrollback::store::schema::CURRENT_VERSION;
+use scrollback::{Error, Store};
+
+/// Hand-written databases of each released schema version, oldest first.
+const FIXTURES: &[(i64, &str)] = &[(1, include_str!("fixtures/schema-v1.sql"))];
+
+fn make_db(path: &Path, sql: &str) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch(sql).unwrap();
+}
+
+#[test]
+fn every_schema_version_has_a_fixture() {
+    let versions: Vec<i64> = FIXTURES.iter().map(|(v, _)| *v).collect();
+    assert_eq!(versions, (1..=CURRENT_VERSION).collect::<Vec<_>>());
+}
+
+#[test]
+fn databases_of_every_earlier_version_open_with_their_data() {
+    for (version, sql) in FIXTURES {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        make_db(&path, sql);
+        let mut st = Store::open(&path).unwrap_or_else(|e| panic!("schema v{version}: {e}"));
+        assert_eq!(st.schema_version().unwrap(), CURRENT_VERSION);
+        let s = st.session("garden-plan").unwrap();
+        assert_eq!(s.tags, ["garden", "keep"]);
+        assert_eq!(s.metadata["season"], "spring");
+        let msgs = st.all_messages(s.id).unwrap();
+        assert_eq!(msgs[1].model.as_deref(), Some("gpt-4o"));
+        assert_eq!(msgs[1].tokens.map(|t| t.output), Some(8));
+        let b = st.session("garden-plan-shade").unwrap();
+        assert_eq!(b.parent.as_ref(), Some(&s.uid));
+        // And it is writable after the migration.
+        st.add_message(b.id, scrollback::NewMessage::new(scrollback::Role::Assistant, "Chard.")).unwrap();
+        assert!(st.doctor().unwrap().healthy);
+    }
+}
+
+#[test]
+fn an_empty_file_becomes_a_current_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.db");
+    std::fs::write(&path, b"").unwrap();
+    let st = Store::open(&path).unwrap();
+    assert_eq!(st.schema_version().unwrap(), CURRENT_VERSION);
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    drop(Store::open(&path).unwrap());
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.pragma_update(None, "user_version", CURRENT_VERSION + 1).unwrap();
+    drop(c);
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, Error::TooNew { found, .. } if found == CURRENT_VERSION + 1), "{err}");
+    assert!(err.to_string().contains("newer scrollback"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn a_corrupt_file_is_refused_with_recovery_advice_and_never_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.db");
+    let garbage: Vec<u8> = (0..8192u32).map(|i| u8::try_from(i * 7 % 251).unwrap()).collect();
+    std::fs::write(&path, &garbage).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains(".recover"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), garbage);
+}
+
+#[cfg(unix)]
+#[test]
+fn new_directories_and_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("a").join("b");
+    let path = data.join("scrollback.db");
+    let mut st = Store::open(&path).unwrap();
+    st.create_session(&scrollback::NewSession::named("x")).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&dir.path().join("a")), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    let wal = data.join("scrollback.db-wal");
+    assert!(wal.exists(), "WAL mode keeps a -wal file while open");
+    assert_eq!(mode(&wal), 0o600);
+}
