@@ -141,13 +141,15 @@ impl Store {
         }
         if version == 0 {
             // Only takes effect before the first table exists.
-            c.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
+            c.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; PRAGMA page_size = 8192;")?;
         }
         if self.path.is_some() {
             // WAL lets readers (a TUI) go on while a writer (an import) works.
             let _mode: String = c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         }
-        c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        c.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;",
+        )?;
         self.migrate(version)
     }
 
