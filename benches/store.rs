@@ -47,7 +47,11 @@ fn main() {
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
     }
-    println!("scrollback store benchmark ({} cores){}", common::cores(), if quick { " [quick: 1/10 scale]" } else { "" });
+    println!(
+        "scrollback store benchmark ({} cores){}",
+        common::cores(),
+        if quick { " [quick: 1/10 scale]" } else { "" }
+    );
 
     // 1M messages in one import.
     let sessions = 20_000 / scale;
@@ -61,7 +65,11 @@ fn main() {
     let mb = bytes as f64 / 1e6;
     println!(
         "import        {:>9} messages, {:.0} MB JSONL in {:.2} s: {:>9.0} messages/s  {:>6.1} MB/s  (target >= 80 MB/s)",
-        report.messages_added, mb, secs, msgs / secs, mb / secs
+        report.messages_added,
+        mb,
+        secs,
+        msgs / secs,
+        mb / secs
     );
     let _ = std::fs::remove_file(&corpus);
 
@@ -70,12 +78,19 @@ fn main() {
     common::write_jsonl(&small, 2, 100_000 / scale - sessions, 2, "t");
     import(&mut store, small.clone());
     let _ = std::fs::remove_file(&small);
-    let q = ListQuery { limit: Some(100), ..ListQuery::default() };
+    let q = ListQuery {
+        limit: Some(100),
+        ..ListQuery::default()
+    };
     let total = store.count_sessions().unwrap().0;
     assert_eq!(store.list(&q).unwrap().len(), 100);
-    let mut list = (0..200).map(|_| time_ms(|| assert_eq!(store.list(&q).unwrap().len(), 100))).collect::<Vec<_>>();
+    let mut list = (0..200)
+        .map(|_| time_ms(|| assert_eq!(store.list(&q).unwrap().len(), 100)))
+        .collect::<Vec<_>>();
     let list_ms = common::median_ms(&mut list);
-    println!("list          first 100 of {total} sessions: {list_ms:.3} ms median (target <= 1 ms)");
+    println!(
+        "list          first 100 of {total} sessions: {list_ms:.3} ms median (target <= 1 ms)"
+    );
 
     // One 50,000-message session.
     let long = dir.join("store-long.jsonl");
@@ -98,14 +113,24 @@ fn main() {
         .unwrap();
     let mut offset_page = || {
         let rows = stmt
-            .query_map(rusqlite::params![s.id.0, 200, i64::try_from(depth).unwrap()], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
-            })
+            .query_map(
+                rusqlite::params![s.id.0, 200, i64::try_from(depth).unwrap()],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                },
+            )
             .unwrap()
             .count();
         assert_eq!(rows, 200);
     };
-    let mut offset = (0..50).map(|_| time_ms(&mut offset_page)).collect::<Vec<_>>();
+    let mut offset = (0..50)
+        .map(|_| time_ms(&mut offset_page))
+        .collect::<Vec<_>>();
     let offset_ms = common::median_ms(&mut offset);
     println!(
         "page          200 at depth {depth} of {}: keyset {keyset_ms:.3} ms, OFFSET {offset_ms:.3} ms ({:.1}x) (target <= 0.5 ms)",
@@ -115,7 +140,11 @@ fn main() {
 
     // Purge 10k sessions holding 500k messages.
     let victims: Vec<_> = store
-        .list(&ListQuery { limit: Some(10_000 / scale as u64 + 1), sort: scrollback::Sort::Size, ..ListQuery::default() })
+        .list(&ListQuery {
+            limit: Some(10_000 / scale as u64 + 1),
+            sort: scrollback::Sort::Size,
+            ..ListQuery::default()
+        })
         .unwrap()
         .into_iter()
         .filter(|s| s.message_count == 50)
@@ -141,6 +170,10 @@ fn main() {
         "delete": {"sessions": n, "messages": removed, "seconds": delete_s, "target_s": 3},
         "peak_rss_mb": rss,
     });
-    std::fs::write(dir.join("store.json"), serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("store.json"),
+        serde_json::to_string_pretty(&json).unwrap(),
+    )
+    .unwrap();
     println!("wrote target/bench/store.json");
 }

@@ -69,7 +69,9 @@ impl Config {
     /// Lays `user` over the defaults key by key, keeping each key only if the
     /// result still deserialises.
     pub fn merge(user: &Table) -> (Config, Vec<String>) {
-        let mut table: Table = DEFAULT_CONFIG.parse().expect("the embedded default config is valid");
+        let mut table: Table = DEFAULT_CONFIG
+            .parse()
+            .expect("the embedded default config is valid");
         let mut warnings = Vec::new();
         for (section, value) in user {
             let Some(Value::Table(defaults)) = table.get(section).cloned() else {
@@ -77,7 +79,9 @@ impl Config {
                 continue;
             };
             let Value::Table(entries) = value else {
-                warnings.push(format!("`{section}` should be a table like [{section}] (ignored)"));
+                warnings.push(format!(
+                    "`{section}` should be a table like [{section}] (ignored)"
+                ));
                 continue;
             };
             for (key, v) in entries {
@@ -114,7 +118,8 @@ impl Config {
     /// Store options derived from this config.
     pub fn store_options(&self) -> crate::store::StoreOptions {
         crate::store::StoreOptions {
-            max_message_bytes: usize::try_from(self.storage.max_message_bytes).unwrap_or(usize::MAX),
+            max_message_bytes: usize::try_from(self.storage.max_message_bytes)
+                .unwrap_or(usize::MAX),
         }
     }
 }
@@ -122,7 +127,10 @@ impl Config {
 fn location_of(text: &str, byte: usize) -> String {
     let before = &text[..byte.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1)
+        + 1;
     format!("line {line}, column {col}")
 }
 
@@ -149,7 +157,11 @@ mod tests {
         assert_eq!(c.cleanup.protected_tags, vec!["keep".to_string()]);
         assert_eq!(warnings.len(), 3, "{warnings:?}");
         assert!(warnings.iter().any(|w| w.contains("storage.colour")));
-        assert!(warnings.iter().any(|w| w.contains("cleanup.protected_tags")));
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("cleanup.protected_tags"))
+        );
         assert!(warnings.iter().any(|w| w.contains("`nonsense`")));
     }
 }

@@ -38,7 +38,11 @@ fn databases_of_every_earlier_version_open_with_their_data() {
         let b = st.session("garden-plan-shade").unwrap();
         assert_eq!(b.parent.as_ref(), Some(&s.uid));
         // And it is writable after the migration.
-        st.add_message(b.id, scrollback::NewMessage::new(scrollback::Role::Assistant, "Chard.")).unwrap();
+        st.add_message(
+            b.id,
+            scrollback::NewMessage::new(scrollback::Role::Assistant, "Chard."),
+        )
+        .unwrap();
         assert!(st.doctor().unwrap().healthy);
     }
 }
@@ -58,11 +62,15 @@ fn a_newer_schema_is_refused_and_left_alone() {
     let path = dir.path().join("new.db");
     drop(Store::open(&path).unwrap());
     let c = rusqlite::Connection::open(&path).unwrap();
-    c.pragma_update(None, "user_version", CURRENT_VERSION + 1).unwrap();
+    c.pragma_update(None, "user_version", CURRENT_VERSION + 1)
+        .unwrap();
     drop(c);
     let before = std::fs::read(&path).unwrap();
     let err = Store::open(&path).unwrap_err();
-    assert!(matches!(err, Error::TooNew { found, .. } if found == CURRENT_VERSION + 1), "{err}");
+    assert!(
+        matches!(err, Error::TooNew { found, .. } if found == CURRENT_VERSION + 1),
+        "{err}"
+    );
     assert!(err.to_string().contains("newer scrollback"), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
@@ -71,7 +79,9 @@ fn a_newer_schema_is_refused_and_left_alone() {
 fn a_corrupt_file_is_refused_with_recovery_advice_and_never_touched() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.db");
-    let garbage: Vec<u8> = (0..8192u32).map(|i| u8::try_from(i * 7 % 251).unwrap()).collect();
+    let garbage: Vec<u8> = (0..8192u32)
+        .map(|i| u8::try_from(i * 7 % 251).unwrap())
+        .collect();
     std::fs::write(&path, &garbage).unwrap();
     let err = Store::open(&path).unwrap_err();
     assert!(matches!(err, Error::Corrupt { .. }), "{err}");
@@ -87,7 +97,8 @@ fn new_directories_and_files_are_private() {
     let data = dir.path().join("a").join("b");
     let path = data.join("scrollback.db");
     let mut st = Store::open(&path).unwrap();
-    st.create_session(&scrollback::NewSession::named("x")).unwrap();
+    st.create_session(&scrollback::NewSession::named("x"))
+        .unwrap();
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&dir.path().join("a")), 0o700);

@@ -160,16 +160,20 @@ fn message_doc() -> impl Strategy<Value = MessageDoc> {
         prop::option::of("[a-z]{1,6}"),
         prop::option::of("[A-Za-z0-9-]{1,10}"),
     )
-        .prop_map(|(r, content, at, model, tokens, meta, source_id)| MessageDoc {
-            seq: None,
-            role: Some(role(r)),
-            content,
-            created_at: Some(at),
-            model,
-            tokens: tokens.map(|(input, output)| Tokens { input, output }),
-            metadata: meta.map(|m| json!({ "k": m, "n": 1.5 }).as_object().unwrap().clone()).unwrap_or_default(),
-            source_id,
-        })
+        .prop_map(
+            |(r, content, at, model, tokens, meta, source_id)| MessageDoc {
+                seq: None,
+                role: Some(role(r)),
+                content,
+                created_at: Some(at),
+                model,
+                tokens: tokens.map(|(input, output)| Tokens { input, output }),
+                metadata: meta
+                    .map(|m| json!({ "k": m, "n": 1.5 }).as_object().unwrap().clone())
+                    .unwrap_or_default(),
+                source_id,
+            },
+        )
 }
 
 prop_compose! {

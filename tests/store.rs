@@ -2,7 +2,9 @@
 //! checked through what the store reads back.
 #![allow(clippy::unwrap_used)]
 
-use scrollback::domain::{CleanupAction, CleanupCriteria, ListQuery, MergeOrder, Sort, StateFilter};
+use scrollback::domain::{
+    CleanupAction, CleanupCriteria, ListQuery, MergeOrder, Sort, StateFilter,
+};
 use scrollback::{Error, NewMessage, NewSession, Role, Session, Store};
 use serde_json::json;
 
@@ -13,14 +15,23 @@ fn store() -> Store {
 fn session(store: &mut Store, name: &str, texts: &[&str]) -> Session {
     let s = store.create_session(&NewSession::named(name)).unwrap();
     for (i, t) in texts.iter().enumerate() {
-        let role = if i % 2 == 0 { Role::User } else { Role::Assistant };
+        let role = if i % 2 == 0 {
+            Role::User
+        } else {
+            Role::Assistant
+        };
         store.add_message(s.id, NewMessage::new(role, *t)).unwrap();
     }
     store.session(name).unwrap()
 }
 
 fn contents(store: &Store, s: &Session) -> Vec<String> {
-    store.all_messages(s.id).unwrap().into_iter().map(|m| m.content).collect()
+    store
+        .all_messages(s.id)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.content)
+        .collect()
 }
 
 #[test]
@@ -45,9 +56,18 @@ fn create_with_title_tags_and_metadata() {
 fn duplicate_and_invalid_names_are_refused() {
     let mut st = store();
     session(&mut st, "a", &[]);
-    assert!(matches!(st.create_session(&NewSession::named("a")), Err(Error::NameTaken(_))));
+    assert!(matches!(
+        st.create_session(&NewSession::named("a")),
+        Err(Error::NameTaken(_))
+    ));
     for bad in ["", " ", "x/y", "bell\u{7}", &"n".repeat(201)] {
-        assert!(matches!(st.create_session(&NewSession::named(bad)), Err(Error::Invalid { .. })), "{bad:?}");
+        assert!(
+            matches!(
+                st.create_session(&NewSession::named(bad)),
+                Err(Error::Invalid { .. })
+            ),
+            "{bad:?}"
+        );
     }
     assert_eq!(st.list(&ListQuery::default()).unwrap().len(), 1);
 }
@@ -61,7 +81,8 @@ fn templates_seed_new_sessions() {
     t.metadata.insert("kind".into(), json!("template"));
     t.metadata.insert("lang".into(), json!("rust"));
     let t = st.create_session(&t).unwrap();
-    st.add_message(t.id, NewMessage::new(Role::System, "You review Rust code.")).unwrap();
+    st.add_message(t.id, NewMessage::new(Role::System, "You review Rust code."))
+        .unwrap();
     let mut new = NewSession::named("review-42");
     new.template = Some("review-template".into());
     let s = st.create_session(&new).unwrap();
@@ -70,7 +91,14 @@ fn templates_seed_new_sessions() {
     assert_eq!(s.metadata.get("lang"), Some(&json!("rust")));
     assert_eq!(s.metadata.get("kind"), None);
     assert_eq!(contents(&st, &s), ["You review Rust code."]);
-    assert_eq!(st.templates().unwrap().iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["review-template"]);
+    assert_eq!(
+        st.templates()
+            .unwrap()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["review-template"]
+    );
 }
 
 #[test]
@@ -79,13 +107,22 @@ fn messages_keep_every_field_and_counts() {
     let s = session(&mut st, "s", &[]);
     let mut m = NewMessage::new(Role::Assistant, "héllo wörld");
     m.model = Some("gpt-4".into());
-    m.tokens = Some(scrollback::Tokens { input: 10, output: 3 });
+    m.tokens = Some(scrollback::Tokens {
+        input: 10,
+        output: 3,
+    });
     m.metadata.insert("tool".into(), json!("Bash"));
     m.created_at = Some("2026-01-02T03:04:05.678Z".parse().unwrap());
     let stored = st.add_message(s.id, m).unwrap();
     assert_eq!(stored.seq, 0);
     assert_eq!(stored.model.as_deref(), Some("gpt-4"));
-    assert_eq!(stored.tokens, Some(scrollback::Tokens { input: 10, output: 3 }));
+    assert_eq!(
+        stored.tokens,
+        Some(scrollback::Tokens {
+            input: 10,
+            output: 3
+        })
+    );
     assert_eq!(stored.metadata["tool"], "Bash");
     assert_eq!(stored.created_at.to_string(), "2026-01-02T03:04:05.678Z");
     let s = st.session_by_id(s.id).unwrap();
@@ -99,22 +136,40 @@ fn pages_and_last_n() {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let s = session(&mut st, "long", &refs);
     let page = st.messages(s.id, 10, 5).unwrap();
-    assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), [10, 11, 12, 13, 14]);
+    assert_eq!(
+        page.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        [10, 11, 12, 13, 14]
+    );
     assert_eq!(page[0].content, "m10");
     let last = st.last_messages(s.id, 3).unwrap();
-    assert_eq!(last.iter().map(|m| m.content.as_str()).collect::<Vec<_>>(), ["m22", "m23", "m24"]);
+    assert_eq!(
+        last.iter().map(|m| m.content.as_str()).collect::<Vec<_>>(),
+        ["m22", "m23", "m24"]
+    );
     assert_eq!(st.last_messages(s.id, 100).unwrap().len(), 25);
     assert!(st.messages(s.id, 25, 10).unwrap().is_empty());
 }
 
 #[test]
 fn oversized_messages_are_refused_whole() {
-    let mut st = Store::open_in_memory_with(scrollback::StoreOptions { max_message_bytes: 8 }).unwrap();
+    let mut st = Store::open_in_memory_with(scrollback::StoreOptions {
+        max_message_bytes: 8,
+    })
+    .unwrap();
     let s = session(&mut st, "s", &["short"]);
     let err = st
-        .add_messages(s.id, &[NewMessage::new(Role::User, "ok"), NewMessage::new(Role::User, "far too long")])
+        .add_messages(
+            s.id,
+            &[
+                NewMessage::new(Role::User, "ok"),
+                NewMessage::new(Role::User, "far too long"),
+            ],
+        )
         .unwrap_err();
-    assert!(matches!(err, Error::MessageTooLarge { size: 12, limit: 8 }), "{err}");
+    assert!(
+        matches!(err, Error::MessageTooLarge { size: 12, limit: 8 }),
+        "{err}"
+    );
     assert_eq!(contents(&st, &s), ["short"]);
 }
 
@@ -135,13 +190,20 @@ fn rename_and_retitle() {
 fn tags_and_metadata() {
     let mut st = store();
     let s = session(&mut st, "s", &[]);
-    let s2 = st.update_tags(s.id, &["b".into(), "a".into()], &[]).unwrap();
+    let s2 = st
+        .update_tags(s.id, &["b".into(), "a".into()], &[])
+        .unwrap();
     assert_eq!(s2.tags, ["a", "b"]);
-    let s2 = st.update_tags(s.id, &["c".into()], &["a".into(), "zzz".into()]).unwrap();
+    let s2 = st
+        .update_tags(s.id, &["c".into()], &["a".into(), "zzz".into()])
+        .unwrap();
     assert_eq!(s2.tags, ["b", "c"]);
     assert!(st.update_tags(s.id, &["bad tag".into()], &[]).is_err());
     let s2 = st
-        .update_metadata(s.id, &[("k".into(), Some(json!("v"))), ("n".into(), Some(json!(3)))])
+        .update_metadata(
+            s.id,
+            &[("k".into(), Some(json!("v"))), ("n".into(), Some(json!(3)))],
+        )
         .unwrap();
     assert_eq!(s2.metadata.get("n"), Some(&json!(3)));
     let s2 = st.update_metadata(s.id, &[("k".into(), None)]).unwrap();
@@ -154,7 +216,10 @@ fn uid_prefixes_resolve_unless_ambiguous() {
     let a = session(&mut st, "a", &[]);
     let prefix: String = a.uid.0.chars().take(8).collect();
     assert_eq!(st.session(&prefix).unwrap().id, a.id);
-    assert!(st.session(&a.uid.0[..3]).unwrap_err().is_not_found(), "prefixes under 4 chars do not count");
+    assert!(
+        st.session(&a.uid.0[..3]).unwrap_err().is_not_found(),
+        "prefixes under 4 chars do not count"
+    );
     let docs = ["abcd1111", "abcd2222"].map(|u| scrollback::SessionDoc {
         uid: Some(scrollback::Uid(u.into())),
         name: Some(format!("n-{u}")),
@@ -171,15 +236,47 @@ fn list_filters_and_sorts() {
     let a = session(&mut st, "alpha", &["1", "2", "3"]);
     let b = session(&mut st, "Beta", &["1"]);
     let c = session(&mut st, "gamma", &["1", "2"]);
-    st.update_tags(a.id, &["work".into(), "rust".into()], &[]).unwrap();
+    st.update_tags(a.id, &["work".into(), "rust".into()], &[])
+        .unwrap();
     st.update_tags(b.id, &["work".into()], &[]).unwrap();
-    st.update_metadata(a.id, &[("topic".into(), Some(json!("db"))), ("prio".into(), Some(json!(2)))]).unwrap();
-    st.update_metadata(c.id, &[("topic".into(), Some(json!("db")))]).unwrap();
-    let names = |q: ListQuery| st.list(&q).unwrap().into_iter().map(|s| s.name).collect::<Vec<_>>();
-    assert_eq!(names(ListQuery { tags: vec!["work".into()], sort: Sort::Name, ..Default::default() }), ["alpha", "Beta"]);
-    assert_eq!(names(ListQuery { tags: vec!["work".into(), "rust".into()], ..Default::default() }), ["alpha"]);
+    st.update_metadata(
+        a.id,
+        &[
+            ("topic".into(), Some(json!("db"))),
+            ("prio".into(), Some(json!(2))),
+        ],
+    )
+    .unwrap();
+    st.update_metadata(c.id, &[("topic".into(), Some(json!("db")))])
+        .unwrap();
+    let names = |q: ListQuery| {
+        st.list(&q)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
-        names(ListQuery { metadata: vec![("topic".into(), "db".into())], sort: Sort::Name, ..Default::default() }),
+        names(ListQuery {
+            tags: vec!["work".into()],
+            sort: Sort::Name,
+            ..Default::default()
+        }),
+        ["alpha", "Beta"]
+    );
+    assert_eq!(
+        names(ListQuery {
+            tags: vec!["work".into(), "rust".into()],
+            ..Default::default()
+        }),
+        ["alpha"]
+    );
+    assert_eq!(
+        names(ListQuery {
+            metadata: vec![("topic".into(), "db".into())],
+            sort: Sort::Name,
+            ..Default::default()
+        }),
         ["alpha", "gamma"]
     );
     assert_eq!(
@@ -189,14 +286,54 @@ fn list_filters_and_sorts() {
         }),
         ["alpha"]
     );
-    assert_eq!(names(ListQuery { sort: Sort::Size, ..Default::default() }), ["alpha", "gamma", "Beta"]);
-    assert_eq!(names(ListQuery { sort: Sort::Name, limit: Some(2), ..Default::default() }), ["alpha", "Beta"]);
-    assert_eq!(names(ListQuery { sort: Sort::Name, limit: Some(2), offset: 2, ..Default::default() }), ["gamma"]);
-    assert!(names(ListQuery { source: Some("codex".into()), ..Default::default() }).is_empty());
+    assert_eq!(
+        names(ListQuery {
+            sort: Sort::Size,
+            ..Default::default()
+        }),
+        ["alpha", "gamma", "Beta"]
+    );
+    assert_eq!(
+        names(ListQuery {
+            sort: Sort::Name,
+            limit: Some(2),
+            ..Default::default()
+        }),
+        ["alpha", "Beta"]
+    );
+    assert_eq!(
+        names(ListQuery {
+            sort: Sort::Name,
+            limit: Some(2),
+            offset: 2,
+            ..Default::default()
+        }),
+        ["gamma"]
+    );
+    assert!(
+        names(ListQuery {
+            source: Some("codex".into()),
+            ..Default::default()
+        })
+        .is_empty()
+    );
     let future = "2100-01-01T00:00:00Z".parse().unwrap();
     let past = "2000-01-01T00:00:00Z".parse().unwrap();
-    assert_eq!(names(ListQuery { updated_before: Some(future), ..Default::default() }).len(), 3);
-    assert!(names(ListQuery { updated_before: Some(past), ..Default::default() }).is_empty());
+    assert_eq!(
+        names(ListQuery {
+            updated_before: Some(future),
+            ..Default::default()
+        })
+        .len(),
+        3
+    );
+    assert!(
+        names(ListQuery {
+            updated_before: Some(past),
+            ..Default::default()
+        })
+        .is_empty()
+    );
 }
 
 #[test]
@@ -204,15 +341,39 @@ fn trash_restore_archive_purge() {
     let mut st = store();
     let a = session(&mut st, "a", &["x"]);
     let b = session(&mut st, "b", &["y"]);
-    let live = |st: &Store, state| st.list(&ListQuery { state, sort: Sort::Name, ..Default::default() }).unwrap().len();
+    let live = |st: &Store, state| {
+        st.list(&ListQuery {
+            state,
+            sort: Sort::Name,
+            ..Default::default()
+        })
+        .unwrap()
+        .len()
+    };
     assert_eq!(st.trash(&[a.id]).unwrap(), 1);
-    assert_eq!(st.trash(&[a.id]).unwrap(), 0, "trashing twice changes nothing");
-    assert_eq!((live(&st, StateFilter::Live), live(&st, StateFilter::Trashed)), (1, 1));
+    assert_eq!(
+        st.trash(&[a.id]).unwrap(),
+        0,
+        "trashing twice changes nothing"
+    );
+    assert_eq!(
+        (
+            live(&st, StateFilter::Live),
+            live(&st, StateFilter::Trashed)
+        ),
+        (1, 1)
+    );
     assert!(st.session("a").unwrap().trashed);
     st.restore(&[a.id]).unwrap();
     assert_eq!(live(&st, StateFilter::Live), 2);
     st.archive(&[b.id]).unwrap();
-    assert_eq!((live(&st, StateFilter::Live), live(&st, StateFilter::Archived)), (1, 1));
+    assert_eq!(
+        (
+            live(&st, StateFilter::Live),
+            live(&st, StateFilter::Archived)
+        ),
+        (1, 1)
+    );
     st.unarchive(&[b.id]).unwrap();
     assert_eq!(live(&st, StateFilter::Archived), 0);
     st.trash(&[b.id]).unwrap();
@@ -256,19 +417,39 @@ fn merge_keeps_a_shared_prefix_once() {
         m.created_at = Some(t.parse().unwrap());
         m
     };
-    st.add_message(b1.id, at("2099-01-01T00:00:00Z", Role::User, "b1 says")).unwrap();
-    st.add_message(b2.id, at("2099-01-01T00:00:01Z", Role::Assistant, "b2 says")).unwrap();
-    let given = st.merge(&[b1.id, b2.id], "given", MergeOrder::Given).unwrap();
+    st.add_message(b1.id, at("2099-01-01T00:00:00Z", Role::User, "b1 says"))
+        .unwrap();
+    st.add_message(
+        b2.id,
+        at("2099-01-01T00:00:01Z", Role::Assistant, "b2 says"),
+    )
+    .unwrap();
+    let given = st
+        .merge(&[b1.id, b2.id], "given", MergeOrder::Given)
+        .unwrap();
     assert_eq!(contents(&st, &given), ["q", "a", "b1 says", "b2 says"]);
-    let timed = st.merge(&[b2.id, b1.id], "timed", MergeOrder::Time).unwrap();
+    let timed = st
+        .merge(&[b2.id, b1.id], "timed", MergeOrder::Time)
+        .unwrap();
     assert_eq!(contents(&st, &timed), ["q", "a", "b1 says", "b2 says"]);
-    assert_eq!(st.merge_preview(&[p.id, b1.id], MergeOrder::Given).unwrap(), 3);
+    assert_eq!(
+        st.merge_preview(&[p.id, b1.id], MergeOrder::Given).unwrap(),
+        3
+    );
     assert_eq!(timed.metadata["merged_from"], json!([b2.uid.0, b1.uid.0]));
     let other = session(&mut st, "other", &["q", "a"]);
-    let unrelated = st.merge(&[p.id, other.id], "unrelated", MergeOrder::Given).unwrap();
-    assert_eq!(unrelated.message_count, 4, "unrelated sessions keep every message");
+    let unrelated = st
+        .merge(&[p.id, other.id], "unrelated", MergeOrder::Given)
+        .unwrap();
+    assert_eq!(
+        unrelated.message_count, 4,
+        "unrelated sessions keep every message"
+    );
     assert!(st.merge(&[p.id], "one", MergeOrder::Time).is_err());
-    assert!(matches!(st.merge(&[p.id, b1.id], "p", MergeOrder::Time), Err(Error::NameTaken(_))));
+    assert!(matches!(
+        st.merge(&[p.id, b1.id], "p", MergeOrder::Time),
+        Err(Error::NameTaken(_))
+    ));
 }
 
 #[test]
@@ -277,11 +458,17 @@ fn truncate_keeps_the_last_n_renumbered_and_clear_empties() {
     let s = session(&mut st, "s", &["0", "1", "2", "3", "4"]);
     assert_eq!(st.truncate(s.id, 2).unwrap(), 3);
     let msgs = st.all_messages(s.id).unwrap();
-    assert_eq!(msgs.iter().map(|m| (m.seq, m.content.as_str())).collect::<Vec<_>>(), [(0, "3"), (1, "4")]);
+    assert_eq!(
+        msgs.iter()
+            .map(|m| (m.seq, m.content.as_str()))
+            .collect::<Vec<_>>(),
+        [(0, "3"), (1, "4")]
+    );
     assert_eq!(st.truncate(s.id, 10).unwrap(), 0);
     let s2 = st.session_by_id(s.id).unwrap();
     assert_eq!((s2.message_count, s2.char_count), (2, 2));
-    st.add_message(s.id, NewMessage::new(Role::User, "5")).unwrap();
+    st.add_message(s.id, NewMessage::new(Role::User, "5"))
+        .unwrap();
     assert_eq!(st.last_messages(s.id, 1).unwrap()[0].seq, 2);
     assert_eq!(st.clear(s.id).unwrap(), 3);
     assert_eq!(st.session_by_id(s.id).unwrap().message_count, 0);
@@ -295,26 +482,54 @@ fn cleanup_plans_then_applies_in_one_go_and_spares_protected_tags() {
     let kept = session(&mut st, "kept", &[]);
     st.update_tags(kept.id, &["keep".into()], &[]).unwrap();
     let protected = vec!["keep".to_string()];
-    let crit = CleanupCriteria { empty: true, ..Default::default() };
-    let plan = st.cleanup_plan(&crit, CleanupAction::Trash, &protected).unwrap();
-    assert_eq!(plan.sessions.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["empty"]);
+    let crit = CleanupCriteria {
+        empty: true,
+        ..Default::default()
+    };
+    let plan = st
+        .cleanup_plan(&crit, CleanupAction::Trash, &protected)
+        .unwrap();
+    assert_eq!(
+        plan.sessions
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["empty"]
+    );
     assert_eq!(st.apply_cleanup(&plan).unwrap(), 1);
     assert!(st.session_by_id(empty.id).unwrap().trashed);
     assert!(!st.session_by_id(kept.id).unwrap().trashed);
-    let crit = CleanupCriteria { larger_than: Some(3), ..Default::default() };
-    let plan = st.cleanup_plan(&crit, CleanupAction::Archive, &protected).unwrap();
+    let crit = CleanupCriteria {
+        larger_than: Some(3),
+        ..Default::default()
+    };
+    let plan = st
+        .cleanup_plan(&crit, CleanupAction::Archive, &protected)
+        .unwrap();
     assert_eq!(plan.message_count(), 4);
     st.apply_cleanup(&plan).unwrap();
     assert!(st.session_by_id(big.id).unwrap().archived);
     // A purge considers trashed sessions too; a tag added after planning still protects.
-    let crit = CleanupCriteria { without_tag: Some("nothing".into()), ..Default::default() };
-    let plan = st.cleanup_plan(&crit, CleanupAction::Purge, &protected).unwrap();
+    let crit = CleanupCriteria {
+        without_tag: Some("nothing".into()),
+        ..Default::default()
+    };
+    let plan = st
+        .cleanup_plan(&crit, CleanupAction::Purge, &protected)
+        .unwrap();
     assert_eq!(plan.sessions.len(), 2);
     st.update_tags(big.id, &["keep".into()], &[]).unwrap();
     assert_eq!(st.apply_cleanup(&plan).unwrap(), 1);
     assert!(st.session_by_id(big.id).is_ok());
     assert!(st.session_by_id(empty.id).is_err());
-    assert!(st.cleanup_plan(&CleanupCriteria::default(), CleanupAction::Purge, &protected).is_err());
+    assert!(
+        st.cleanup_plan(
+            &CleanupCriteria::default(),
+            CleanupAction::Purge,
+            &protected
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -332,12 +547,41 @@ fn cleanup_by_age_tag_and_source() {
     session(&mut st, "new", &["x"]);
     let cutoff = "2026-01-01T00:00:00Z".parse().unwrap();
     let names = |c: CleanupCriteria| {
-        st.cleanup_plan(&c, CleanupAction::Trash, &[]).unwrap().sessions.into_iter().map(|s| s.name).collect::<Vec<_>>()
+        st.cleanup_plan(&c, CleanupAction::Trash, &[])
+            .unwrap()
+            .sessions
+            .into_iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
     };
-    assert_eq!(names(CleanupCriteria { updated_before: Some(cutoff), ..Default::default() }), ["old"]);
-    assert_eq!(names(CleanupCriteria { tag: Some("t".into()), ..Default::default() }), ["old"]);
-    assert_eq!(names(CleanupCriteria { source: Some("codex".into()), ..Default::default() }), ["old"]);
-    assert_eq!(names(CleanupCriteria { source: Some("scrollback".into()), ..Default::default() }), ["new"]);
+    assert_eq!(
+        names(CleanupCriteria {
+            updated_before: Some(cutoff),
+            ..Default::default()
+        }),
+        ["old"]
+    );
+    assert_eq!(
+        names(CleanupCriteria {
+            tag: Some("t".into()),
+            ..Default::default()
+        }),
+        ["old"]
+    );
+    assert_eq!(
+        names(CleanupCriteria {
+            source: Some("codex".into()),
+            ..Default::default()
+        }),
+        ["old"]
+    );
+    assert_eq!(
+        names(CleanupCriteria {
+            source: Some("scrollback".into()),
+            ..Default::default()
+        }),
+        ["new"]
+    );
 }
 
 #[test]
@@ -346,21 +590,30 @@ fn statistics_per_session_and_store() {
     let s = session(&mut st, "s", &["abcd", "ef"]);
     let mut m = NewMessage::new(Role::Assistant, "ghij");
     m.model = Some("o3".into());
-    m.tokens = Some(scrollback::Tokens { input: 5, output: 7 });
+    m.tokens = Some(scrollback::Tokens {
+        input: 5,
+        output: 7,
+    });
     st.add_message(s.id, m).unwrap();
     st.update_tags(s.id, &["x".into()], &[]).unwrap();
     let ss = st.session_stats(s.id).unwrap();
     assert_eq!((ss.messages, ss.chars, ss.avg_chars), (3, 10, 3));
-    assert_eq!(ss.roles.iter().map(|r| (r.role, r.messages, r.chars)).collect::<Vec<_>>(), [
-        (Role::User, 1, 4),
-        (Role::Assistant, 2, 6)
-    ]);
+    assert_eq!(
+        ss.roles
+            .iter()
+            .map(|r| (r.role, r.messages, r.chars))
+            .collect::<Vec<_>>(),
+        [(Role::User, 1, 4), (Role::Assistant, 2, 6)]
+    );
     assert_eq!(ss.models[0].name, "o3");
     assert_eq!((ss.tokens_in, ss.tokens_out), (5, 7));
     assert!(ss.first_activity <= ss.last_activity);
     session(&mut st, "t", &[]);
     let all = st.store_stats().unwrap();
-    assert_eq!((all.sessions, all.live, all.messages, all.chars), (2, 2, 3, 10));
+    assert_eq!(
+        (all.sessions, all.live, all.messages, all.chars),
+        (2, 2, 3, 10)
+    );
     assert_eq!(all.tags[0].name, "x");
     assert_eq!(all.sources[0].count, 2);
     assert_eq!(all.days.iter().map(|d| d.count).sum::<u64>(), 3);
@@ -401,14 +654,27 @@ fn import_grows_existing_sessions_and_renames_on_clash() {
 #[test]
 fn a_failed_import_leaves_nothing() {
     let mut st = store();
-    let good = scrollback::SessionDoc { name: Some("good".into()), ..Default::default() };
+    let good = scrollback::SessionDoc {
+        name: Some("good".into()),
+        ..Default::default()
+    };
     let bad = scrollback::SessionDoc {
         name: Some("bad".into()),
-        messages: vec![scrollback::domain::MessageDoc { content: "no role".into(), ..Default::default() }],
+        messages: vec![scrollback::domain::MessageDoc {
+            content: "no role".into(),
+            ..Default::default()
+        }],
         ..Default::default()
     };
     assert!(st.import_docs([good, bad], Default::default()).is_err());
-    assert!(st.list(&ListQuery { state: StateFilter::All, ..Default::default() }).unwrap().is_empty());
+    assert!(
+        st.list(&ListQuery {
+            state: StateFilter::All,
+            ..Default::default()
+        })
+        .unwrap()
+        .is_empty()
+    );
 }
 
 #[test]
@@ -419,7 +685,8 @@ fn doctor_repairs_derived_counts() {
     let s = session(&mut st, "s", &["a", "b"]);
     drop(st);
     let c = rusqlite::Connection::open(&path).unwrap();
-    c.execute("UPDATE session SET message_count = 7", []).unwrap();
+    c.execute("UPDATE session SET message_count = 7", [])
+        .unwrap();
     c.execute("UPDATE message SET seq = seq + 5", []).unwrap();
     drop(c);
     let mut st = Store::open(&path).unwrap();
@@ -428,5 +695,12 @@ fn doctor_repairs_derived_counts() {
     assert!(report.findings.iter().any(|f| f.contains("renumbered")));
     assert!(report.findings.iter().any(|f| f.contains("repaired")));
     assert_eq!(st.session_by_id(s.id).unwrap().message_count, 2);
-    assert_eq!(st.all_messages(s.id).unwrap().iter().map(|m| m.seq).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(
+        st.all_messages(s.id)
+            .unwrap()
+            .iter()
+            .map(|m| m.seq)
+            .collect::<Vec<_>>(),
+        [0, 1]
+    );
 }

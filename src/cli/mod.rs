@@ -50,7 +50,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     let pipe = Some(io::ErrorKind::BrokenPipe);
     e.chain().any(|c| {
         c.downcast_ref::<io::Error>().map(io::Error::kind) == pipe
-            || c.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind) == pipe
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == pipe
             || match c.downcast_ref::<Error>() {
                 Some(Error::Io { source, .. }) => Some(source.kind()) == pipe,
                 Some(Error::Json(j)) => j.io_error_kind() == pipe,
@@ -114,7 +116,13 @@ pub fn run(cli: Cli) -> Result<()> {
     let out = &mut io::stdout().lock();
     let now = now();
     match command {
-        Command::New { name, title, tags, meta, template } => {
+        Command::New {
+            name,
+            title,
+            tags,
+            meta,
+            template,
+        } => {
             let mut new = NewSession::named(name.clone());
             new.title.clone_from(title);
             new.tags.clone_from(tags);
@@ -127,7 +135,12 @@ pub fn run(cli: Cli) -> Result<()> {
             let s = store.create_session(&new)?;
             writeln!(out, "created {} ({})", s.name, s.uid)?;
         }
-        Command::Add { name, role, model, text } => {
+        Command::Add {
+            name,
+            role,
+            model,
+            text,
+        } => {
             let s = store.session(name)?;
             let content = match text.as_deref() {
                 Some("-") | None => read_stdin()?,
@@ -138,14 +151,25 @@ pub fn run(cli: Cli) -> Result<()> {
             let m = store.add_message(s.id, m)?;
             writeln!(out, "added message {} to {}", m.seq, s.name)?;
         }
-        Command::Show { name, json, last, from, limit } => {
+        Command::Show {
+            name,
+            json,
+            last,
+            from,
+            limit,
+        } => {
             let s = store.session(name)?;
             let messages = match (last, from) {
                 (Some(n), _) => store.last_messages(s.id, *n)?,
-                (None, from) => store.messages(s.id, from.unwrap_or(0), limit.unwrap_or(u64::MAX >> 1))?,
+                (None, from) => {
+                    store.messages(s.id, from.unwrap_or(0), limit.unwrap_or(u64::MAX >> 1))?
+                }
             };
             let messages = match (last, limit) {
-                (Some(_), Some(l)) => messages.into_iter().take(usize::try_from(*l).unwrap_or(usize::MAX)).collect(),
+                (Some(_), Some(l)) => messages
+                    .into_iter()
+                    .take(usize::try_from(*l).unwrap_or(usize::MAX))
+                    .collect(),
                 _ => messages,
             };
             if *json {
@@ -181,26 +205,53 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
             }
             let s = store.update_tags(s.id, &add, &remove)?;
-            writeln!(out, "{}: tags {}", s.name, if s.tags.is_empty() { "(none)".into() } else { s.tags.join(", ") })?;
+            writeln!(
+                out,
+                "{}: tags {}",
+                s.name,
+                if s.tags.is_empty() {
+                    "(none)".into()
+                } else {
+                    s.tags.join(", ")
+                }
+            )?;
         }
         Command::Meta { name, changes } => {
             let s = store.session(name)?;
-            let changes = changes.iter().map(|c| parse_meta(c)).collect::<Result<Vec<_>>>()?;
+            let changes = changes
+                .iter()
+                .map(|c| parse_meta(c))
+                .collect::<Result<Vec<_>>>()?;
             let s = store.update_metadata(s.id, &changes)?;
             writeln!(out, "{}: metadata {}", s.name, Value::Object(s.metadata))?;
         }
         Command::Branch { src, new, at } => {
             let p = store.session(src)?;
             let b = store.branch(p.id, new, *at)?;
-            let at = b.fork_seq.map_or_else(String::new, |k| format!(" after message {k}"));
-            writeln!(out, "branched {} from {}{at} ({} messages)", b.name, p.name, b.message_count)?;
+            let at = b
+                .fork_seq
+                .map_or_else(String::new, |k| format!(" after message {k}"));
+            writeln!(
+                out,
+                "branched {} from {}{at} ({} messages)",
+                b.name, p.name, b.message_count
+            )?;
         }
         Command::Copy { src, new } => {
             let p = store.session(src)?;
             let c = store.copy(p.id, new)?;
-            writeln!(out, "copied {} to {} ({} messages)", p.name, c.name, c.message_count)?;
+            writeln!(
+                out,
+                "copied {} to {} ({} messages)",
+                p.name, c.name, c.message_count
+            )?;
         }
-        Command::Merge { sessions, into, order, dry_run } => {
+        Command::Merge {
+            sessions,
+            into,
+            order,
+            dry_run,
+        } => {
             let ids = resolve_all(&store, sessions)?;
             let order = match order {
                 OrderArg::Time => MergeOrder::Time,
@@ -208,17 +259,35 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             if *dry_run {
                 let n = store.merge_preview(&ids, order)?;
-                writeln!(out, "would merge {} sessions into {into} ({n} messages)", ids.len())?;
+                writeln!(
+                    out,
+                    "would merge {} sessions into {into} ({n} messages)",
+                    ids.len()
+                )?;
             } else {
                 let m = store.merge(&ids, into, order)?;
-                writeln!(out, "merged {} sessions into {} ({} messages)", ids.len(), m.name, m.message_count)?;
+                writeln!(
+                    out,
+                    "merged {} sessions into {} ({} messages)",
+                    ids.len(),
+                    m.name,
+                    m.message_count
+                )?;
             }
         }
-        Command::Truncate { name, keep, dry_run } => {
+        Command::Truncate {
+            name,
+            keep,
+            dry_run,
+        } => {
             let s = store.session(name)?;
             if *dry_run {
                 let n = s.message_count.saturating_sub(*keep);
-                writeln!(out, "would remove {n} of {} messages from {}", s.message_count, s.name)?;
+                writeln!(
+                    out,
+                    "would remove {n} of {} messages from {}",
+                    s.message_count, s.name
+                )?;
             } else {
                 let n = store.truncate(s.id, *keep)?;
                 writeln!(out, "removed {n} messages from {}", s.name)?;
@@ -226,22 +295,37 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Clear { name, yes } => {
             let s = store.session(name)?;
-            confirm(*yes, &format!("remove all {} messages of {}", s.message_count, s.name))?;
+            confirm(
+                *yes,
+                &format!("remove all {} messages of {}", s.message_count, s.name),
+            )?;
             let n = store.clear(s.id)?;
             writeln!(out, "removed {n} messages from {}", s.name)?;
         }
         Command::Rm { names } => {
             let ids = resolve_all(&store, names)?;
             let n = store.trash(&ids)?;
-            writeln!(out, "moved {n} sessions to the trash (scrollback restore NAME brings one back)")?;
+            writeln!(
+                out,
+                "moved {n} sessions to the trash (scrollback restore NAME brings one back)"
+            )?;
         }
         Command::Restore { names } => {
             let ids = resolve_all(&store, names)?;
             let n = store.restore(&ids)?;
             writeln!(out, "restored {n} sessions from the trash")?;
         }
-        Command::Purge { names, trashed, yes, dry_run } => {
-            let ids = if *trashed { store.trashed_ids()? } else { resolve_all(&store, names)? };
+        Command::Purge {
+            names,
+            trashed,
+            yes,
+            dry_run,
+        } => {
+            let ids = if *trashed {
+                store.trashed_ids()?
+            } else {
+                resolve_all(&store, names)?
+            };
             if *dry_run {
                 writeln!(out, "would delete {} sessions for good", ids.len())?;
             } else {
@@ -261,7 +345,12 @@ pub fn run(cli: Cli) -> Result<()> {
             writeln!(out, "unarchived {n} sessions")?;
         }
         Command::Cleanup(a) => cleanup(&mut store, &config, a, out)?,
-        Command::Import { paths, format, new_id, json } => {
+        Command::Import {
+            paths,
+            format,
+            new_id,
+            json,
+        } => {
             let format = format.as_deref().map(str::parse::<Format>).transpose()?;
             let bar = progress_bar("importing", true);
             let report = crate::import::import_paths(
@@ -286,10 +375,19 @@ pub fn run(cli: Cli) -> Result<()> {
                 write!(out, "{}", print::import_report(&report))?;
             }
         }
-        Command::Export { names, all, format, output } => {
+        Command::Export {
+            names,
+            all,
+            format,
+            output,
+        } => {
             let ids = if *all {
                 store
-                    .list(&ListQuery { state: StateFilter::All, sort: Sort::Created, ..ListQuery::default() })?
+                    .list(&ListQuery {
+                        state: StateFilter::All,
+                        sort: Sort::Created,
+                        ..ListQuery::default()
+                    })?
                     .into_iter()
                     .rev()
                     .map(|s| s.id)
@@ -353,7 +451,11 @@ fn list(store: &Store, a: &ListArgs, out: &mut dyn Write) -> Result<()> {
         tags: a.tags.clone(),
         metadata,
         source: a.source.clone(),
-        updated_before: a.older_than.as_deref().map(|s| parse_before(s, now())).transpose()?,
+        updated_before: a
+            .older_than
+            .as_deref()
+            .map(|s| parse_before(s, now()))
+            .transpose()?,
         state: if a.all {
             StateFilter::All
         } else if a.archived {
@@ -386,7 +488,11 @@ fn list(store: &Store, a: &ListArgs, out: &mut dyn Write) -> Result<()> {
 
 fn cleanup(store: &mut Store, config: &Config, a: &CleanupArgs, out: &mut dyn Write) -> Result<()> {
     let criteria = CleanupCriteria {
-        updated_before: a.older_than.as_deref().map(|s| parse_before(s, now())).transpose()?,
+        updated_before: a
+            .older_than
+            .as_deref()
+            .map(|s| parse_before(s, now()))
+            .transpose()?,
         empty: a.empty,
         tag: a.tag.clone(),
         without_tag: a.without_tag.clone(),
@@ -417,10 +523,16 @@ fn cleanup(store: &mut Store, config: &Config, a: &CleanupArgs, out: &mut dyn Wr
     if !a.yes {
         eprint!("{}", print::plan(&plan, now()));
     }
-    confirm(a.yes, &format!("apply this cleanup to {} sessions", plan.sessions.len()))?;
+    confirm(
+        a.yes,
+        &format!("apply this cleanup to {} sessions", plan.sessions.len()),
+    )?;
     let n = store.apply_cleanup(&plan)?;
     if a.json {
-        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({"action": plan.action, "sessions": n}))?;
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"action": plan.action, "sessions": n}),
+        )?;
         writeln!(out)?;
     } else {
         writeln!(out, "cleaned up {n} sessions")?;
@@ -445,11 +557,20 @@ fn export(
         None => crate::export::export(store, ids, format, out, &progress, &control)?,
         Some(path) => {
             // Write beside the target and rename, so a failed export never leaves half a file.
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
             let tmp = tempfile_in(dir, path)?;
-            let mut w = io::BufWriter::new(std::fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?);
+            let mut w = io::BufWriter::new(
+                std::fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?,
+            );
             let result = crate::export::export(store, ids, format, &mut w, &progress, &control)
-                .and_then(|()| w.into_inner().map_err(|e| Error::io(&tmp, e.into_error())).map(drop));
+                .and_then(|()| {
+                    w.into_inner()
+                        .map_err(|e| Error::io(&tmp, e.into_error()))
+                        .map(drop)
+                });
             if let Err(e) = result {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(e.into());
@@ -463,7 +584,10 @@ fn export(
 }
 
 fn tempfile_in(dir: &std::path::Path, target: &std::path::Path) -> Result<PathBuf> {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Ok(dir.join(format!(".{name}.{}.partial", std::process::id())))
 }
 
@@ -481,7 +605,10 @@ fn progress_bar(what: &str, show: bool) -> indicatif::ProgressBar {
 }
 
 fn resolve_all(store: &Store, names: &[String]) -> Result<Vec<SessionId>> {
-    names.iter().map(|n| Ok(store.session(n).map(|s: Session| s.id)?)).collect()
+    names
+        .iter()
+        .map(|n| Ok(store.session(n).map(|s: Session| s.id)?))
+        .collect()
 }
 
 fn role_of(r: RoleArg) -> Role {
@@ -494,16 +621,26 @@ fn role_of(r: RoleArg) -> Role {
 }
 
 /// `K=V` sets a string, `K:=JSON` sets a JSON value, `K=` removes the key.
+/// The key ends at the first `=`; a value may hold `=` or `:=`.
 fn parse_meta(s: &str) -> Result<(String, Option<Value>)> {
-    if let Some((k, json)) = s.split_once(":=") {
-        let v = serde_json::from_str(json).with_context(|| format!("{s:?}: the value after := must be JSON"))?;
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| anyhow!("{s:?}: expected KEY=VALUE, KEY:=JSON or KEY="))?;
+    if let Some(k) = k.strip_suffix(':') {
+        if k.is_empty() {
+            bail!("{s:?}: the key is empty");
+        }
+        let v = serde_json::from_str(v)
+            .with_context(|| format!("{s:?}: the value after := must be JSON"))?;
         return Ok((k.to_string(), Some(v)));
     }
-    let (k, v) = s.split_once('=').ok_or_else(|| anyhow!("{s:?}: expected KEY=VALUE, KEY:=JSON or KEY="))?;
     if k.is_empty() {
         bail!("{s:?}: the key is empty");
     }
-    Ok((k.to_string(), (!v.is_empty()).then(|| Value::String(v.to_string()))))
+    Ok((
+        k.to_string(),
+        (!v.is_empty()).then(|| Value::String(v.to_string())),
+    ))
 }
 
 fn read_stdin() -> Result<String> {
@@ -512,7 +649,10 @@ fn read_stdin() -> Result<String> {
         bail!("give the message text as an argument, or pipe it in");
     }
     let mut text = String::new();
-    stdin.lock().read_to_string(&mut text).context("reading the message from stdin")?;
+    stdin
+        .lock()
+        .read_to_string(&mut text)
+        .context("reading the message from stdin")?;
     Ok(text)
 }
 

@@ -9,7 +9,12 @@ use crate::store::{ImportReport, SessionStats, StoreStats};
 
 /// A table of sessions: name, messages, last update, source, tags, title.
 pub fn session_table(sessions: &[Session], now: Timestamp) -> String {
-    let name_w = sessions.iter().map(|s| s.name.chars().count()).max().unwrap_or(4).clamp(4, 40);
+    let name_w = sessions
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -23,7 +28,12 @@ pub fn session_table(sessions: &[Session], now: Timestamp) -> String {
             (_, _, true) => '>',
             _ => ' ',
         };
-        let mut rest = s.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>().join(" ");
+        let mut rest = s
+            .tags
+            .iter()
+            .map(|t| format!("#{t}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         if !s.title.is_empty() {
             if !rest.is_empty() {
                 rest.push_str("  ");
@@ -46,7 +56,11 @@ pub fn session_table(sessions: &[Session], now: Timestamp) -> String {
 /// The header block of `show`.
 pub fn session_header(s: &Session, now: Timestamp) -> String {
     let mut out = String::new();
-    let title = if s.title.is_empty() { String::new() } else { format!(": {}", s.title) };
+    let title = if s.title.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", s.title)
+    };
     let _ = writeln!(out, "{}{title}", s.name);
     let _ = writeln!(
         out,
@@ -84,7 +98,12 @@ pub fn session_header(s: &Session, now: Timestamp) -> String {
         let meta = s
             .metadata
             .iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                )
+            })
             .collect::<Vec<_>>()
             .join("  ");
         let _ = writeln!(out, "metadata: {meta}");
@@ -122,7 +141,11 @@ pub fn plan(p: &CleanupPlan, now: Timestamp) -> String {
         p.message_count()
     );
     if !p.protected_tags.is_empty() {
-        let _ = write!(out, "; sessions tagged {} are protected", p.protected_tags.join(", "));
+        let _ = write!(
+            out,
+            "; sessions tagged {} are protected",
+            p.protected_tags.join(", ")
+        );
     }
     out.push('\n');
     for s in &p.sessions {
@@ -170,14 +193,23 @@ pub fn session_stats(name: &str, st: &SessionStats) -> String {
         );
     }
     if !st.models.is_empty() {
-        let models = st.models.iter().map(|m| format!("{} ({})", m.name, m.count)).collect::<Vec<_>>();
+        let models = st
+            .models
+            .iter()
+            .map(|m| format!("{} ({})", m.name, m.count))
+            .collect::<Vec<_>>();
         let _ = writeln!(out, "models: {}", models.join(", "));
     }
     if st.tokens_in + st.tokens_out > 0 {
         let _ = writeln!(out, "tokens: {} in, {} out", st.tokens_in, st.tokens_out);
     }
     if let (Some(a), Some(b)) = (st.first_activity, st.last_activity) {
-        let _ = writeln!(out, "activity: {} .. {}", a.strftime("%Y-%m-%d %H:%M"), b.strftime("%Y-%m-%d %H:%M"));
+        let _ = writeln!(
+            out,
+            "activity: {} .. {}",
+            a.strftime("%Y-%m-%d %H:%M"),
+            b.strftime("%Y-%m-%d %H:%M")
+        );
     }
     out
 }
@@ -188,9 +220,17 @@ pub fn store_stats(st: &StoreStats) -> String {
         "{} sessions ({} live, {} archived, {} in the trash), {} messages, {} characters\n",
         st.sessions, st.live, st.archived, st.trashed, st.messages, st.chars
     );
-    for (label, counts) in [("sources", &st.sources), ("tags", &st.tags), ("models", &st.models)] {
+    for (label, counts) in [
+        ("sources", &st.sources),
+        ("tags", &st.tags),
+        ("models", &st.models),
+    ] {
         if !counts.is_empty() {
-            let list = counts.iter().take(10).map(|c| format!("{} ({})", c.name, c.count)).collect::<Vec<_>>();
+            let list = counts
+                .iter()
+                .take(10)
+                .map(|c| format!("{} ({})", c.name, c.count))
+                .collect::<Vec<_>>();
             let _ = writeln!(out, "{label}: {}", list.join(", "));
         }
     }
@@ -211,7 +251,10 @@ fn day(ts: Timestamp) -> String {
 
 /// Cuts `s` to `width` characters, marking the cut with `…`.
 fn fit(s: &str, width: usize) -> String {
-    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if clean.chars().count() <= width {
         clean
     } else {

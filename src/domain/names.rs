@@ -27,7 +27,9 @@ pub fn validate_tag(tag: &str) -> Result<()> {
     let ok = !tag.is_empty()
         && tag.chars().count() <= 100
         && !tag.starts_with(['+', '-'])
-        && !tag.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',');
+        && !tag
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',');
     if ok {
         Ok(())
     } else {

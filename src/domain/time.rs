@@ -60,7 +60,11 @@ pub fn parse_before(s: &str, now: Timestamp) -> Result<Timestamp> {
 /// "just now", "5m ago", "3h ago", "2d ago", "4mo ago", "2y ago"; future times as "in 3h".
 pub fn format_relative(ts: Timestamp, now: Timestamp) -> String {
     let secs = now.as_second() - ts.as_second();
-    let (ago, secs) = if secs >= 0 { (true, secs) } else { (false, -secs) };
+    let (ago, secs) = if secs >= 0 {
+        (true, secs)
+    } else {
+        (false, -secs)
+    };
     let text = match secs {
         0..60 => return "just now".to_string(),
         60..3_600 => format!("{}m", secs / 60),
@@ -87,11 +91,26 @@ mod tests {
     #[test]
     fn spans_and_dates() {
         let now = t("2026-11-21T12:00:00Z");
-        assert_eq!(parse_before("30d", now).ok(), Some(t("2026-10-22T12:00:00Z")));
-        assert_eq!(parse_before("2w", now).ok(), Some(t("2026-11-07T12:00:00Z")));
-        assert_eq!(parse_before("12h", now).ok(), Some(t("2026-11-21T00:00:00Z")));
-        assert_eq!(parse_before("1y", now).ok(), Some(t("2025-11-21T12:00:00Z")));
-        assert_eq!(parse_before("2026-01-01", now).ok(), Some(t("2026-01-01T00:00:00Z")));
+        assert_eq!(
+            parse_before("30d", now).ok(),
+            Some(t("2026-10-22T12:00:00Z"))
+        );
+        assert_eq!(
+            parse_before("2w", now).ok(),
+            Some(t("2026-11-07T12:00:00Z"))
+        );
+        assert_eq!(
+            parse_before("12h", now).ok(),
+            Some(t("2026-11-21T00:00:00Z"))
+        );
+        assert_eq!(
+            parse_before("1y", now).ok(),
+            Some(t("2025-11-21T12:00:00Z"))
+        );
+        assert_eq!(
+            parse_before("2026-01-01", now).ok(),
+            Some(t("2026-01-01T00:00:00Z"))
+        );
         for bad in ["", "soon", "-3d", "0d", "3 parsecs"] {
             assert!(parse_before(bad, now).is_err(), "{bad:?} should be refused");
         }

@@ -6,7 +6,11 @@ use std::io::{self, Write};
 use crate::domain::{Message, Session};
 
 pub fn write_session(out: &mut dyn Write, s: &Session, messages: &[Message]) -> io::Result<()> {
-    let title = if s.title.is_empty() { &s.name } else { &s.title };
+    let title = if s.title.is_empty() {
+        &s.name
+    } else {
+        &s.title
+    };
     writeln!(out, "# {title}\n")?;
     writeln!(out, "- name: `{}`", s.name)?;
     writeln!(out, "- uid: `{}`", s.uid)?;
@@ -17,7 +21,11 @@ pub fn write_session(out: &mut dyn Write, s: &Session, messages: &[Message]) -> 
         writeln!(out, "- tags: {}", s.tags.join(", "))?;
     }
     for (k, v) in &s.metadata {
-        writeln!(out, "- {k}: {}", v.as_str().map_or_else(|| v.to_string(), str::to_string))?;
+        writeln!(
+            out,
+            "- {k}: {}",
+            v.as_str().map_or_else(|| v.to_string(), str::to_string)
+        )?;
     }
     if let Some(parent) = &s.parent {
         match s.fork_seq {

@@ -61,7 +61,8 @@ pub fn export(
         match format {
             ExportFormat::Json | ExportFormat::Jsonl => {
                 if format == ExportFormat::Json {
-                    out.write_all(if i == 0 { b"\n" } else { b",\n" }).map_err(io)?;
+                    out.write_all(if i == 0 { b"\n" } else { b",\n" })
+                        .map_err(io)?;
                 }
                 serde_json::to_writer(&mut *out, &SessionDoc::from_stored(&session, messages))?;
                 if format == ExportFormat::Jsonl {

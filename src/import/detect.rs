@@ -16,7 +16,10 @@ pub fn detect(path: &Path) -> Result<Format> {
     std::fs::File::open(path)
         .and_then(|f| f.take(HEAD).read_to_end(&mut head))
         .map_err(|e| Error::io(path, e))?;
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
     if ext == "toon" {
         return Ok(Format::Toon);
     }
@@ -24,7 +27,12 @@ pub fn detect(path: &Path) -> Result<Format> {
     let start = text.trim_start();
     let keys = top_level_keys(start);
     let has = |k: &str| keys.iter().any(|x| x == k);
-    let found = if !start.starts_with(['{', '[']) {
+    let found = if start.is_empty() {
+        // Nothing to import (an export of an empty store): any reader yields nothing.
+        Some(Format::Jsonl)
+    } else if start.starts_with('[') && start[1..].trim_start().starts_with(']') {
+        Some(Format::Json)
+    } else if !start.starts_with(['{', '[']) {
         None
     } else if ext == "jsonl" || first_line_is_object(start) {
         (has("uid") || has("name") || has("messages")).then_some(Format::Jsonl)
@@ -109,7 +117,9 @@ mod tests {
     #[test]
     fn keys_of_the_first_object_only() {
         assert_eq!(
-            top_level_keys(r#"{"uid": "x", "messages": [{"role": "user", "a": {"b": 1}}], "name": "n"}"#),
+            top_level_keys(
+                r#"{"uid": "x", "messages": [{"role": "user", "a": {"b": 1}}], "name": "n"}"#
+            ),
             ["uid", "messages", "name"]
         );
         assert_eq!(

@@ -59,7 +59,11 @@ impl Format {
     }
 
     fn names() -> String {
-        Self::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ")
+        Self::ALL
+            .iter()
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -70,7 +74,12 @@ impl FromStr for Format {
             .iter()
             .find(|(_, n)| *n == s)
             .map(|(f, _)| *f)
-            .ok_or_else(|| Error::UnknownFormat(format!("unknown format {s:?}; expected one of {}", Self::names())))
+            .ok_or_else(|| {
+                Error::UnknownFormat(format!(
+                    "unknown format {s:?}; expected one of {}",
+                    Self::names()
+                ))
+            })
     }
 }
 
@@ -105,7 +114,11 @@ pub fn import_paths(store: &mut Store, req: &ImportRequest<'_>) -> Result<Import
         };
         let base = done;
         let progress = |n: u64| (req.progress)(base + n, total);
-        let counting = Counting { inner: open(file)?, read: 0, report: &progress };
+        let counting = Counting {
+            inner: open(file)?,
+            read: 0,
+            report: &progress,
+        };
         let reader = BufReader::with_capacity(1 << 18, counting);
         import_file(&mut batch, file, format, reader, req.control)?;
         done += std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
@@ -115,6 +128,37 @@ pub fn import_paths(store: &mut Store, req: &ImportRequest<'_>) -> Result<Import
     batch.commit()
 }
 
+/// Where a reader delivers what it reads.
+pub(crate) trait Sink {
+    /// One whole session.
+    fn session(&mut self, doc: SessionDoc) -> Result<()>;
+    /// Messages or items of unknown kinds that were left out.
+    fn skipped(&mut self, n: u64);
+}
+
+/// Delivers into an import batch, naming the file and session on errors.
+struct BatchSink<'b, 'a> {
+    batch: &'b mut ImportBatch<'a>,
+    path: &'b Path,
+    control: &'b JobControl,
+    index: u64,
+}
+
+impl Sink for BatchSink<'_, '_> {
+    fn session(&mut self, doc: SessionDoc) -> Result<()> {
+        self.control.check()?;
+        self.index += 1;
+        let name = doc.name.clone().unwrap_or_default();
+        self.batch
+            .add(doc)
+            .map_err(|e| in_session(self.path, self.index, &name, e))
+    }
+
+    fn skipped(&mut self, n: u64) {
+        self.batch.report_mut().skipped += n;
+    }
+}
+
 fn import_file<R: BufRead>(
     batch: &mut ImportBatch<'_>,
     path: &Path,
@@ -122,19 +166,18 @@ fn import_file<R: BufRead>(
     reader: R,
     control: &JobControl,
 ) -> Result<()> {
-    let mut index = 0u64;
-    let mut add = |doc: SessionDoc| -> Result<()> {
-        control.check()?;
-        index += 1;
-        let name = doc.name.clone().unwrap_or_default();
-        batch.add(doc).map_err(|e| in_session(path, index, &name, e))
+    let sink = &mut BatchSink {
+        batch,
+        path,
+        control,
+        index: 0,
     };
     match format {
-        Format::Json => native::read_json(path, reader, &mut add),
-        Format::Jsonl => native::read_jsonl(path, reader, &mut add),
-        Format::SessionFile => seed::read_session_file(path, reader, &mut add),
-        Format::SdkExport => seed::read_sdk_export(path, reader, &mut add),
-        Format::Toon => seed::read_toon(path, reader, &mut add),
+        Format::Json => native::read_json(path, reader, sink),
+        Format::Jsonl => native::read_jsonl(path, reader, sink),
+        Format::SessionFile => seed::read_session_file(path, reader, sink),
+        Format::SdkExport => seed::read_sdk_export(path, reader, sink),
+        Format::Toon => seed::read_toon(path, reader, sink),
     }
 }
 
@@ -215,7 +258,10 @@ impl<R: Read> Read for Counting<'_, R> {
 /// The file's stem as a session name: control characters and slashes
 /// replaced, cut to the name limit.
 pub(crate) fn name_from_path(path: &Path) -> String {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     clean_name(&stem)
 }
 
@@ -227,5 +273,9 @@ pub(crate) fn clean_name(text: &str) -> String {
         .take(crate::domain::names::MAX_NAME_CHARS)
         .collect();
     let cleaned = cleaned.trim().to_string();
-    if cleaned.is_empty() { "session".to_string() } else { cleaned }
+    if cleaned.is_empty() {
+        "session".to_string()
+    } else {
+        cleaned
+    }
 }

@@ -7,7 +7,7 @@
 //!   written as JSON or as TOON.
 //!
 //! Messages with a role other than system, user, assistant or tool are
-//! skipped and counted. Keys of a message beyond the known ones are kept in
+//! skipped and counted in the import report. Keys of a message beyond the known ones are kept in
 //! its metadata.
 
 use std::io::Read;
@@ -17,6 +17,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::Sink;
 use super::json::for_each_element;
 use crate::domain::{MessageDoc, Role, SessionDoc, parse_time, ts_from_ms};
 use crate::error::{Error, Result};
@@ -67,13 +68,17 @@ struct ToonSession {
 
 /// A session module's file. Its name is the file's stem; its source
 /// reference is the file's absolute path, so re-importing it adds only what is new.
-pub fn read_session_file<R: Read>(path: &Path, reader: R, add: &mut dyn FnMut(SessionDoc) -> Result<()>) -> Result<()> {
-    let file: SessionFile = read_one(path, reader, "a session file {\"messages\": [...], \"metadata\": {...}}")?;
-    let source_ref = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+pub fn read_session_file<R: Read>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<()> {
+    let file: SessionFile = read_one(
+        path,
+        reader,
+        "a session file {\"messages\": [...], \"metadata\": {...}}",
+    )?;
+    let source_ref = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let (messages, skipped) = convert(file.messages);
-    let mut metadata = file.metadata;
-    note_skipped(&mut metadata, skipped);
-    add(SessionDoc {
+    let metadata = file.metadata;
+    sink.skipped(skipped);
+    sink.session(SessionDoc {
         name: Some(super::name_from_path(path)),
         metadata,
         source: Some("session-file".into()),
@@ -85,19 +90,19 @@ pub fn read_session_file<R: Read>(path: &Path, reader: R, add: &mut dyn FnMut(Se
 
 /// An SDK session export, or an array of them. The export's id becomes the
 /// uid (unless `--new-id`) and the source reference.
-pub fn read_sdk_export<R: Read>(path: &Path, reader: R, add: &mut dyn FnMut(SessionDoc) -> Result<()>) -> Result<()> {
+pub fn read_sdk_export<R: Read>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<()> {
     for_each_element(path, reader, "session exports", |e: SdkExport| {
         let id = id_text(&e.id);
         let (messages, skipped) = convert(e.messages);
-        let mut metadata = e.metadata;
-        note_skipped(&mut metadata, skipped);
+        let metadata = e.metadata;
+        sink.skipped(skipped);
         let title = e.title.unwrap_or_default();
         let name = if title.trim().is_empty() {
             super::clean_name(&id)
         } else {
             slug(&title)
         };
-        add(SessionDoc {
+        sink.session(SessionDoc {
             uid: (!id.is_empty()).then(|| crate::domain::Uid(id.clone())),
             name: Some(name),
             title,
@@ -114,7 +119,7 @@ pub fn read_sdk_export<R: Read>(path: &Path, reader: R, add: &mut dyn FnMut(Sess
 }
 
 /// A `.toon` session file, as JSON or TOON (told apart by its first character).
-pub fn read_toon<R: Read>(path: &Path, mut reader: R, add: &mut dyn FnMut(SessionDoc) -> Result<()>) -> Result<()> {
+pub fn read_toon<R: Read>(path: &Path, mut reader: R, sink: &mut dyn Sink) -> Result<()> {
     let mut text = String::new();
     reader.read_to_string(&mut text).map_err(|e| Error::Parse {
         path: path.to_path_buf(),
@@ -137,12 +142,10 @@ pub fn read_toon<R: Read>(path: &Path, mut reader: R, add: &mut dyn FnMut(Sessio
     })?;
     let id = id_text(&t.session_id);
     let (messages, skipped) = convert(t.messages);
-    let mut metadata = Map::new();
-    note_skipped(&mut metadata, skipped);
-    add(SessionDoc {
+    sink.skipped(skipped);
+    sink.session(SessionDoc {
         name: Some(super::name_from_path(path)),
         created_at: time(&t.created_at),
-        metadata,
         source: Some("toon".into()),
         source_ref: (!id.is_empty()).then_some(id),
         messages,
@@ -150,7 +153,11 @@ pub fn read_toon<R: Read>(path: &Path, mut reader: R, add: &mut dyn FnMut(Sessio
     })
 }
 
-fn read_one<T: serde::de::DeserializeOwned, R: Read>(path: &Path, reader: R, expected: &str) -> Result<T> {
+fn read_one<T: serde::de::DeserializeOwned, R: Read>(
+    path: &Path,
+    reader: R,
+    expected: &str,
+) -> Result<T> {
     let mut de = serde_json::Deserializer::from_reader(reader);
     let value = T::deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
@@ -186,23 +193,23 @@ fn convert(messages: Vec<SeedMessage>) -> (Vec<MessageDoc>, u64) {
     (out, skipped)
 }
 
-fn note_skipped(metadata: &mut Map<String, Value>, skipped: u64) {
-    if skipped > 0 {
-        metadata.insert("import_skipped_messages".into(), Value::from(skipped));
-    }
-}
-
 /// Message content as text: strings as they are, `[{type: text, text}]`
 /// blocks joined, anything else as compact JSON.
 pub(crate) fn content_text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
-        Value::Array(blocks) if blocks.iter().all(|b| b.get("text").and_then(Value::as_str).is_some()) => blocks
-            .iter()
-            .filter_map(|b| b.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join("\n\n"),
+        Value::Array(blocks)
+            if blocks
+                .iter()
+                .all(|b| b.get("text").and_then(Value::as_str).is_some()) =>
+        {
+            blocks
+                .iter()
+                .filter_map(|b| b.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        }
         other => other.to_string(),
     }
 }
@@ -260,9 +267,15 @@ mod tests {
     #[test]
     fn times() {
         let t = |s: &str| s.parse::<Timestamp>().ok();
-        assert_eq!(time(&Value::from("2026-01-02T03:04:05Z")), t("2026-01-02T03:04:05Z"));
+        assert_eq!(
+            time(&Value::from("2026-01-02T03:04:05Z")),
+            t("2026-01-02T03:04:05Z")
+        );
         assert_eq!(time(&Value::from(1_767_323_045)), t("2026-01-02T03:04:05Z"));
-        assert_eq!(time(&Value::from(1_767_323_045_000_i64)), t("2026-01-02T03:04:05Z"));
+        assert_eq!(
+            time(&Value::from(1_767_323_045_000_i64)),
+            t("2026-01-02T03:04:05Z")
+        );
         assert_eq!(time(&Value::Null), None);
     }
 }

@@ -36,7 +36,11 @@ pub fn decode(text: &str) -> Result<Value, ToonError> {
         if trimmed[indent..].starts_with('\t') {
             return Err(err(i + 1, "indentation must use spaces, not tabs"));
         }
-        lines.push(Line { no: i + 1, indent, text: trimmed[indent..].to_string() });
+        lines.push(Line {
+            no: i + 1,
+            indent,
+            text: trimmed[indent..].to_string(),
+        });
     }
     let Some(first) = lines.first() else {
         return Ok(Value::Object(Map::new()));
@@ -47,7 +51,10 @@ pub fn decode(text: &str) -> Result<Value, ToonError> {
         let (value, next) = array_after_key(&mut lines, 0, &first, &first.text)?;
         pos = next;
         if pos < lines.len() {
-            return Err(err(lines[pos].no, "unexpected content after the root array"));
+            return Err(err(
+                lines[pos].no,
+                "unexpected content after the root array",
+            ));
         }
         return Ok(value);
     }
@@ -62,11 +69,18 @@ pub fn decode(text: &str) -> Result<Value, ToonError> {
 }
 
 fn err(line: usize, reason: impl Into<String>) -> ToonError {
-    ToonError { line, reason: reason.into() }
+    ToonError {
+        line,
+        reason: reason.into(),
+    }
 }
 
 /// Fields at exactly `indent`, starting at `*pos`.
-fn object(lines: &mut Vec<Line>, pos: &mut usize, indent: usize) -> Result<Map<String, Value>, ToonError> {
+fn object(
+    lines: &mut Vec<Line>,
+    pos: &mut usize,
+    indent: usize,
+) -> Result<Map<String, Value>, ToonError> {
     let mut map = Map::new();
     while *pos < lines.len() && lines[*pos].indent == indent {
         let line = lines[*pos].clone();
@@ -79,7 +93,10 @@ fn object(lines: &mut Vec<Line>, pos: &mut usize, indent: usize) -> Result<Map<S
             *pos = next;
             continue;
         }
-        let rest = rest.strip_prefix(':').ok_or_else(|| err(line.no, "expected `:` after the key"))?.trim();
+        let rest = rest
+            .strip_prefix(':')
+            .ok_or_else(|| err(line.no, "expected `:` after the key"))?
+            .trim();
         *pos += 1;
         if rest.is_empty() {
             let child = lines.get(*pos).map(|l| l.indent).filter(|&i| i > indent);
@@ -97,25 +114,45 @@ fn object(lines: &mut Vec<Line>, pos: &mut usize, indent: usize) -> Result<Map<S
 
 /// Parses `[N<delim>]{fields}: inline` at `lines[at]` and the lines that
 /// belong to it; returns the array and the index of the next line.
-fn array_after_key(lines: &mut Vec<Line>, at: usize, line: &Line, header: &str) -> Result<(Value, usize), ToonError> {
-    let close = header.find(']').ok_or_else(|| err(line.no, "expected `]` closing the array length"))?;
+fn array_after_key(
+    lines: &mut Vec<Line>,
+    at: usize,
+    line: &Line,
+    header: &str,
+) -> Result<(Value, usize), ToonError> {
+    let close = header
+        .find(']')
+        .ok_or_else(|| err(line.no, "expected `]` closing the array length"))?;
     let inside = header[1..close].trim_start_matches('#');
     let (digits, delim) = match inside.chars().last() {
         Some('\t') => (&inside[..inside.len() - 1], '\t'),
         Some('|') => (&inside[..inside.len() - 1], '|'),
         _ => (inside, ','),
     };
-    let n: usize = digits
-        .parse()
-        .map_err(|_| err(line.no, format!("expected an array length, found {digits:?}")))?;
+    let n: usize = digits.parse().map_err(|_| {
+        err(
+            line.no,
+            format!("expected an array length, found {digits:?}"),
+        )
+    })?;
     let mut rest = &header[close + 1..];
     let mut fields = None;
     if rest.starts_with('{') {
-        let end = rest.find('}').ok_or_else(|| err(line.no, "expected `}` closing the field list"))?;
-        fields = Some(split(&rest[1..end], delim).iter().map(|f| unquote(f)).collect::<Vec<_>>());
+        let end = rest
+            .find('}')
+            .ok_or_else(|| err(line.no, "expected `}` closing the field list"))?;
+        fields = Some(
+            split(&rest[1..end], delim)
+                .iter()
+                .map(|f| unquote(f))
+                .collect::<Vec<_>>(),
+        );
         rest = &rest[end + 1..];
     }
-    let rest = rest.strip_prefix(':').ok_or_else(|| err(line.no, "expected `:` after the array header"))?.trim();
+    let rest = rest
+        .strip_prefix(':')
+        .ok_or_else(|| err(line.no, "expected `:` after the array header"))?
+        .trim();
     let indent = line.indent;
     let mut pos = at + 1;
     let mut items = Vec::with_capacity(n);
@@ -124,9 +161,20 @@ fn array_after_key(lines: &mut Vec<Line>, at: usize, line: &Line, header: &str) 
             let row = &lines[pos];
             let cells = split(&row.text, delim);
             if cells.len() != fields.len() {
-                return Err(err(row.no, format!("expected {} values in this row, found {}", fields.len(), cells.len())));
+                return Err(err(
+                    row.no,
+                    format!(
+                        "expected {} values in this row, found {}",
+                        fields.len(),
+                        cells.len()
+                    ),
+                ));
             }
-            let obj = fields.iter().cloned().zip(cells.iter().map(|c| primitive(c))).collect();
+            let obj = fields
+                .iter()
+                .cloned()
+                .zip(cells.iter().map(|c| primitive(c)))
+                .collect();
             items.push(Value::Object(obj));
             pos += 1;
         }
@@ -146,7 +194,11 @@ fn array_after_key(lines: &mut Vec<Line>, at: usize, line: &Line, header: &str) 
                 pos = next;
             } else if split_key(&body).is_some() {
                 // An object item: its first field sits on the dash line.
-                lines[pos] = Line { no: lines[pos].no, indent: item_indent + 2, text: body };
+                lines[pos] = Line {
+                    no: lines[pos].no,
+                    indent: item_indent + 2,
+                    text: body,
+                };
                 items.push(Value::Object(object(lines, &mut pos, item_indent + 2)?));
             } else {
                 items.push(primitive(&body));
@@ -155,7 +207,10 @@ fn array_after_key(lines: &mut Vec<Line>, at: usize, line: &Line, header: &str) 
         }
     }
     if items.len() != n {
-        return Err(err(line.no, format!("the header says {n} elements, found {}", items.len())));
+        return Err(err(
+            line.no,
+            format!("the header says {n} elements, found {}", items.len()),
+        ));
     }
     Ok((Value::Array(items), pos))
 }

@@ -6,7 +6,8 @@ use super::Store;
 use super::rows::{to_i64, to_u64};
 use super::sessions::purge_in;
 use crate::domain::{
-    CleanupAction, CleanupCriteria, CleanupPlan, PlannedSession, SessionId, Uid, now, ts_from_ms, ts_to_ms,
+    CleanupAction, CleanupCriteria, CleanupPlan, PlannedSession, SessionId, Uid, now, ts_from_ms,
+    ts_to_ms,
 };
 use crate::error::{Error, Result};
 
@@ -41,7 +42,11 @@ impl Store {
             sql.push_str(&fragment.replace("?N", &format!("?{}", args.len())));
         };
         if let Some(before) = criteria.updated_before {
-            push(&mut sql, " AND s.updated_at < ?N", Box::new(ts_to_ms(before)));
+            push(
+                &mut sql,
+                " AND s.updated_at < ?N",
+                Box::new(ts_to_ms(before)),
+            );
         }
         if criteria.empty {
             sql.push_str(" AND s.message_count = 0");
@@ -105,7 +110,9 @@ impl Store {
             )?;
             'sessions: for s in &plan.sessions {
                 for tag in &plan.protected_tags {
-                    if protected.query_row(rusqlite::params![s.id.0, tag], |r| r.get::<_, bool>(0))? {
+                    if protected
+                        .query_row(rusqlite::params![s.id.0, tag], |r| r.get::<_, bool>(0))?
+                    {
                         continue 'sessions;
                     }
                 }

@@ -19,9 +19,18 @@ pub struct DoctorReport {
 impl Store {
     /// Checks integrity and repairs derived data in one transaction.
     pub fn doctor(&mut self) -> Result<DoctorReport> {
-        let mut r = DoctorReport { healthy: true, ..DoctorReport::default() };
-        let where_ = self.path().map_or_else(|| "in-memory store".to_string(), |p| p.display().to_string());
-        r.findings.push(format!("database: {where_} (schema version {})", self.schema_version()?));
+        let mut r = DoctorReport {
+            healthy: true,
+            ..DoctorReport::default()
+        };
+        let where_ = self.path().map_or_else(
+            || "in-memory store".to_string(),
+            |p| p.display().to_string(),
+        );
+        r.findings.push(format!(
+            "database: {where_} (schema version {})",
+            self.schema_version()?
+        ));
         let integrity: Vec<String> = self
             .conn
             .prepare("PRAGMA integrity_check")?
@@ -43,7 +52,9 @@ impl Store {
         )?;
         if orphans > 0 {
             r.healthy = false;
-            r.findings.push(format!("{orphans} messages belong to no session (left in place)"));
+            r.findings.push(format!(
+                "{orphans} messages belong to no session (left in place)"
+            ));
         }
         let tx = self.write()?;
         let gaps: Vec<i64> = tx
@@ -59,10 +70,16 @@ impl Store {
                  UPDATE message SET seq = -(SELECT rn FROM r WHERE r.id = message.id) WHERE session_id = ?1",
                 params![id],
             )?;
-            tx.execute("UPDATE message SET seq = -seq - 1 WHERE session_id = ?1", params![id])?;
+            tx.execute(
+                "UPDATE message SET seq = -seq - 1 WHERE session_id = ?1",
+                params![id],
+            )?;
         }
         if !gaps.is_empty() {
-            r.findings.push(format!("renumbered the messages of {} sessions", gaps.len()));
+            r.findings.push(format!(
+                "renumbered the messages of {} sessions",
+                gaps.len()
+            ));
         }
         let stale: Vec<(i64, i64)> = tx
             .prepare(
@@ -76,11 +93,16 @@ impl Store {
             refresh_counts(&tx, crate::domain::SessionId(*id), *updated)?;
         }
         if !stale.is_empty() {
-            r.findings.push(format!("repaired the message counts of {} sessions", stale.len()));
+            r.findings.push(format!(
+                "repaired the message counts of {} sessions",
+                stale.len()
+            ));
         }
         tx.commit()?;
         let (live, archived, trashed) = self.count_sessions()?;
-        r.findings.push(format!("sessions: {live} live, {archived} archived, {trashed} in the trash"));
+        r.findings.push(format!(
+            "sessions: {live} live, {archived} archived, {trashed} in the trash"
+        ));
         Ok(r)
     }
 }

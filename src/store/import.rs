@@ -9,7 +9,9 @@ use super::Store;
 use super::messages::insert_message;
 use super::rows::to_u64;
 use super::sessions::{SessionRow, insert_session, name_taken};
-use crate::domain::{NewMessage, SessionDoc, SessionId, Uid, now, ts_to_ms, validate_name};
+use crate::domain::{
+    NewMessage, SessionDoc, SessionId, Uid, now, ts_from_ms, ts_to_ms, validate_name,
+};
 use crate::error::{Error, Result};
 
 /// How an import treats ids.
@@ -73,7 +75,11 @@ impl Store {
     }
 
     /// Imports documents in one transaction (a convenience over [`ImportBatch`]).
-    pub fn import_docs(&mut self, docs: impl IntoIterator<Item = SessionDoc>, options: ImportOptions) -> Result<ImportReport> {
+    pub fn import_docs(
+        &mut self,
+        docs: impl IntoIterator<Item = SessionDoc>,
+        options: ImportOptions,
+    ) -> Result<ImportReport> {
         let mut batch = self.begin_import(options)?;
         for doc in docs {
             batch.add(doc)?;
@@ -119,12 +125,19 @@ impl ImportBatch<'_> {
         validate_name(&wanted)?;
         let name = self.free_name(&wanted)?;
         if name != wanted {
-            self.report.renamed.push(Renamed { from: wanted, to: name.clone() });
+            self.report.renamed.push(Renamed {
+                from: wanted,
+                to: name.clone(),
+            });
         }
-        let first = messages.first().and_then(|m| m.created_at);
+        let first = messages.iter().find_map(|m| m.created_at);
         let last = messages.iter().rev().find_map(|m| m.created_at);
         let created = created_at.or(first).map_or(self.now, ts_to_ms);
-        let updated = updated_at.or(last).map_or(created, ts_to_ms);
+        // Never before its creation nor before its last message.
+        let updated = updated_at
+            .map_or(created, ts_to_ms)
+            .max(created)
+            .max(last.map_or(created, ts_to_ms));
         let mut tags = tags;
         tags.sort();
         tags.dedup();
@@ -146,7 +159,7 @@ impl ImportBatch<'_> {
                 tags: &tags,
             },
         )?;
-        self.insert_messages(id, 0, created, &doc_messages(messages)?)?;
+        self.insert_messages(id, 0, &doc_messages(messages, created)?)?;
         self.report.sessions_added += 1;
         Ok(())
     }
@@ -176,7 +189,9 @@ impl ImportBatch<'_> {
             let source = doc.source.as_deref().unwrap_or("scrollback");
             return Ok(self
                 .tx
-                .prepare_cached("SELECT id, message_count FROM session WHERE source = ?1 AND source_ref = ?2")?
+                .prepare_cached(
+                    "SELECT id, message_count FROM session WHERE source = ?1 AND source_ref = ?2",
+                )?
                 .query_row(params![source, r], row)
                 .optional()?);
         }
@@ -189,20 +204,24 @@ impl ImportBatch<'_> {
             self.report.sessions_unchanged += 1;
             return Ok(());
         }
-        let created: i64 = self
-            .tx
-            .query_row("SELECT created_at FROM session WHERE id = ?1", [id.0], |r| r.get(0))?;
-        let new = doc_messages(doc.messages[have..].to_vec())?;
-        self.insert_messages(id, count, created, &new)?;
+        let prev: i64 = self.tx.query_row(
+            "SELECT coalesce((SELECT created_at FROM message WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1), \
+             (SELECT created_at FROM session WHERE id = ?1))",
+            [id.0],
+            |r| r.get(0),
+        )?;
+        let new = doc_messages(doc.messages[have..].to_vec(), prev)?;
+        self.insert_messages(id, count, &new)?;
         self.report.sessions_grown += 1;
         Ok(())
     }
 
-    fn insert_messages(&mut self, id: SessionId, first: u64, default_time: i64, msgs: &[NewMessage]) -> Result<()> {
+    /// Inserts messages whose times are all set (see [`doc_messages`]).
+    fn insert_messages(&mut self, id: SessionId, first: u64, msgs: &[NewMessage]) -> Result<()> {
         let mut chars = 0;
         let mut last = None;
         for (i, m) in msgs.iter().enumerate() {
-            chars += insert_message(&self.tx, id, first + i as u64, m, default_time, self.max_bytes)?;
+            chars += insert_message(&self.tx, id, first + i as u64, m, self.now, self.max_bytes)?;
             last = m.created_at.map(ts_to_ms).or(last);
         }
         self.tx
@@ -229,18 +248,27 @@ impl ImportBatch<'_> {
     }
 }
 
-fn doc_messages(messages: Vec<crate::domain::MessageDoc>) -> Result<Vec<NewMessage>> {
+/// Messages of a document, each with a time: one without takes the time of
+/// the message before it (or `start` for the first).
+fn doc_messages(messages: Vec<crate::domain::MessageDoc>, start: i64) -> Result<Vec<NewMessage>> {
+    let mut prev = ts_from_ms(start);
     messages
         .into_iter()
         .enumerate()
         .map(|(i, m)| {
+            let created_at = m.created_at.unwrap_or(prev);
+            prev = created_at;
             let role = m.role.ok_or_else(|| {
-                Error::invalid("message", &format!("#{i}"), "a \"role\" of system, user, assistant or tool")
+                Error::invalid(
+                    "message",
+                    &format!("#{i}"),
+                    "a \"role\" of system, user, assistant or tool",
+                )
             })?;
             Ok(NewMessage {
                 role,
                 content: m.content,
-                created_at: m.created_at,
+                created_at: Some(created_at),
                 model: m.model,
                 tokens: m.tokens,
                 metadata: m.metadata,

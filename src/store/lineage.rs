@@ -7,7 +7,9 @@ use super::Store;
 use super::messages::insert_message;
 use super::rows::to_i64;
 use super::sessions::{SessionRow, insert_session, refresh_counts};
-use crate::domain::{MergeInput, MergeOrder, NewMessage, Session, SessionId, Uid, now, plan_merge, ts_to_ms};
+use crate::domain::{
+    MergeInput, MergeOrder, NewMessage, Session, SessionId, Uid, now, plan_merge, ts_to_ms,
+};
 use crate::error::{Error, Result};
 
 impl Store {
@@ -90,7 +92,12 @@ impl Store {
     /// Merges sessions into a new one named `name`. See [`plan_merge`] for
     /// what is kept and in which order. Tags are united; metadata is merged
     /// (later sessions win) and records the inputs under `merged_from`.
-    pub fn merge(&mut self, sources: &[SessionId], name: &str, order: MergeOrder) -> Result<Session> {
+    pub fn merge(
+        &mut self,
+        sources: &[SessionId],
+        name: &str,
+        order: MergeOrder,
+    ) -> Result<Session> {
         if sources.len() < 2 {
             return Err(Error::invalid(
                 "merge",
@@ -109,11 +116,20 @@ impl Store {
         }
         metadata.insert(
             "merged_from".into(),
-            Value::Array(sessions.iter().map(|s| Value::String(s.uid.0.clone())).collect()),
+            Value::Array(
+                sessions
+                    .iter()
+                    .map(|s| Value::String(s.uid.0.clone()))
+                    .collect(),
+            ),
         );
         let mut titles: Vec<&str> = Vec::new();
         for s in &sessions {
-            let t = if s.title.is_empty() { s.name.as_str() } else { s.title.as_str() };
+            let t = if s.title.is_empty() {
+                s.name.as_str()
+            } else {
+                s.title.as_str()
+            };
             if !titles.contains(&t) {
                 titles.push(t);
             }

@@ -49,7 +49,8 @@ impl Store {
     pub fn add_message(&mut self, id: SessionId, message: NewMessage) -> Result<Message> {
         let seq = self.add_messages(id, std::slice::from_ref(&message))?;
         let mut page = self.messages(id, seq, 1)?;
-        page.pop().ok_or_else(|| Error::NotFound(format!("#{}", id.0)))
+        page.pop()
+            .ok_or_else(|| Error::NotFound(format!("#{}", id.0)))
     }
 
     /// Appends several messages in one transaction. Returns the seq of the first.
@@ -90,7 +91,10 @@ impl Store {
             "SELECT {MESSAGE_COLUMNS} FROM message WHERE session_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![id.0, to_i64(from_seq), to_i64(limit)], message_from_row)?;
+        let rows = stmt.query_map(
+            params![id.0, to_i64(from_seq), to_i64(limit)],
+            message_from_row,
+        )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -109,16 +113,26 @@ impl Store {
     /// Returns how many were removed.
     pub fn truncate(&mut self, id: SessionId, keep: u64) -> Result<u64> {
         let tx = self.write()?;
-        let count: i64 = tx.query_row("SELECT message_count FROM session WHERE id = ?1", [id.0], |r| r.get(0))?;
+        let count: i64 = tx.query_row(
+            "SELECT message_count FROM session WHERE id = ?1",
+            [id.0],
+            |r| r.get(0),
+        )?;
         let drop = count - to_i64(keep).min(count);
         if drop > 0 {
-            tx.execute("DELETE FROM message WHERE session_id = ?1 AND seq < ?2", params![id.0, drop])?;
+            tx.execute(
+                "DELETE FROM message WHERE session_id = ?1 AND seq < ?2",
+                params![id.0, drop],
+            )?;
             // Two steps so that no intermediate row collides in the unique (session, seq) index.
             tx.execute(
                 "UPDATE message SET seq = -(seq - ?2) - 1 WHERE session_id = ?1",
                 params![id.0, drop],
             )?;
-            tx.execute("UPDATE message SET seq = -seq - 1 WHERE session_id = ?1", [id.0])?;
+            tx.execute(
+                "UPDATE message SET seq = -seq - 1 WHERE session_id = ?1",
+                [id.0],
+            )?;
             refresh_counts(&tx, id, ts_to_ms(now()))?;
         }
         tx.commit()?;

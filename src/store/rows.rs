@@ -133,8 +133,11 @@ pub fn resolve(conn: &Connection, selector: &str) -> Result<Session> {
         0 => Err(Error::NotFound(selector.to_string())),
         1 => Ok(found.into_iter().next().expect("one element")),
         _ => Err(Error::Ambiguous {
-                prefix: selector.to_string(),
-            candidates: found.into_iter().map(|s| format!("{} ({})", s.name, s.uid)).collect(),
+            prefix: selector.to_string(),
+            candidates: found
+                .into_iter()
+                .map(|s| format!("{} ({})", s.name, s.uid))
+                .collect(),
         }),
     }
 }

@@ -1,7 +1,7 @@
 //! Session-level operations: create, rename, tags, metadata, listing, and
 //! the life cycle (archive, trash, restore, purge).
 
-use rusqlite::{Transaction, ToSql, params, params_from_iter};
+use rusqlite::{ToSql, Transaction, params, params_from_iter};
 use serde_json::{Map, Value};
 
 use super::Store;
@@ -58,7 +58,8 @@ pub(super) fn insert_session(tx: &Transaction<'_>, row: &SessionRow<'_>) -> Resu
         object_text(row.metadata),
     ])?;
     let id = SessionId(tx.last_insert_rowid());
-    let mut add = tx.prepare_cached("INSERT OR IGNORE INTO tag (session_id, tag) VALUES (?1, ?2)")?;
+    let mut add =
+        tx.prepare_cached("INSERT OR IGNORE INTO tag (session_id, tag) VALUES (?1, ?2)")?;
     for t in row.tags {
         add.execute(params![id.0, t])?;
     }
@@ -84,7 +85,12 @@ pub(super) fn refresh_counts(tx: &Transaction<'_>, id: SessionId, at: i64) -> Re
 }
 
 /// Runs `sql` (one `?1` = session id) for each id in one statement each.
-fn for_each_id(tx: &Transaction<'_>, ids: &[SessionId], sql: &str, at: Option<i64>) -> Result<usize> {
+fn for_each_id(
+    tx: &Transaction<'_>,
+    ids: &[SessionId],
+    sql: &str,
+    at: Option<i64>,
+) -> Result<usize> {
     let mut stmt = tx.prepare_cached(sql)?;
     let mut changed = 0;
     for id in ids {
@@ -167,7 +173,10 @@ impl Store {
     pub fn rename(&mut self, id: SessionId, new_name: &str) -> Result<Session> {
         validate_name(new_name)?;
         let tx = self.write()?;
-        let current: String = tx.query_row("SELECT name FROM session WHERE id = ?1", [id.0], |r| r.get(0))?;
+        let current: String =
+            tx.query_row("SELECT name FROM session WHERE id = ?1", [id.0], |r| {
+                r.get(0)
+            })?;
         if current != new_name && name_taken(&tx, new_name)? {
             return Err(Error::NameTaken(new_name.to_string()));
         }
@@ -192,17 +201,24 @@ impl Store {
 
     /// Adds and removes tags in one transaction. Adding a present tag or
     /// removing an absent one is not an error.
-    pub fn update_tags(&mut self, id: SessionId, add: &[String], remove: &[String]) -> Result<Session> {
+    pub fn update_tags(
+        &mut self,
+        id: SessionId,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Session> {
         for t in add {
             validate_tag(t)?;
         }
         let tx = self.write()?;
         {
-            let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO tag (session_id, tag) VALUES (?1, ?2)")?;
+            let mut ins =
+                tx.prepare_cached("INSERT OR IGNORE INTO tag (session_id, tag) VALUES (?1, ?2)")?;
             for t in add {
                 ins.execute(params![id.0, t])?;
             }
-            let mut del = tx.prepare_cached("DELETE FROM tag WHERE session_id = ?1 AND tag = ?2")?;
+            let mut del =
+                tx.prepare_cached("DELETE FROM tag WHERE session_id = ?1 AND tag = ?2")?;
             for t in remove {
                 del.execute(params![id.0, t])?;
             }
@@ -212,9 +228,16 @@ impl Store {
     }
 
     /// Sets metadata keys (`Some(value)`) and removes them (`None`).
-    pub fn update_metadata(&mut self, id: SessionId, changes: &[(String, Option<Value>)]) -> Result<Session> {
+    pub fn update_metadata(
+        &mut self,
+        id: SessionId,
+        changes: &[(String, Option<Value>)],
+    ) -> Result<Session> {
         let tx = self.write()?;
-        let text: String = tx.query_row("SELECT metadata FROM session WHERE id = ?1", [id.0], |r| r.get(0))?;
+        let text: String =
+            tx.query_row("SELECT metadata FROM session WHERE id = ?1", [id.0], |r| {
+                r.get(0)
+            })?;
         let mut meta = match serde_json::from_str(&text)? {
             Value::Object(m) => m,
             _ => Map::new(),
@@ -280,7 +303,11 @@ impl Store {
         });
         args.push(Box::new(q.limit.map_or(-1, to_i64)));
         args.push(Box::new(to_i64(q.offset)));
-        sql.push_str(&format!(" LIMIT ?{} OFFSET ?{}", args.len() - 1, args.len()));
+        sql.push_str(&format!(
+            " LIMIT ?{} OFFSET ?{}",
+            args.len() - 1,
+            args.len()
+        ));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), session_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -305,22 +332,34 @@ impl Store {
 
     /// Moves sessions to the trash. Returns how many changed state.
     pub fn trash(&mut self, ids: &[SessionId]) -> Result<usize> {
-        self.set_state(ids, "UPDATE session SET trashed_at = ?2 WHERE id = ?1 AND trashed_at IS NULL")
+        self.set_state(
+            ids,
+            "UPDATE session SET trashed_at = ?2 WHERE id = ?1 AND trashed_at IS NULL",
+        )
     }
 
     /// Takes sessions out of the trash.
     pub fn restore(&mut self, ids: &[SessionId]) -> Result<usize> {
-        self.set_state(ids, "UPDATE session SET trashed_at = NULL WHERE id = ?1 AND trashed_at IS NOT NULL")
+        self.set_state(
+            ids,
+            "UPDATE session SET trashed_at = NULL WHERE id = ?1 AND trashed_at IS NOT NULL",
+        )
     }
 
     /// Archives sessions.
     pub fn archive(&mut self, ids: &[SessionId]) -> Result<usize> {
-        self.set_state(ids, "UPDATE session SET archived_at = ?2 WHERE id = ?1 AND archived_at IS NULL")
+        self.set_state(
+            ids,
+            "UPDATE session SET archived_at = ?2 WHERE id = ?1 AND archived_at IS NULL",
+        )
     }
 
     /// Takes sessions out of the archive.
     pub fn unarchive(&mut self, ids: &[SessionId]) -> Result<usize> {
-        self.set_state(ids, "UPDATE session SET archived_at = NULL WHERE id = ?1 AND archived_at IS NOT NULL")
+        self.set_state(
+            ids,
+            "UPDATE session SET archived_at = NULL WHERE id = ?1 AND archived_at IS NOT NULL",
+        )
     }
 
     fn set_state(&mut self, ids: &[SessionId], sql: &str) -> Result<usize> {

@@ -172,7 +172,9 @@ impl Store {
             })
         };
         let rows = match id {
-            Some(id) => stmt.query_map([id.0], map)?.collect::<rusqlite::Result<_>>()?,
+            Some(id) => stmt
+                .query_map([id.0], map)?
+                .collect::<rusqlite::Result<_>>()?,
             None => stmt.query_map([], map)?.collect::<rusqlite::Result<_>>()?,
         };
         Ok(rows)
