@@ -7,7 +7,11 @@
 //! - a page of 200 messages at depth 49,800 of a 50,000-message session, by
 //!   keyset and, beside it, by OFFSET;
 //! - purging 10k sessions holding 500k messages.
-#![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_precision_loss,
+    clippy::too_many_lines
+)]
 
 mod common;
 
@@ -16,6 +20,7 @@ use std::time::Instant;
 
 use scrollback::import::{ImportRequest, import_paths};
 use scrollback::jobs::JobControl;
+use scrollback::store::ImportOptions;
 use scrollback::{ListQuery, Store};
 
 fn import(store: &mut Store, file: PathBuf) -> scrollback::store::ImportReport {
@@ -24,7 +29,7 @@ fn import(store: &mut Store, file: PathBuf) -> scrollback::store::ImportReport {
         &ImportRequest {
             paths: &[file],
             format: None,
-            options: Default::default(),
+            options: ImportOptions::default(),
             progress: &|_, _| {},
             control: &JobControl::new(),
         },

@@ -1,6 +1,10 @@
 //! Properties of branch, merge and the export/import round trip, over
 //! generated sessions.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::default_trait_access,
+    clippy::too_many_lines
+)]
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,10 @@
 //! Store operations on in-memory SQLite: every operation of the library,
 //! checked through what the store reads back.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::default_trait_access,
+    clippy::too_many_lines
+)]
 
 use scrollback::domain::{
     CleanupAction, CleanupCriteria, ListQuery, MergeOrder, Sort, StateFilter,

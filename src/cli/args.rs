@@ -196,6 +196,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // command-line flags
 pub struct ListArgs {
     #[arg(long)]
     pub json: bool,
@@ -226,6 +227,7 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // command-line flags
 #[command(group(clap::ArgGroup::new("action").required(true).args(["archive", "trash", "purge"])))]
 pub struct CleanupArgs {
     /// Last updated before this span ago (30d, 2w) or date.

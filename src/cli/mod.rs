@@ -33,7 +33,7 @@ pub const EXIT_NOT_FOUND: u8 = 3;
 /// Parses the command line, runs it, and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let not_found = e.downcast_ref::<Error>().is_some_and(Error::is_not_found);
@@ -100,7 +100,8 @@ fn open_store(cli: &Cli, config: &Config) -> Result<Store> {
 }
 
 /// Runs a parsed command line.
-pub fn run(cli: Cli) -> Result<()> {
+#[allow(clippy::too_many_lines)] // one arm per subcommand; the long ones are functions
+pub fn run(cli: &Cli) -> Result<()> {
     let config = load_config(cli.config.as_ref())?;
     let Some(command) = &cli.command else {
         let mut cmd = Cli::command();
@@ -112,7 +113,7 @@ pub fn run(cli: Cli) -> Result<()> {
         clap_complete::generate(*shell, &mut Cli::command(), "scrollback", &mut io::stdout());
         return Ok(());
     }
-    let mut store = open_store(&cli, &config)?;
+    let mut store = open_store(cli, &config)?;
     let out = &mut io::stdout().lock();
     let now = now();
     match command {
@@ -175,8 +176,7 @@ pub fn run(cli: Cli) -> Result<()> {
             if *json {
                 let mut v = serde_json::to_value(&s)?;
                 v["messages"] = serde_json::to_value(&messages)?;
-                serde_json::to_writer_pretty(&mut *out, &v)?;
-                writeln!(out)?;
+                write_json(out, &v)?;
             } else {
                 write!(out, "{}", print::session_header(&s, now))?;
                 for m in &messages {
@@ -369,8 +369,7 @@ pub fn run(cli: Cli) -> Result<()> {
             bar.finish_and_clear();
             let report = report?;
             if *json {
-                serde_json::to_writer_pretty(&mut *out, &report)?;
-                writeln!(out)?;
+                write_json(out, &report)?;
             } else {
                 write!(out, "{}", print::import_report(&report))?;
             }
@@ -402,27 +401,7 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             export(&store, &ids, format, output.as_ref(), out)?;
         }
-        Command::Stats { name, json } => match name {
-            Some(name) => {
-                let s = store.session(name)?;
-                let st = store.session_stats(s.id)?;
-                if *json {
-                    serde_json::to_writer_pretty(&mut *out, &st)?;
-                    writeln!(out)?;
-                } else {
-                    write!(out, "{}", print::session_stats(&s.name, &st))?;
-                }
-            }
-            None => {
-                let st = store.store_stats()?;
-                if *json {
-                    serde_json::to_writer_pretty(&mut *out, &st)?;
-                    writeln!(out)?;
-                } else {
-                    write!(out, "{}", print::store_stats(&st))?;
-                }
-            }
-        },
+        Command::Stats { name, json } => stats(&store, name.as_deref(), *json, out)?,
         Command::Doctor => {
             let report = store.doctor()?;
             for line in &report.findings {
@@ -434,6 +413,31 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Completions { .. } => unreachable!("handled before the store is opened"),
     }
+    Ok(())
+}
+
+fn stats(store: &Store, name: Option<&str>, json: bool, out: &mut dyn Write) -> Result<()> {
+    if let Some(name) = name {
+        let s = store.session(name)?;
+        let st = store.session_stats(s.id)?;
+        if json {
+            return write_json(out, &st);
+        }
+        write!(out, "{}", print::session_stats(&s.name, &st))?;
+    } else {
+        let st = store.store_stats()?;
+        if json {
+            return write_json(out, &st);
+        }
+        write!(out, "{}", print::store_stats(&st))?;
+    }
+    Ok(())
+}
+
+/// Pretty JSON and a newline: the shape of every `--json` output.
+fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
     Ok(())
 }
 
@@ -476,8 +480,7 @@ fn list(store: &Store, a: &ListArgs, out: &mut dyn Write) -> Result<()> {
     };
     let sessions = store.list(&q)?;
     if a.json {
-        serde_json::to_writer_pretty(&mut *out, &sessions)?;
-        writeln!(out)?;
+        write_json(out, &sessions)?;
     } else if sessions.is_empty() {
         writeln!(out, "no sessions match")?;
     } else {
@@ -509,8 +512,7 @@ fn cleanup(store: &mut Store, config: &Config, a: &CleanupArgs, out: &mut dyn Wr
     let plan = store.cleanup_plan(&criteria, action, &config.cleanup.protected_tags)?;
     if a.dry_run {
         if a.json {
-            serde_json::to_writer_pretty(&mut *out, &plan)?;
-            writeln!(out)?;
+            write_json(out, &plan)?;
         } else {
             write!(out, "{}", print::plan(&plan, now()))?;
         }
@@ -561,7 +563,7 @@ fn export(
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(std::path::Path::new("."));
-            let tmp = tempfile_in(dir, path)?;
+            let tmp = partial_path(dir, path);
             let mut w = io::BufWriter::new(
                 std::fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?,
             );
@@ -583,12 +585,12 @@ fn export(
     Ok(())
 }
 
-fn tempfile_in(dir: &std::path::Path, target: &std::path::Path) -> Result<PathBuf> {
+fn partial_path(dir: &std::path::Path, target: &std::path::Path) -> PathBuf {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok(dir.join(format!(".{name}.{}.partial", std::process::id())))
+    dir.join(format!(".{name}.{}.partial", std::process::id()))
 }
 
 fn progress_bar(what: &str, show: bool) -> indicatif::ProgressBar {

@@ -18,8 +18,8 @@ pub fn session_table(sessions: &[Session], now: Timestamp) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "  {:<name_w$}  {:>6}  {:>9}  {:<12}  {}",
-        "NAME", "MSGS", "UPDATED", "SOURCE", "TAGS / TITLE"
+        "  {:<name_w$}  {:>6}  {:>9}  {:<12}  TAGS / TITLE",
+        "NAME", "MSGS", "UPDATED", "SOURCE"
     );
     for s in sessions {
         let mark = match (s.trashed, s.archived, s.parent.is_some()) {

@@ -103,7 +103,7 @@ pub fn import_paths(store: &mut Store, req: &ImportRequest<'_>) -> Result<Import
     let files = expand(req.paths)?;
     let total: u64 = files
         .iter()
-        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
         .sum();
     let mut batch = store.begin_import(req.options)?;
     let mut done = 0u64;
@@ -121,7 +121,7 @@ pub fn import_paths(store: &mut Store, req: &ImportRequest<'_>) -> Result<Import
         };
         let reader = BufReader::with_capacity(1 << 18, counting);
         import_file(&mut batch, file, format, reader, req.control)?;
-        done += std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        done += std::fs::metadata(file).map_or(0, |m| m.len());
         (req.progress)(done, total);
         batch.report_mut().files += 1;
     }

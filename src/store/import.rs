@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Store;
 use super::messages::insert_message;
-use super::rows::to_u64;
+use super::rows::{to_i64, to_u64};
 use super::sessions::{SessionRow, insert_session, name_taken};
 use crate::domain::{
     NewMessage, SessionDoc, SessionId, Uid, now, ts_from_ms, ts_to_ms, validate_name,
@@ -229,7 +229,7 @@ impl ImportBatch<'_> {
                 "UPDATE session SET message_count = message_count + ?2, char_count = char_count + ?3, \
                  updated_at = max(updated_at, ?4) WHERE id = ?1",
             )?
-            .execute(params![id.0, msgs.len() as i64, chars as i64, last.unwrap_or(0)])?;
+            .execute(params![id.0, to_i64(msgs.len() as u64), to_i64(chars), last.unwrap_or(0)])?;
         self.report.messages_added += msgs.len() as u64;
         Ok(())
     }

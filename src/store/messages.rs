@@ -46,6 +46,7 @@ pub(super) fn insert_message(
 
 impl Store {
     /// Appends a message to a session and returns it as stored.
+    #[allow(clippy::needless_pass_by_value)] // by value reads best at call sites
     pub fn add_message(&mut self, id: SessionId, message: NewMessage) -> Result<Message> {
         let seq = self.add_messages(id, std::slice::from_ref(&message))?;
         let mut page = self.messages(id, seq, 1)?;
@@ -75,7 +76,7 @@ impl Store {
         )?
         .execute(params![
             id.0,
-            count + messages.len() as i64,
+            count + to_i64(messages.len() as u64),
             chars + to_i64(added),
             now
         ])?;

@@ -170,7 +170,11 @@ impl Store {
             .skip(usize::try_from(now).unwrap_or(0))
         {
             tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.pragma_update(
+                None,
+                "user_version",
+                i64::try_from(i + 1).unwrap_or(i64::MAX),
+            )?;
         }
         tx.commit()?;
         Ok(())
