@@ -2336,3 +2336,38 @@ fn reimport_of_a_session_file_by_another_path_adds_nothing() {
     assert_eq!(report["sessions_added"], 0);
     assert_eq!(list(&dir, &["--all"]).len(), 1);
 }
+
+#[test]
+fn show_never_prints_escape_sequences_from_a_session() {
+    let dir = TempDir::new().unwrap();
+    sb(&dir)
+        .args(["new", "esc", "--title", "t\u{1b}]0;pwned\u{7}"])
+        .assert()
+        .success();
+    sb(&dir)
+        .args([
+            "add",
+            "esc",
+            "--role",
+            "user",
+            "a\u{1b}[2Jb\rc\u{9b}31md\te",
+        ])
+        .assert()
+        .success();
+    let out = sb(&dir).args(["show", "esc"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("a\u{FFFD}[2Jb\u{FFFD}c\u{FFFD}31md\te"),
+        "{text:?}"
+    );
+    // JSON keeps the content exactly.
+    let s = show(&dir, "esc");
+    assert_eq!(s["messages"][0]["content"], "a\u{1b}[2Jb\rc\u{9b}31md\te");
+}

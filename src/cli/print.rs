@@ -61,7 +61,7 @@ pub fn session_header(s: &Session, now: Timestamp) -> String {
     } else {
         format!(": {}", s.title)
     };
-    let _ = writeln!(out, "{}{title}", s.name);
+    let _ = writeln!(out, "{}", clean(&format!("{}{title}", s.name)));
     let _ = writeln!(
         out,
         "uid {}  source {}  {} messages  created {} ({})  updated {}",
@@ -123,7 +123,7 @@ pub fn message(m: &Message) -> String {
     }
     let mut out = format!("{head}\n");
     for line in m.content.lines() {
-        let _ = writeln!(out, "  {line}");
+        let _ = writeln!(out, "  {}", clean(line));
     }
     out
 }
@@ -247,6 +247,20 @@ pub fn store_stats(st: &StoreStats) -> String {
 
 fn day(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%d").to_string()
+}
+
+/// Text from a session, made safe for a terminal: control characters
+/// (escape sequences, bells, carriage returns) are shown as `�`; tabs stay.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Cuts `s` to `width` characters, marking the cut with `…`.
