@@ -19,8 +19,19 @@ pub const DEFAULT_CONFIG: &str = include_str!("../config.example.toml");
 pub struct Config {
     /// Where and how sessions are stored.
     pub storage: StorageConfig,
+    /// Search.
+    pub search: SearchConfig,
     /// Cleanup rules.
     pub cleanup: CleanupConfig,
+}
+
+/// `[search]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchConfig {
+    /// Index writer memory, MiB.
+    pub writer_memory_mb: u64,
+    /// Sessions per page of results.
+    pub result_limit: usize,
 }
 
 /// `[storage]`

@@ -53,6 +53,22 @@ pub enum Error {
         /// What was found and what was expected.
         reason: String,
     },
+    /// An input file that ends in the middle of a value.
+    #[error(
+        "{}: {location}: the file ends in the middle of a value (it looks truncated), after {complete} \
+         complete {what}; `scrollback import --partial` imports those {complete}",
+        path.display()
+    )]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Where it ends.
+        location: String,
+        /// Complete items before the cut.
+        complete: u64,
+        /// What the items are ("sessions", "conversations", "lines").
+        what: &'static str,
+    },
     /// A format name nobody knows, or a file whose format cannot be detected.
     #[error("{0}")]
     UnknownFormat(String),
@@ -83,6 +99,17 @@ pub enum Error {
         /// What SQLite said.
         detail: String,
     },
+    /// The search index failed (it can always be rebuilt with `scrollback reindex`).
+    #[error("search index {}: {detail} (run `scrollback reindex` to rebuild it from the store)", dir.display())]
+    Index {
+        /// The index directory.
+        dir: PathBuf,
+        /// What tantivy said.
+        detail: String,
+    },
+    /// A search query that cannot be understood.
+    #[error("{0}")]
+    Query(String),
     /// The operation was cancelled through its cancel flag.
     #[error("cancelled")]
     Cancelled,

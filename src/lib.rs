@@ -53,6 +53,7 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod paths;
+pub mod search;
 pub mod store;
 
 pub use domain::{

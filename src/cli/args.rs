@@ -164,6 +164,10 @@ pub enum Command {
         /// Give imported sessions new ids, so they are added even if present.
         #[arg(long)]
         new_id: bool,
+        /// For a file that ends in the middle (truncated), import the complete
+        /// sessions before the cut instead of failing.
+        #[arg(long)]
+        partial: bool,
         #[arg(long)]
         json: bool,
     },
@@ -180,6 +184,24 @@ pub enum Command {
         #[arg(short, long, value_name = "PATH")]
         output: Option<PathBuf>,
     },
+    /// Search every session: words, "phrases", OR, -word, prefix*, role: tag:
+    /// session: source: model: after: before: (see the README).
+    Search {
+        query: String,
+        #[arg(long)]
+        json: bool,
+        /// Sessions per page.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Sessions to skip.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        offset: usize,
+        /// Include archived sessions.
+        #[arg(long)]
+        archived: bool,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
     /// Statistics of one session, or of the whole store.
     Stats {
         name: Option<String>,

@@ -25,6 +25,7 @@ use crate::error::Error;
 use crate::export::ExportFormat;
 use crate::import::{Format, ImportRequest};
 use crate::jobs::JobControl;
+use crate::search::{Limit, Rebuilt, Search};
 use crate::store::{ImportOptions, Store};
 
 /// Exit code for "no such session".
@@ -349,6 +350,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             paths,
             format,
             new_id,
+            partial,
             json,
         } => {
             let format = format.as_deref().map(str::parse::<Format>).transpose()?;
@@ -358,6 +360,7 @@ pub fn run(cli: &Cli) -> Result<()> {
                 &ImportRequest {
                     paths,
                     format,
+                    partial: *partial,
                     options: ImportOptions { new_id: *new_id },
                     progress: &|done, total| {
                         bar.set_length(total);
@@ -368,11 +371,58 @@ pub fn run(cli: &Cli) -> Result<()> {
             );
             bar.finish_and_clear();
             let report = report?;
+            if let Some(cut) = &report.truncated {
+                eprintln!("scrollback: warning: {cut}");
+            }
             if *json {
                 write_json(out, &report)?;
             } else {
                 write!(out, "{}", print::import_report(&report))?;
             }
+            // Index now, so the first search does not wait for it.
+            open_search(&store, &config)?;
+        }
+        Command::Search {
+            query,
+            json,
+            limit,
+            offset,
+            archived,
+        } => {
+            let mut search = open_search(&store, &config)?;
+            let results = search.query(
+                query,
+                Limit {
+                    limit: limit.unwrap_or(config.search.result_limit),
+                    offset: *offset,
+                    archived: *archived,
+                    snippets: true,
+                },
+            )?;
+            if *json {
+                write_json(out, &results.hits)?;
+            } else if results.hits.is_empty() {
+                writeln!(out, "no matches")?;
+            } else {
+                let marked = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                write!(out, "{}", print::search_hits(&results.hits, marked, now))?;
+            }
+        }
+        Command::Reindex => {
+            let mut search = open_search(&store, &config)?;
+            let bar = progress_bar_units("reindexing", "changes");
+            let report = search.rebuild(&|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            });
+            bar.finish_and_clear();
+            let report = report?;
+            writeln!(
+                out,
+                "reindexed {} sessions ({} index bytes)",
+                report.sessions / 2,
+                search.index().size_on_disk()
+            )?;
         }
         Command::Export {
             names,
@@ -406,6 +456,17 @@ pub fn run(cli: &Cli) -> Result<()> {
             let report = store.doctor()?;
             for line in &report.findings {
                 writeln!(out, "{line}")?;
+            }
+            let mut search = open_search(&store, &config)?;
+            let bar = progress_bar_units("repairing the index", "changes");
+            let drift = search.repair(&|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            });
+            bar.finish_and_clear();
+            match drift? {
+                0 => writeln!(out, "search index: in step with the store")?,
+                n => writeln!(out, "search index: {n} sessions differed from the store and were reindexed")?,
             }
             if !report.healthy {
                 bail!("the database has problems that doctor cannot repair (see above)");
@@ -591,6 +652,35 @@ fn partial_path(dir: &std::path::Path, target: &std::path::Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     dir.join(format!(".{name}.{}.partial", std::process::id()))
+}
+
+/// Opens the search index of the store, saying so on stderr when it has to
+/// be built or rebuilt, with a progress bar while it catches up.
+fn open_search(store: &Store, config: &Config) -> Result<Search> {
+    let bar = progress_bar_units("indexing", "changes");
+    let memory = usize::try_from(config.search.writer_memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+    let (search, rebuilt) = Search::open_with(store, memory, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    if let Rebuilt::Replaced(why) = rebuilt {
+        eprintln!("scrollback: the search index was rebuilt from the store: {why}");
+    }
+    Ok(search)
+}
+
+fn progress_bar_units(what: &str, units: &str) -> indicatif::ProgressBar {
+    if !io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{what} [{{bar:30}}] {{pos}}/{{len}} {units} {{eta}}"
+    )) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }
 
 fn progress_bar(what: &str, show: bool) -> indicatif::ProgressBar {

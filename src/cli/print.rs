@@ -249,6 +249,38 @@ fn day(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%d").to_string()
 }
 
+/// Search results: a line per session (name, role, time, other hits), then
+/// the snippet with the matched words marked (reverse video at a terminal,
+/// `[...]` otherwise).
+pub fn search_hits(hits: &[crate::search::Hit], terminal: bool, now: Timestamp) -> String {
+    let mut out = String::new();
+    for h in hits {
+        let mut head = h.session.name.clone();
+        if let Some(m) = &h.message {
+            let _ = write!(head, "  #{} {} · {}", m.seq, m.role, format_relative(m.created_at, now));
+        } else {
+            head.push_str("  (name, title or tags)");
+        }
+        if h.other_hits > 0 {
+            let _ = write!(head, "  (+{} more)", h.other_hits);
+        }
+        let _ = writeln!(out, "{}", clean(&head));
+        let (open, close) = if terminal { ("\u{1b}[7m", "\u{1b}[27m") } else { ("[", "]") };
+        let mut line = String::new();
+        let mut at = 0;
+        for &[a, b] in &h.highlights {
+            line.push_str(&clean(&h.snippet[at..a]));
+            line.push_str(open);
+            line.push_str(&clean(&h.snippet[a..b]));
+            line.push_str(close);
+            at = b;
+        }
+        line.push_str(&clean(&h.snippet[at..]));
+        let _ = writeln!(out, "    {line}");
+    }
+    out
+}
+
 /// Text from a session, made safe for a terminal: control characters
 /// (escape sequences, bells, carriage returns) are shown as `�`; tabs stay.
 fn clean(s: &str) -> String {

@@ -36,6 +36,8 @@ pub fn detect(path: &Path) -> Result<Format> {
         None
     } else if ext == "jsonl" || first_line_is_object(start) {
         (has("uid") || has("name") || has("messages")).then_some(Format::Jsonl)
+    } else if has("conversations") || (start.starts_with('[') && has("messages") && !has("id")) {
+        Some(Format::ShareGpt)
     } else if has("session_id") {
         Some(Format::Toon)
     } else if has("uid") || has("name") {

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// A file cut off in the middle reports where it ends and how many complete
 /// elements come before that point. An error returned by `f` stops the read
 /// and is returned as it is.
-pub fn for_each_element<T, R, F>(path: &Path, reader: R, what: &str, mut f: F) -> Result<u64>
+pub fn for_each_element<T, R, F>(path: &Path, reader: R, what: &'static str, mut f: F) -> Result<u64>
 where
     T: DeserializeOwned,
     R: Read,
@@ -37,9 +37,18 @@ where
     if let Some(e) = failed {
         return Err(e);
     }
-    outcome
-        .and_then(|()| de.end())
-        .map_err(|e| json_error(path, &e, Some((count, what))))?;
+    outcome.and_then(|()| de.end()).map_err(|e| {
+        if e.is_eof() {
+            Error::Truncated {
+                path: path.to_path_buf(),
+                location: location(&e),
+                complete: count,
+                what,
+            }
+        } else {
+            json_error(path, &e)
+        }
+    })?;
     Ok(count)
 }
 
@@ -67,18 +76,20 @@ where
             continue;
         }
         let value: T = serde_json::from_slice(&buf).map_err(|e| {
-            let truncated = e.is_eof() && !buf.ends_with(b"\n");
-            Error::Parse {
-                path: path.to_path_buf(),
-                location: format!("line {line_no}, column {}", e.column()),
-                reason: if truncated {
-                    format!(
-                        "the file ends in the middle of this line (truncated?) after {count} complete lines: {}",
-                        strip_position(&e)
-                    )
-                } else {
-                    strip_position(&e)
-                },
+            let location = format!("line {line_no}, column {}", e.column());
+            if e.is_eof() && !buf.ends_with(b"\n") {
+                Error::Truncated {
+                    path: path.to_path_buf(),
+                    location,
+                    complete: count,
+                    what: "lines",
+                }
+            } else {
+                Error::Parse {
+                    path: path.to_path_buf(),
+                    location,
+                    reason: strip_position(&e),
+                }
             }
         })?;
         f(value, line_no)?;
@@ -86,28 +97,24 @@ where
     }
 }
 
-/// A serde_json error as [`Error::Parse`], with the position moved into the
-/// location and, for a file that ends early, how many complete items came first.
-pub fn json_error(path: &Path, e: &serde_json::Error, complete: Option<(u64, &str)>) -> Error {
-    let location = if e.line() == 0 {
-        "start of file".to_string()
-    } else {
-        format!("line {}, column {}", e.line(), e.column())
-    };
+/// A serde_json error as [`Error::Parse`], with the position moved into the location.
+pub fn json_error(path: &Path, e: &serde_json::Error) -> Error {
     let mut reason = strip_position(e);
     if e.is_eof() {
-        reason = match complete {
-            Some((n, what)) => format!(
-                "the file ends here, in the middle of a value (truncated?), after {n} complete {what}; \
-                 expected the rest of the JSON ({reason})"
-            ),
-            None => format!("the file ends here, in the middle of a value (truncated?): {reason}"),
-        };
+        reason = format!("the file ends here, in the middle of a value (truncated?): {reason}");
     }
     Error::Parse {
         path: path.to_path_buf(),
-        location,
+        location: location(e),
         reason,
+    }
+}
+
+fn location(e: &serde_json::Error) -> String {
+    if e.line() == 0 {
+        "start of file".to_string()
+    } else {
+        format!("line {}, column {}", e.line(), e.column())
     }
 }
 

@@ -11,6 +11,7 @@ mod detect;
 pub mod json;
 mod native;
 mod seed;
+mod sharegpt;
 pub mod toon;
 
 use std::fs::File;
@@ -38,16 +39,19 @@ pub enum Format {
     SdkExport,
     /// A `.toon` session file: `{session_id, created_at, messages}` as JSON or TOON.
     Toon,
+    /// ShareGPT: an array of `{id, conversations: [{from, value}]}`.
+    ShareGpt,
 }
 
 impl Format {
     /// Every format, with its name.
-    pub const ALL: [(Format, &'static str); 5] = [
+    pub const ALL: [(Format, &'static str); 6] = [
         (Format::Json, "json"),
         (Format::Jsonl, "jsonl"),
         (Format::SessionFile, "session-file"),
         (Format::SdkExport, "sdk-export"),
         (Format::Toon, "toon"),
+        (Format::ShareGpt, "sharegpt"),
     ];
 
     /// The format's name as given to `--format`.
@@ -91,6 +95,8 @@ pub struct ImportRequest<'a> {
     pub format: Option<Format>,
     /// Id handling.
     pub options: ImportOptions,
+    /// Import the complete sessions of a truncated file instead of failing.
+    pub partial: bool,
     /// Called with (bytes read, total bytes).
     pub progress: &'a ProgressFn<'a>,
     /// Cancellation.
@@ -120,7 +126,10 @@ pub fn import_paths(store: &mut Store, req: &ImportRequest<'_>) -> Result<Import
             report: &progress,
         };
         let reader = BufReader::with_capacity(1 << 18, counting);
-        import_file(&mut batch, file, format, reader, req.control)?;
+        match import_file(&mut batch, file, format, reader, req.control) {
+            Err(e @ Error::Truncated { .. }) if req.partial => batch.report_mut().truncated = Some(e.to_string()),
+            other => other?,
+        }
         done += std::fs::metadata(file).map_or(0, |m| m.len());
         (req.progress)(done, total);
         batch.report_mut().files += 1;
@@ -178,6 +187,7 @@ fn import_file<R: BufRead>(
         Format::SessionFile => seed::read_session_file(path, reader, sink),
         Format::SdkExport => seed::read_sdk_export(path, reader, sink),
         Format::Toon => seed::read_toon(path, reader, sink),
+        Format::ShareGpt => sharegpt::read(path, reader, sink),
     }
 }
 

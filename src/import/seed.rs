@@ -127,7 +127,7 @@ pub fn read_toon<R: Read>(path: &Path, mut reader: R, sink: &mut dyn Sink) -> Re
         reason: format!("not valid UTF-8 text ({e})"),
     })?;
     let value = if text.trim_start().starts_with(['{', '[']) {
-        serde_json::from_str::<Value>(&text).map_err(|e| super::json::json_error(path, &e, None))?
+        serde_json::from_str::<Value>(&text).map_err(|e| super::json::json_error(path, &e))?
     } else {
         super::toon::decode(&text).map_err(|e| Error::Parse {
             path: path.to_path_buf(),
@@ -162,7 +162,7 @@ fn read_one<T: serde::de::DeserializeOwned, R: Read>(
     let value = T::deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
         .map_err(|e| {
-            let mut err = super::json::json_error(path, &e, None);
+            let mut err = super::json::json_error(path, &e);
             if let Error::Parse { reason, .. } = &mut err
                 && !e.is_eof()
             {

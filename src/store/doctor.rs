@@ -4,6 +4,7 @@
 use rusqlite::params;
 
 use super::Store;
+use super::outbox::{OutboxOp, enqueue};
 use super::sessions::refresh_counts;
 use crate::error::Result;
 
@@ -74,6 +75,7 @@ impl Store {
                 "UPDATE message SET seq = -seq - 1 WHERE session_id = ?1",
                 params![id],
             )?;
+            enqueue(&tx, crate::domain::SessionId(*id), OutboxOp::Messages { from_seq: 0 })?;
         }
         if !gaps.is_empty() {
             r.findings.push(format!(

@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::Store;
+use super::outbox::{OutboxOp, enqueue, enqueue_whole};
 use super::messages::insert_message;
 use super::rows::{to_i64, to_u64};
 use super::sessions::{SessionRow, insert_session, name_taken};
@@ -48,6 +49,9 @@ pub struct ImportReport {
     pub skipped: u64,
     /// Sessions whose name was taken.
     pub renamed: Vec<Renamed>,
+    /// With `--partial`: where a truncated file was cut (what was imported
+    /// is everything complete before that point).
+    pub truncated: Option<String>,
 }
 
 /// An import under way: one open write transaction.
@@ -160,6 +164,7 @@ impl ImportBatch<'_> {
             },
         )?;
         self.insert_messages(id, 0, &doc_messages(messages, created)?)?;
+        enqueue_whole(&self.tx, id)?;
         self.report.sessions_added += 1;
         Ok(())
     }
@@ -212,6 +217,7 @@ impl ImportBatch<'_> {
         )?;
         let new = doc_messages(doc.messages[have..].to_vec(), prev)?;
         self.insert_messages(id, count, &new)?;
+        enqueue(&self.tx, id, OutboxOp::Messages { from_seq: count })?;
         self.report.sessions_grown += 1;
         Ok(())
     }

@@ -4,6 +4,7 @@ use rusqlite::params;
 use serde_json::Value;
 
 use super::Store;
+use super::outbox::enqueue_whole;
 use super::messages::insert_message;
 use super::rows::to_i64;
 use super::sessions::{SessionRow, insert_session, refresh_counts};
@@ -85,6 +86,7 @@ impl Store {
         )?
         .execute(params![id.0, src.id.0, upto.map_or(i64::MAX, to_i64)])?;
         refresh_counts(&tx, id, now)?;
+        enqueue_whole(&tx, id)?;
         tx.commit()?;
         self.session_by_id(id)
     }
@@ -162,6 +164,7 @@ impl Store {
             insert_message(&tx, id, seq as u64, &m, now, max)?;
         }
         refresh_counts(&tx, id, now)?;
+        enqueue_whole(&tx, id)?;
         tx.commit()?;
         self.session_by_id(id)
     }

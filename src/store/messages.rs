@@ -3,6 +3,7 @@
 use rusqlite::{Transaction, params};
 
 use super::Store;
+use super::outbox::{OutboxOp, enqueue};
 use super::rows::{MESSAGE_COLUMNS, message_from_row, object_text, to_i64, to_u64};
 use super::sessions::refresh_counts;
 use crate::domain::{Message, NewMessage, SessionId, now, ts_to_ms};
@@ -80,6 +81,7 @@ impl Store {
             chars + to_i64(added),
             now
         ])?;
+        enqueue(&tx, id, OutboxOp::Messages { from_seq: first })?;
         tx.commit()?;
         Ok(first)
     }
@@ -135,6 +137,7 @@ impl Store {
                 [id.0],
             )?;
             refresh_counts(&tx, id, ts_to_ms(now()))?;
+            enqueue(&tx, id, OutboxOp::Messages { from_seq: 0 })?;
         }
         tx.commit()?;
         Ok(to_u64(drop))
@@ -145,6 +148,7 @@ impl Store {
         let tx = self.write()?;
         let n = tx.execute("DELETE FROM message WHERE session_id = ?1", [id.0])?;
         refresh_counts(&tx, id, ts_to_ms(now()))?;
+        enqueue(&tx, id, OutboxOp::Messages { from_seq: 0 })?;
         tx.commit()?;
         Ok(n as u64)
     }

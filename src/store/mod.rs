@@ -8,6 +8,7 @@ mod cleanup;
 mod doctor;
 mod import;
 mod lineage;
+mod outbox;
 mod messages;
 mod rows;
 pub mod schema;
@@ -15,6 +16,7 @@ mod sessions;
 mod stats;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
@@ -23,6 +25,7 @@ use crate::domain::{Session, SessionId};
 use crate::error::{Error, Result};
 
 pub use doctor::DoctorReport;
+pub use outbox::{OutboxOp, OutboxRow};
 pub use import::{ImportBatch, ImportOptions, ImportReport};
 pub use stats::{Count, RoleStats, SessionStats, StoreStats};
 
@@ -55,6 +58,8 @@ impl Default for StoreOptions {
 pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
+    /// For an in-memory store: the shared-cache URI other connections use.
+    memory_uri: Option<String>,
     options: StoreOptions,
 }
 
@@ -88,6 +93,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: Some(path.clone()),
+            memory_uri: None,
             options,
         };
         store.init().map_err(|e| match e {
@@ -104,13 +110,40 @@ impl Store {
 
     /// An in-memory store with the given options.
     pub fn open_in_memory_with(options: StoreOptions) -> Result<Self> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let uri = format!(
+            "file:scrollback-memory-{}-{}?mode=memory&cache=shared",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
         let mut store = Store {
-            conn: Connection::open_in_memory()?,
+            conn: Connection::open_with_flags(&uri, memory_flags())?,
             path: None,
+            memory_uri: Some(uri),
             options,
         };
         store.init()?;
         Ok(store)
+    }
+
+    /// A second connection to the same store, for work on another thread
+    /// (the search indexer, a background job). An in-memory store is shared
+    /// while any of its connections is open.
+    pub fn reopen(&self) -> Result<Store> {
+        match (&self.path, &self.memory_uri) {
+            (Some(path), _) => Store::open_with(path, self.options),
+            (None, Some(uri)) => {
+                let mut store = Store {
+                    conn: Connection::open_with_flags(uri, memory_flags())?,
+                    path: None,
+                    memory_uri: Some(uri.clone()),
+                    options: self.options,
+                };
+                store.init()?;
+                Ok(store)
+            }
+            (None, None) => Err(Error::invalid("store", "unnamed", "a file or shared in-memory store")),
+        }
     }
 
     /// The database file, or `None` for an in-memory store.
@@ -197,6 +230,13 @@ impl Store {
     pub fn session_by_id(&self, id: SessionId) -> Result<Session> {
         rows::session_by_id(&self.conn, id)
     }
+}
+
+fn memory_flags() -> OpenFlags {
+    OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
 }
 
 fn map_open(e: rusqlite::Error, path: &Path) -> Error {

@@ -8,7 +8,7 @@
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// SQL of each migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 const V1: &str = "
 CREATE TABLE session (
@@ -55,4 +55,18 @@ CREATE TABLE tag (
     PRIMARY KEY (session_id, tag)
 ) WITHOUT ROWID;
 CREATE INDEX tag_by_name ON tag(tag, session_id);
+";
+
+/// The search index outbox: every change that the index must follow writes a
+/// row here in the same transaction; the indexer applies rows in order and
+/// deletes them once the index has committed them.
+const V2: &str = "
+CREATE TABLE index_outbox (
+    id         INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL,
+    op         TEXT NOT NULL CHECK (op IN ('messages', 'session', 'purge')),
+    from_seq   INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO index_outbox (session_id, op, from_seq) SELECT id, 'messages', 0 FROM session;
+INSERT INTO index_outbox (session_id, op) SELECT id, 'session' FROM session;
 ";

@@ -5,6 +5,7 @@ use rusqlite::{ToSql, Transaction, params, params_from_iter};
 use serde_json::{Map, Value};
 
 use super::Store;
+use super::outbox::{OutboxOp, enqueue, enqueue_whole};
 use super::rows::{SESSION_COLUMNS, object_text, session_from_row, to_i64};
 use crate::domain::{
     ListQuery, NewSession, Session, SessionId, Sort, StateFilter, Uid, now, ts_to_ms,
@@ -155,6 +156,7 @@ impl Store {
             .execute(params![id.0, t.id.0, now])?;
             refresh_counts(&tx, id, now)?;
         }
+        enqueue_whole(&tx, id)?;
         tx.commit()?;
         self.session_by_id(id)
     }
@@ -184,6 +186,7 @@ impl Store {
             "UPDATE session SET name = ?2, updated_at = ?3 WHERE id = ?1",
             params![id.0, new_name, ts_to_ms(now())],
         )?;
+        enqueue(&tx, id, OutboxOp::Session)?;
         tx.commit()?;
         self.session_by_id(id)
     }
@@ -195,6 +198,7 @@ impl Store {
             "UPDATE session SET title = ?2, updated_at = ?3 WHERE id = ?1",
             params![id.0, title, ts_to_ms(now())],
         )?;
+        enqueue(&tx, id, OutboxOp::Session)?;
         tx.commit()?;
         self.session_by_id(id)
     }
@@ -223,6 +227,7 @@ impl Store {
                 del.execute(params![id.0, t])?;
             }
         }
+        enqueue(&tx, id, OutboxOp::Session)?;
         tx.commit()?;
         self.session_by_id(id)
     }
@@ -390,7 +395,45 @@ impl Store {
 
 /// Deletes sessions with their messages and tags inside `tx`.
 pub(super) fn purge_in(tx: &Transaction<'_>, ids: &[SessionId]) -> Result<usize> {
+    for id in ids {
+        enqueue(tx, *id, OutboxOp::Purge)?;
+    }
     for_each_id(tx, ids, "DELETE FROM message WHERE session_id = ?1", None)?;
     for_each_id(tx, ids, "DELETE FROM tag WHERE session_id = ?1", None)?;
     for_each_id(tx, ids, "DELETE FROM session WHERE id = ?1", None)
+}
+
+impl Store {
+    /// Ids of the sessions carrying `tag`.
+    pub fn ids_with_tag(&self, tag: &str) -> Result<Vec<SessionId>> {
+        self.ids("SELECT session_id FROM tag WHERE tag = ?1", Some(tag))
+    }
+
+    /// Ids of the sessions from `source`.
+    pub fn ids_from_source(&self, source: &str) -> Result<Vec<SessionId>> {
+        self.ids("SELECT id FROM session WHERE source = ?1", Some(source))
+    }
+
+    /// Ids of the sessions a search leaves out: trashed ones, and archived
+    /// ones unless `archived` is true.
+    pub fn hidden_ids(&self, archived: bool) -> Result<Vec<SessionId>> {
+        if archived {
+            self.ids("SELECT id FROM session WHERE trashed_at IS NOT NULL", None)
+        } else {
+            self.ids(
+                "SELECT id FROM session WHERE trashed_at IS NOT NULL OR archived_at IS NOT NULL",
+                None,
+            )
+        }
+    }
+
+    fn ids(&self, sql: &str, arg: Option<&str>) -> Result<Vec<SessionId>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let map = |r: &rusqlite::Row<'_>| Ok(SessionId(r.get(0)?));
+        let ids = match arg {
+            Some(a) => stmt.query_map([a], map)?.collect::<rusqlite::Result<_>>()?,
+            None => stmt.query_map([], map)?.collect::<rusqlite::Result<_>>()?,
+        };
+        Ok(ids)
+    }
 }

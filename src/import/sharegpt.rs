@@ -1,0 +1,102 @@
+//! ShareGPT: a JSON array (or JSON Lines) of conversations
+//! `{id?, conversations: [{from, value}], system?}`; some variants use
+//! `messages: [{role, content}]`. `from` is `human`, `gpt`, `system`,
+//! `function_call` or `observation`. Conversations carry no times.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::Sink;
+use super::json::for_each_element;
+use super::seed::content_text;
+use crate::domain::{MessageDoc, Role, SessionDoc};
+use crate::error::Result;
+
+#[derive(Deserialize)]
+struct Conversation {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    conversations: Vec<Turn>,
+    #[serde(default)]
+    messages: Vec<Turn>,
+    #[serde(default)]
+    system: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Turn {
+    #[serde(alias = "role")]
+    from: String,
+    #[serde(alias = "content", default)]
+    value: Value,
+}
+
+/// Reads every conversation; a file cut in the middle stops with
+/// [`crate::Error::Truncated`] after the complete ones were delivered.
+pub fn read<R: Read>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<()> {
+    let mut index = 0u64;
+    for_each_element(path, reader, "conversations", |c: Conversation| {
+        index += 1;
+        let id = match &c.id {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Null) | None => None,
+            Some(other) => Some(other.to_string()),
+        };
+        let mut messages = Vec::new();
+        if let Some(system) = c.system.filter(|s| !s.trim().is_empty()) {
+            messages.push(message(Role::System, system, None));
+        }
+        let turns = if c.conversations.is_empty() { c.messages } else { c.conversations };
+        let mut skipped = 0;
+        for t in turns {
+            let (role, kind) = match t.from.as_str() {
+                "human" | "user" => (Role::User, None),
+                "gpt" | "assistant" | "chatgpt" | "bard" | "model" => (Role::Assistant, None),
+                "system" => (Role::System, None),
+                "function_call" => (Role::Assistant, Some("function_call")),
+                "observation" | "tool" | "function" => (Role::Tool, None),
+                _ => {
+                    skipped += 1;
+                    continue;
+                }
+            };
+            messages.push(message(role, content_text(&t.value), kind));
+        }
+        sink.skipped(skipped);
+        let title = messages
+            .iter()
+            .find(|m| m.role == Some(Role::User))
+            .map(|m| m.content.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(80).collect())
+            .unwrap_or_default();
+        let name = match &id {
+            Some(id) => super::clean_name(&format!("sharegpt-{id}")),
+            None => format!("sharegpt-{index}"),
+        };
+        sink.session(SessionDoc {
+            name: Some(name),
+            title,
+            source: Some("sharegpt".into()),
+            source_ref: id,
+            messages,
+            ..SessionDoc::default()
+        })
+    })?;
+    Ok(())
+}
+
+fn message(role: Role, content: String, kind: Option<&str>) -> MessageDoc {
+    let mut metadata = Map::new();
+    if let Some(k) = kind {
+        metadata.insert("kind".into(), Value::from(k));
+    }
+    MessageDoc {
+        role: Some(role),
+        content,
+        metadata,
+        ..MessageDoc::default()
+    }
+}

@@ -1,0 +1,347 @@
+//! The tantivy index: its schema, where it lives, opening (and rebuilding
+//! when missing, damaged or of an old schema), and applying the store's
+//! outbox to it. The index is derived data: it can always be rebuilt from the
+//! store, and nothing here ever changes the store except clearing outbox rows
+//! the index has committed.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+
+use super::tokenizer::{ANALYZER, analyzer};
+use crate::domain::{Message, Session, SessionId, ts_to_ms};
+use crate::error::{Error, Result};
+use crate::jobs::ProgressFn;
+use crate::store::{OutboxOp, Store};
+
+/// Schema version of the index; a different one on disk means a rebuild.
+pub const INDEX_VERSION: &str = "1";
+const VERSION_FILE: &str = "scrollback-index-version";
+
+/// Document kinds.
+pub const KIND_MESSAGE: u64 = 0;
+/// A session's name, title and tags.
+pub const KIND_SESSION: u64 = 1;
+
+/// The fields of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub kind: Field,
+    pub session: Field,
+    pub seq: Field,
+    pub role: Field,
+    pub model: Field,
+    pub created: Field,
+    pub content: Field,
+    pub meta: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        kind: b.add_u64_field("kind", INDEXED | FAST),
+        session: b.add_u64_field("session", INDEXED | FAST),
+        seq: b.add_u64_field("seq", INDEXED | FAST),
+        role: b.add_text_field("role", STRING),
+        model: b.add_text_field("model", STRING),
+        created: b.add_i64_field("created", INDEXED | FAST),
+        content: b.add_text_field("content", text.clone()),
+        meta: b.add_text_field("meta", text),
+    };
+    (b.build(), fields)
+}
+
+/// Where the index of a database file lives: beside it, `<file>-index/`.
+pub fn index_dir(db: &Path) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push("-index");
+    db.with_file_name(name)
+}
+
+/// Why an index had to be built from scratch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rebuilt {
+    /// It was there and usable.
+    No,
+    /// There was none.
+    Missing,
+    /// It could not be opened, or had another schema version.
+    Replaced(String),
+}
+
+/// The open index with a reader (always) and a writer (taken per batch).
+pub struct SearchIndex {
+    pub(super) index: Index,
+    pub(super) reader: IndexReader,
+    pub(super) fields: Fields,
+    dir: Option<PathBuf>,
+    writer_memory: usize,
+}
+
+/// What applying the outbox did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Outbox rows applied.
+    pub rows: u64,
+    /// Sessions re-read.
+    pub sessions: u64,
+    /// Another process held the index writer: nothing was applied now.
+    pub busy: bool,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir` (a RAM index when `None`), creating or
+    /// replacing it when it is missing, damaged or of another schema version.
+    pub fn open(dir: Option<&Path>, writer_memory: usize) -> Result<(SearchIndex, Rebuilt)> {
+        let (schema, fields) = schema();
+        let (index, rebuilt) = match dir {
+            None => (Index::create_in_ram(schema), Rebuilt::Missing),
+            Some(dir) => open_dir(dir, schema)?,
+        };
+        index.tokenizers().register(ANALYZER, analyzer());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| index_error(dir, &e))?;
+        Ok((
+            SearchIndex {
+                index,
+                reader,
+                fields,
+                dir: dir.map(Path::to_path_buf),
+                writer_memory: writer_memory.max(15_000_000),
+            },
+            rebuilt,
+        ))
+    }
+
+    /// Applies the store's outbox in batches: each batch is committed to the
+    /// index, then its rows are removed from the outbox. If another process
+    /// holds the writer, nothing happens and `busy` is set.
+    pub fn sync(&mut self, store: &mut Store, progress: &ProgressFn<'_>) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        if store.outbox_len()? == 0 {
+            return Ok(report);
+        }
+        let mut writer: IndexWriter<TantivyDocument> =
+            match self.index.writer_with_num_threads(1, self.writer_memory) {
+                Ok(w) => w,
+                Err(TantivyError::LockFailure(..)) => {
+                    report.busy = true;
+                    return Ok(report);
+                }
+                Err(e) => return Err(index_error(self.dir.as_deref(), &e)),
+            };
+        let total = store.outbox_len()?;
+        loop {
+            let rows = store.outbox_batch(4096)?;
+            let Some(last) = rows.last().map(|r| r.id) else { break };
+            let mut plans: BTreeMap<SessionId, Plan> = BTreeMap::new();
+            for r in &rows {
+                plans.entry(r.session).or_default().add(r.op);
+            }
+            for (&id, plan) in &plans {
+                self.apply(&writer, store, id, plan)?;
+            }
+            writer.commit().map_err(|e| index_error(self.dir.as_deref(), &e))?;
+            store.outbox_done(last)?;
+            report.rows += rows.len() as u64;
+            report.sessions += plans.len() as u64;
+            progress(report.rows.min(total), total);
+        }
+        writer
+            .wait_merging_threads()
+            .map_err(|e| index_error(self.dir.as_deref(), &e))?;
+        self.reader.reload().map_err(|e| index_error(self.dir.as_deref(), &e))?;
+        Ok(report)
+    }
+
+    fn apply(&self, w: &IndexWriter<TantivyDocument>, store: &Store, id: SessionId, plan: &Plan) -> Result<()> {
+        let f = &self.fields;
+        let session = match store.session_by_id(id) {
+            Ok(s) => Some(s),
+            Err(e) if e.is_not_found() => None,
+            Err(e) => return Err(e),
+        };
+        let from = if plan.whole {
+            w.delete_term(Term::from_field_u64(f.session, id_u64(id)));
+            Some(0)
+        } else {
+            if let Some(from) = plan.from_seq {
+                w.delete_query(Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, term_query(Term::from_field_u64(f.session, id_u64(id)))),
+                    (Occur::Must, term_query(Term::from_field_u64(f.kind, KIND_MESSAGE))),
+                    (
+                        Occur::Must,
+                        Box::new(RangeQuery::new(
+                            Bound::Included(Term::from_field_u64(f.seq, from)),
+                            Bound::Unbounded,
+                        )),
+                    ),
+                ])))
+                .map_err(|e| index_error(self.dir.as_deref(), &e))?;
+            }
+            if plan.session_doc {
+                w.delete_query(Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, term_query(Term::from_field_u64(f.session, id_u64(id)))),
+                    (Occur::Must, term_query(Term::from_field_u64(f.kind, KIND_SESSION))),
+                ])))
+                .map_err(|e| index_error(self.dir.as_deref(), &e))?;
+            }
+            plan.from_seq
+        };
+        let Some(session) = session else { return Ok(()) };
+        if plan.whole || plan.session_doc {
+            w.add_document(self.session_doc(&session))
+                .map_err(|e| index_error(self.dir.as_deref(), &e))?;
+        }
+        if let Some(mut seq) = from {
+            loop {
+                let page = store.messages(id, seq, 512)?;
+                for m in &page {
+                    w.add_document(self.message_doc(id, m))
+                        .map_err(|e| index_error(self.dir.as_deref(), &e))?;
+                }
+                match page.last() {
+                    Some(m) if page.len() == 512 => seq = m.seq + 1,
+                    _ => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn message_doc(&self, id: SessionId, m: &Message) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_u64(f.kind, KIND_MESSAGE);
+        d.add_u64(f.session, id_u64(id));
+        d.add_u64(f.seq, m.seq);
+        d.add_text(f.role, m.role.as_str());
+        if let Some(model) = &m.model {
+            d.add_text(f.model, model.to_lowercase());
+        }
+        d.add_i64(f.created, ts_to_ms(m.created_at));
+        d.add_text(f.content, &m.content);
+        d
+    }
+
+    fn session_doc(&self, s: &Session) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_u64(f.kind, KIND_SESSION);
+        d.add_u64(f.session, id_u64(s.id));
+        d.add_u64(f.seq, 0);
+        d.add_i64(f.created, ts_to_ms(s.updated_at));
+        d.add_text(f.meta, format!("{} {} {}", s.name, s.title, s.tags.join(" ")));
+        d
+    }
+
+    /// Number of message documents per session, read from the index.
+    pub fn message_counts(&self) -> Result<BTreeMap<u64, u64>> {
+        let searcher = self.reader.searcher();
+        let mut counts = BTreeMap::new();
+        for seg in searcher.segment_readers() {
+            let ff = seg.fast_fields();
+            let kind = ff.u64("kind").map_err(|e| index_error(self.dir.as_deref(), &e))?.first_or_default_col(0);
+            let session = ff
+                .u64("session")
+                .map_err(|e| index_error(self.dir.as_deref(), &e))?
+                .first_or_default_col(0);
+            for doc in seg.doc_ids_alive() {
+                let entry = counts.entry(session.get_val(doc)).or_insert(0);
+                if kind.get_val(doc) == KIND_MESSAGE {
+                    *entry += 1;
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Disk used by the index, in bytes (0 for a RAM index).
+    pub fn size_on_disk(&self) -> u64 {
+        fn walk(p: &Path) -> u64 {
+            std::fs::read_dir(p).map_or(0, |rd| {
+                rd.filter_map(std::result::Result::ok)
+                    .map(|e| match e.metadata() {
+                        Ok(m) if m.is_dir() => walk(&e.path()),
+                        Ok(m) => m.len(),
+                        Err(_) => 0,
+                    })
+                    .sum()
+            })
+        }
+        self.dir.as_deref().map_or(0, walk)
+    }
+}
+
+/// What to do for one session, from all its outbox rows in a batch.
+#[derive(Debug, Default)]
+struct Plan {
+    whole: bool,
+    from_seq: Option<u64>,
+    session_doc: bool,
+}
+
+impl Plan {
+    fn add(&mut self, op: OutboxOp) {
+        match op {
+            OutboxOp::Purge | OutboxOp::Messages { from_seq: 0 } => self.whole = true,
+            OutboxOp::Messages { from_seq } => {
+                self.from_seq = Some(self.from_seq.map_or(from_seq, |f| f.min(from_seq)));
+            }
+            OutboxOp::Session => self.session_doc = true,
+        }
+    }
+}
+
+fn term_query(t: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(t, IndexRecordOption::Basic))
+}
+
+/// Session row ids are positive; the index keys them as u64.
+pub fn id_u64(id: SessionId) -> u64 {
+    u64::try_from(id.0).unwrap_or(0)
+}
+
+fn open_dir(dir: &Path, schema: Schema) -> Result<(Index, Rebuilt)> {
+    let version = std::fs::read_to_string(dir.join(VERSION_FILE)).ok();
+    let rebuilt = match version.as_deref().map(str::trim) {
+        None if !dir.join("meta.json").exists() => Rebuilt::Missing,
+        Some(INDEX_VERSION) => match Index::open_in_dir(dir) {
+            Ok(index) if index.schema() == schema => return Ok((index, Rebuilt::No)),
+            Ok(_) => Rebuilt::Replaced("its schema differs from this version's".into()),
+            Err(e) => Rebuilt::Replaced(format!("it could not be opened: {e}")),
+        },
+        Some(v) => Rebuilt::Replaced(format!("it has schema version {v}, this version uses {INDEX_VERSION}")),
+        None => Rebuilt::Replaced("its version file is missing".into()),
+    };
+    // The directory is ours alone: clear it and start again.
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    crate::paths::create_private_dir(dir)?;
+    let index = Index::create_in_dir(dir, schema).map_err(|e| index_error(Some(dir), &e))?;
+    std::fs::write(dir.join(VERSION_FILE), INDEX_VERSION).map_err(|e| Error::io(dir, e))?;
+    Ok((index, rebuilt))
+}
+
+/// A tantivy error as the library's error, naming the index directory.
+pub fn index_error(dir: Option<&Path>, e: &TantivyError) -> Error {
+    Error::Index {
+        dir: dir.map_or_else(|| PathBuf::from("(in memory)"), Path::to_path_buf),
+        detail: e.to_string(),
+    }
+}

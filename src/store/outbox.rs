@@ -1,0 +1,112 @@
+//! The index outbox: what the search index has yet to learn. Rows are written
+//! inside the transaction of the change they describe, so the index can never
+//! miss a change that was committed; applying a row twice is harmless.
+
+use rusqlite::{Transaction, params};
+
+use super::Store;
+use super::rows::{to_i64, to_u64};
+use crate::domain::SessionId;
+use crate::error::Result;
+
+/// One thing the index must do for a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxOp {
+    /// Re-read the session's messages from this seq on (earlier ones are unchanged).
+    Messages {
+        /// First seq that changed.
+        from_seq: u64,
+    },
+    /// Re-read the session's name, title and tags.
+    Session,
+    /// Forget the session (it was purged).
+    Purge,
+}
+
+/// A row of the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// Row id; rows are applied in this order.
+    pub id: i64,
+    /// The session (its row id; it may no longer exist).
+    pub session: SessionId,
+    /// What to do.
+    pub op: OutboxOp,
+}
+
+/// Records that the index must follow a change, inside the change's transaction.
+pub(super) fn enqueue(tx: &Transaction<'_>, session: SessionId, op: OutboxOp) -> Result<()> {
+    let (name, from) = match op {
+        OutboxOp::Messages { from_seq } => ("messages", to_i64(from_seq)),
+        OutboxOp::Session => ("session", 0),
+        OutboxOp::Purge => ("purge", 0),
+    };
+    tx.prepare_cached("INSERT INTO index_outbox (session_id, op, from_seq) VALUES (?1, ?2, ?3)")?
+        .execute(params![session.0, name, from])?;
+    Ok(())
+}
+
+/// A new or rewritten session: all of it.
+pub(super) fn enqueue_whole(tx: &Transaction<'_>, session: SessionId) -> Result<()> {
+    enqueue(tx, session, OutboxOp::Messages { from_seq: 0 })?;
+    enqueue(tx, session, OutboxOp::Session)
+}
+
+impl Store {
+    /// The oldest `limit` rows of the outbox.
+    pub fn outbox_batch(&self, limit: u64) -> Result<Vec<OutboxRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, session_id, op, from_seq FROM index_outbox ORDER BY id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([to_i64(limit)], |r| {
+            let op: String = r.get(2)?;
+            let op = match op.as_str() {
+                "messages" => OutboxOp::Messages { from_seq: to_u64(r.get(3)?) },
+                "session" => OutboxOp::Session,
+                _ => OutboxOp::Purge,
+            };
+            Ok(OutboxRow {
+                id: r.get(0)?,
+                session: SessionId(r.get(1)?),
+                op,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Removes the rows up to and including `last_id`, once the index holds them.
+    pub fn outbox_done(&mut self, last_id: i64) -> Result<()> {
+        let tx = self.write()?;
+        tx.execute("DELETE FROM index_outbox WHERE id <= ?1", [last_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Rows waiting in the outbox.
+    pub fn outbox_len(&self) -> Result<u64> {
+        Ok(to_u64(self.conn.query_row("SELECT count(*) FROM index_outbox", [], |r| r.get(0))?))
+    }
+
+    /// Asks the index to re-read every session (after the index was lost or rebuilt).
+    pub fn outbox_everything(&mut self) -> Result<u64> {
+        let tx = self.write()?;
+        tx.execute("DELETE FROM index_outbox", [])?;
+        let n = tx.execute(
+            "INSERT INTO index_outbox (session_id, op, from_seq) SELECT id, 'messages', 0 FROM session",
+            [],
+        )?;
+        tx.execute("INSERT INTO index_outbox (session_id, op) SELECT id, 'session' FROM session", [])?;
+        tx.commit()?;
+        Ok(n as u64)
+    }
+
+    /// Asks the index to re-read these sessions whole (doctor's repair of drift).
+    pub fn outbox_sessions(&mut self, ids: &[SessionId]) -> Result<()> {
+        let tx = self.write()?;
+        for id in ids {
+            enqueue_whole(&tx, *id)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
