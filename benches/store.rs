@@ -30,6 +30,7 @@ fn import(store: &mut Store, file: PathBuf) -> scrollback::store::ImportReport {
             paths: &[file],
             format: None,
             options: ImportOptions::default(),
+            partial: false,
             progress: &|_, _| {},
             control: &JobControl::new(),
         },

@@ -1331,7 +1331,17 @@ fn doctor_on_a_fresh_db() {
     );
     session_with(&dir, "a", 2);
     let out = ok(&dir, &["doctor"]);
-    assert!(out.contains("schema version 1"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "schema version {}",
+            scrollback::store::schema::CURRENT_VERSION
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("search index: in step with the store"),
+        "{out}"
+    );
     assert!(out.contains("sessions: 1 live"), "{out}");
     assert!(!out.contains("repaired"), "nothing to repair: {out}");
 }
@@ -2106,7 +2116,7 @@ fn import_report_json_shape() {
     assert_eq!(
         report,
         json!({"files": 1, "sessions_added": 1, "sessions_grown": 0, "sessions_unchanged": 0,
-               "messages_added": 2, "skipped": 0, "renamed": []})
+               "messages_added": 2, "skipped": 0, "renamed": [], "truncated": null})
     );
 }
 

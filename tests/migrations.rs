@@ -8,7 +8,10 @@ use scrollback::store::schema::CURRENT_VERSION;
 use scrollback::{Error, Store};
 
 /// Hand-written databases of each released schema version, oldest first.
-const FIXTURES: &[(i64, &str)] = &[(1, include_str!("fixtures/schema-v1.sql"))];
+const FIXTURES: &[(i64, &str)] = &[
+    (1, include_str!("fixtures/schema-v1.sql")),
+    (2, include_str!("fixtures/schema-v2.sql")),
+];
 
 fn make_db(path: &Path, sql: &str) {
     let c = rusqlite::Connection::open(path).unwrap();
@@ -37,6 +40,14 @@ fn databases_of_every_earlier_version_open_with_their_data() {
         assert_eq!(msgs[1].tokens.map(|t| t.output), Some(8));
         let b = st.session("garden-plan-shade").unwrap();
         assert_eq!(b.parent.as_ref(), Some(&s.uid));
+        // The search index learns every session of the old store.
+        let mut search = scrollback::search::Search::open(&st, &|_, _| {}).unwrap();
+        let found = search
+            .query("shade", scrollback::search::Limit::default())
+            .unwrap();
+        let names: Vec<&str> = found.hits.iter().map(|h| h.session.name.as_str()).collect();
+        assert_eq!(names.len(), 2, "schema v{version}: {names:?}");
+        assert_eq!(st.outbox_len().unwrap(), 0, "schema v{version}");
         // And it is writable after the migration.
         st.add_message(
             b.id,

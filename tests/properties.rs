@@ -120,6 +120,7 @@ proptest! {
             paths: &[file],
             format: None,
             options: Default::default(),
+            partial: false,
             progress: &|_, _| {},
             control: &JobControl::new(),
         }).unwrap();

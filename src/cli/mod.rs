@@ -419,9 +419,9 @@ pub fn run(cli: &Cli) -> Result<()> {
             let report = report?;
             writeln!(
                 out,
-                "reindexed {} sessions ({} index bytes)",
-                report.sessions / 2,
-                search.index().size_on_disk()
+                "reindexed {} sessions ({} MB of index)",
+                report.sessions,
+                search.index().size_on_disk() / 1_000_000
             )?;
         }
         Command::Export {
@@ -466,7 +466,10 @@ pub fn run(cli: &Cli) -> Result<()> {
             bar.finish_and_clear();
             match drift? {
                 0 => writeln!(out, "search index: in step with the store")?,
-                n => writeln!(out, "search index: {n} sessions differed from the store and were reindexed")?,
+                n => writeln!(
+                    out,
+                    "search index: {n} sessions differed from the store and were reindexed"
+                )?,
             }
             if !report.healthy {
                 bail!("the database has problems that doctor cannot repair (see above)");
@@ -658,7 +661,8 @@ fn partial_path(dir: &std::path::Path, target: &std::path::Path) -> PathBuf {
 /// be built or rebuilt, with a progress bar while it catches up.
 fn open_search(store: &Store, config: &Config) -> Result<Search> {
     let bar = progress_bar_units("indexing", "changes");
-    let memory = usize::try_from(config.search.writer_memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+    let memory = usize::try_from(config.search.writer_memory_mb.saturating_mul(1 << 20))
+        .unwrap_or(usize::MAX);
     let (search, rebuilt) = Search::open_with(store, memory, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);

@@ -257,7 +257,13 @@ pub fn search_hits(hits: &[crate::search::Hit], terminal: bool, now: Timestamp) 
     for h in hits {
         let mut head = h.session.name.clone();
         if let Some(m) = &h.message {
-            let _ = write!(head, "  #{} {} · {}", m.seq, m.role, format_relative(m.created_at, now));
+            let _ = write!(
+                head,
+                "  #{} {} · {}",
+                m.seq,
+                m.role,
+                format_relative(m.created_at, now)
+            );
         } else {
             head.push_str("  (name, title or tags)");
         }
@@ -265,7 +271,11 @@ pub fn search_hits(hits: &[crate::search::Hit], terminal: bool, now: Timestamp) 
             let _ = write!(head, "  (+{} more)", h.other_hits);
         }
         let _ = writeln!(out, "{}", clean(&head));
-        let (open, close) = if terminal { ("\u{1b}[7m", "\u{1b}[27m") } else { ("[", "]") };
+        let (open, close) = if terminal {
+            ("\u{1b}[7m", "\u{1b}[27m")
+        } else {
+            ("[", "]")
+        };
         let mut line = String::new();
         let mut at = 0;
         for &[a, b] in &h.highlights {

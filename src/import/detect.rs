@@ -36,7 +36,7 @@ pub fn detect(path: &Path) -> Result<Format> {
         None
     } else if ext == "jsonl" || first_line_is_object(start) {
         (has("uid") || has("name") || has("messages")).then_some(Format::Jsonl)
-    } else if has("conversations") || (start.starts_with('[') && has("messages") && !has("id")) {
+    } else if has("conversations") {
         Some(Format::ShareGpt)
     } else if has("session_id") {
         Some(Format::Toon)
@@ -44,6 +44,9 @@ pub fn detect(path: &Path) -> Result<Format> {
         Some(Format::Json)
     } else if has("id") && has("messages") {
         Some(Format::SdkExport)
+    } else if has("messages") && start.starts_with('[') {
+        // ShareGPT's variant with `messages: [{role, content}]` and no ids.
+        Some(Format::ShareGpt)
     } else if has("messages") && start.starts_with('{') {
         Some(Format::SessionFile)
     } else {

@@ -18,7 +18,12 @@ use crate::error::{Error, Result};
 /// A file cut off in the middle reports where it ends and how many complete
 /// elements come before that point. An error returned by `f` stops the read
 /// and is returned as it is.
-pub fn for_each_element<T, R, F>(path: &Path, reader: R, what: &'static str, mut f: F) -> Result<u64>
+pub fn for_each_element<T, R, F>(
+    path: &Path,
+    reader: R,
+    what: &'static str,
+    mut f: F,
+) -> Result<u64>
 where
     T: DeserializeOwned,
     R: Read,

@@ -127,7 +127,9 @@ pub fn import_paths(store: &mut Store, req: &ImportRequest<'_>) -> Result<Import
         };
         let reader = BufReader::with_capacity(1 << 18, counting);
         match import_file(&mut batch, file, format, reader, req.control) {
-            Err(e @ Error::Truncated { .. }) if req.partial => batch.report_mut().truncated = Some(e.to_string()),
+            Err(e @ Error::Truncated { .. }) if req.partial => {
+                batch.report_mut().truncated = Some(e.to_string());
+            }
             other => other?,
         }
         done += std::fs::metadata(file).map_or(0, |m| m.len());

@@ -1,8 +1,10 @@
 //! ShareGPT: a JSON array (or JSON Lines) of conversations
 //! `{id?, conversations: [{from, value}], system?}`; some variants use
 //! `messages: [{role, content}]`. `from` is `human`, `gpt`, `system`,
-//! `function_call` or `observation`. Conversations carry no times.
+//! `function_call` or `observation`. Conversations carry no times. Ids are
+//! not unique in real files: a repeated id gets a `#n` suffix.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -39,6 +41,7 @@ struct Turn {
 /// [`crate::Error::Truncated`] after the complete ones were delivered.
 pub fn read<R: Read>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<()> {
     let mut index = 0u64;
+    let mut seen: HashMap<String, u32> = HashMap::new();
     for_each_element(path, reader, "conversations", |c: Conversation| {
         index += 1;
         let id = match &c.id {
@@ -46,11 +49,22 @@ pub fn read<R: Read>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<()> 
             Some(Value::Null) | None => None,
             Some(other) => Some(other.to_string()),
         };
+        // Ids repeat in real files: the n-th conversation with one id is `id#n`,
+        // so every conversation is kept and re-importing stays idempotent.
+        let id = id.map(|id| {
+            let n = seen.entry(id.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 { id } else { format!("{id}#{n}") }
+        });
         let mut messages = Vec::new();
         if let Some(system) = c.system.filter(|s| !s.trim().is_empty()) {
             messages.push(message(Role::System, system, None));
         }
-        let turns = if c.conversations.is_empty() { c.messages } else { c.conversations };
+        let turns = if c.conversations.is_empty() {
+            c.messages
+        } else {
+            c.conversations
+        };
         let mut skipped = 0;
         for t in turns {
             let (role, kind) = match t.from.as_str() {
@@ -70,7 +84,15 @@ pub fn read<R: Read>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<()> 
         let title = messages
             .iter()
             .find(|m| m.role == Some(Role::User))
-            .map(|m| m.content.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(80).collect())
+            .map(|m| {
+                m.content
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .take(80)
+                    .collect()
+            })
             .unwrap_or_default();
         let name = match &id {
             Some(id) => super::clean_name(&format!("sharegpt-{id}")),

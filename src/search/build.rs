@@ -5,9 +5,12 @@
 
 use std::ops::Bound;
 
-use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery};
-use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery,
+    TermQuery, TermSetQuery,
+};
+use tantivy::schema::IndexRecordOption;
 
 use super::index::{Fields, KIND_MESSAGE, id_u64};
 use super::query::{ParsedQuery, Term as Q};
@@ -34,14 +37,30 @@ pub fn build(q: &ParsedQuery, f: &Fields, store: &Store, hidden: &[SessionId]) -
         for t in &clause.alternatives {
             text |= !clause.negated && matches!(t, Q::Word(_) | Q::Prefix(_) | Q::Phrase(_));
             message_only |= matches!(t, Q::Role(_) | Q::Model(_) | Q::After(_) | Q::Before(_));
-            alts.push(term(t, f, store, if clause.negated { None } else { Some(&mut marks) })?);
+            alts.push(term(
+                t,
+                f,
+                store,
+                if clause.negated {
+                    None
+                } else {
+                    Some(&mut marks)
+                },
+            )?);
         }
-        let occur = if clause.negated { Occur::MustNot } else { Occur::Must };
+        let occur = if clause.negated {
+            Occur::MustNot
+        } else {
+            Occur::Must
+        };
         parts.push((occur, one_of(alts)));
     }
     if !text || message_only {
         // Filters alone (or message-level filters) select messages, never session documents.
-        parts.push((Occur::Must, exact(Term::from_field_u64(f.kind, KIND_MESSAGE))));
+        parts.push((
+            Occur::Must,
+            exact(Term::from_field_u64(f.kind, KIND_MESSAGE)),
+        ));
     }
     if !parts.iter().any(|(o, _)| *o == Occur::Must) {
         parts.push((Occur::Must, Box::new(AllQuery)));
@@ -59,7 +78,9 @@ fn one_of(mut alts: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     if alts.len() == 1 {
         return alts.pop().unwrap_or_else(|| Box::new(EmptyQuery));
     }
-    Box::new(BooleanQuery::new(alts.into_iter().map(|q| (Occur::Should, q)).collect()))
+    Box::new(BooleanQuery::new(
+        alts.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
 }
 
 fn exact(t: Term) -> Box<dyn Query> {
@@ -71,7 +92,10 @@ fn scored(t: Term) -> Box<dyn Query> {
 }
 
 fn session_set(f: &Fields, ids: &[SessionId]) -> Box<dyn Query> {
-    Box::new(TermSetQuery::new(ids.iter().map(|&id| Term::from_field_u64(f.session, id_u64(id)))))
+    Box::new(TermSetQuery::new(
+        ids.iter()
+            .map(|&id| Term::from_field_u64(f.session, id_u64(id))),
+    ))
 }
 
 fn term(t: &Q, f: &Fields, store: &Store, marks: Option<&mut Marks>) -> Result<Box<dyn Query>> {
@@ -81,15 +105,23 @@ fn term(t: &Q, f: &Fields, store: &Store, marks: Option<&mut Marks>) -> Result<B
         Q::Prefix(p) => {
             let toks = tokens(p);
             let Some((_, last)) = toks.first() else {
-                return Err(Error::Query(format!("{p:?}* has no letters or digits to search for")));
+                return Err(Error::Query(format!(
+                    "{p:?}* has no letters or digits to search for"
+                )));
             };
             let pattern = format!("{}.*", regex_escape(last));
             if let Some(m) = marks {
                 m.prefixes.push(last.clone());
             }
             either(
-                Box::new(RegexQuery::from_pattern(&pattern, f.content).map_err(|e| Error::Query(e.to_string()))?),
-                Box::new(RegexQuery::from_pattern(&pattern, f.meta).map_err(|e| Error::Query(e.to_string()))?),
+                Box::new(
+                    RegexQuery::from_pattern(&pattern, f.content)
+                        .map_err(|e| Error::Query(e.to_string()))?,
+                ),
+                Box::new(
+                    RegexQuery::from_pattern(&pattern, f.meta)
+                        .map_err(|e| Error::Query(e.to_string()))?,
+                ),
             )
         }
         Q::Role(r) => exact(Term::from_field_text(f.role, r.as_str())),
@@ -116,11 +148,18 @@ fn term(t: &Q, f: &Fields, store: &Store, marks: Option<&mut Marks>) -> Result<B
 }
 
 fn sessions_or_nothing(f: &Fields, ids: &[SessionId]) -> Box<dyn Query> {
-    if ids.is_empty() { Box::new(EmptyQuery) } else { session_set(f, ids) }
+    if ids.is_empty() {
+        Box::new(EmptyQuery)
+    } else {
+        session_set(f, ids)
+    }
 }
 
 fn either(a: Box<dyn Query>, b: Box<dyn Query>) -> Box<dyn Query> {
-    Box::new(BooleanQuery::new(vec![(Occur::Should, a), (Occur::Should, b)]))
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Should, a),
+        (Occur::Should, b),
+    ]))
 }
 
 /// A word or phrase: its tokens, one per position (the whole token where an
@@ -137,7 +176,11 @@ fn words(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<Box<dyn Qu
         m.terms.extend(per_position.iter().map(|(_, t)| t.clone()));
     }
     Ok(match per_position.len() {
-        0 => return Err(Error::Query(format!("{text:?} has no letters or digits to search for"))),
+        0 => {
+            return Err(Error::Query(format!(
+                "{text:?} has no letters or digits to search for"
+            )));
+        }
         1 => either(
             scored(Term::from_field_text(f.content, &per_position[0].1)),
             scored(Term::from_field_text(f.meta, &per_position[0].1)),

@@ -136,7 +136,7 @@ impl SearchIndex {
             return Ok(report);
         }
         let mut writer: IndexWriter<TantivyDocument> =
-            match self.index.writer_with_num_threads(1, self.writer_memory) {
+            match self.index.writer_with_num_threads(2, self.writer_memory) {
                 Ok(w) => w,
                 Err(TantivyError::LockFailure(..)) => {
                     report.busy = true;
@@ -146,8 +146,10 @@ impl SearchIndex {
             };
         let total = store.outbox_len()?;
         loop {
-            let rows = store.outbox_batch(4096)?;
-            let Some(last) = rows.last().map(|r| r.id) else { break };
+            let rows = store.outbox_batch(50_000)?;
+            let Some(last) = rows.last().map(|r| r.id) else {
+                break;
+            };
             let mut plans: BTreeMap<SessionId, Plan> = BTreeMap::new();
             for r in &rows {
                 plans.entry(r.session).or_default().add(r.op);
@@ -155,7 +157,9 @@ impl SearchIndex {
             for (&id, plan) in &plans {
                 self.apply(&writer, store, id, plan)?;
             }
-            writer.commit().map_err(|e| index_error(self.dir.as_deref(), &e))?;
+            writer
+                .commit()
+                .map_err(|e| index_error(self.dir.as_deref(), &e))?;
             store.outbox_done(last)?;
             report.rows += rows.len() as u64;
             report.sessions += plans.len() as u64;
@@ -164,11 +168,19 @@ impl SearchIndex {
         writer
             .wait_merging_threads()
             .map_err(|e| index_error(self.dir.as_deref(), &e))?;
-        self.reader.reload().map_err(|e| index_error(self.dir.as_deref(), &e))?;
+        self.reader
+            .reload()
+            .map_err(|e| index_error(self.dir.as_deref(), &e))?;
         Ok(report)
     }
 
-    fn apply(&self, w: &IndexWriter<TantivyDocument>, store: &Store, id: SessionId, plan: &Plan) -> Result<()> {
+    fn apply(
+        &self,
+        w: &IndexWriter<TantivyDocument>,
+        store: &Store,
+        id: SessionId,
+        plan: &Plan,
+    ) -> Result<()> {
         let f = &self.fields;
         let session = match store.session_by_id(id) {
             Ok(s) => Some(s),
@@ -181,8 +193,14 @@ impl SearchIndex {
         } else {
             if let Some(from) = plan.from_seq {
                 w.delete_query(Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, term_query(Term::from_field_u64(f.session, id_u64(id)))),
-                    (Occur::Must, term_query(Term::from_field_u64(f.kind, KIND_MESSAGE))),
+                    (
+                        Occur::Must,
+                        term_query(Term::from_field_u64(f.session, id_u64(id))),
+                    ),
+                    (
+                        Occur::Must,
+                        term_query(Term::from_field_u64(f.kind, KIND_MESSAGE)),
+                    ),
                     (
                         Occur::Must,
                         Box::new(RangeQuery::new(
@@ -195,14 +213,22 @@ impl SearchIndex {
             }
             if plan.session_doc {
                 w.delete_query(Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, term_query(Term::from_field_u64(f.session, id_u64(id)))),
-                    (Occur::Must, term_query(Term::from_field_u64(f.kind, KIND_SESSION))),
+                    (
+                        Occur::Must,
+                        term_query(Term::from_field_u64(f.session, id_u64(id))),
+                    ),
+                    (
+                        Occur::Must,
+                        term_query(Term::from_field_u64(f.kind, KIND_SESSION)),
+                    ),
                 ])))
                 .map_err(|e| index_error(self.dir.as_deref(), &e))?;
             }
             plan.from_seq
         };
-        let Some(session) = session else { return Ok(()) };
+        let Some(session) = session else {
+            return Ok(());
+        };
         if plan.whole || plan.session_doc {
             w.add_document(self.session_doc(&session))
                 .map_err(|e| index_error(self.dir.as_deref(), &e))?;
@@ -245,7 +271,10 @@ impl SearchIndex {
         d.add_u64(f.session, id_u64(s.id));
         d.add_u64(f.seq, 0);
         d.add_i64(f.created, ts_to_ms(s.updated_at));
-        d.add_text(f.meta, format!("{} {} {}", s.name, s.title, s.tags.join(" ")));
+        d.add_text(
+            f.meta,
+            format!("{} {} {}", s.name, s.title, s.tags.join(" ")),
+        );
         d
     }
 
@@ -255,7 +284,10 @@ impl SearchIndex {
         let mut counts = BTreeMap::new();
         for seg in searcher.segment_readers() {
             let ff = seg.fast_fields();
-            let kind = ff.u64("kind").map_err(|e| index_error(self.dir.as_deref(), &e))?.first_or_default_col(0);
+            let kind = ff
+                .u64("kind")
+                .map_err(|e| index_error(self.dir.as_deref(), &e))?
+                .first_or_default_col(0);
             let session = ff
                 .u64("session")
                 .map_err(|e| index_error(self.dir.as_deref(), &e))?
@@ -325,7 +357,9 @@ fn open_dir(dir: &Path, schema: Schema) -> Result<(Index, Rebuilt)> {
             Ok(_) => Rebuilt::Replaced("its schema differs from this version's".into()),
             Err(e) => Rebuilt::Replaced(format!("it could not be opened: {e}")),
         },
-        Some(v) => Rebuilt::Replaced(format!("it has schema version {v}, this version uses {INDEX_VERSION}")),
+        Some(v) => Rebuilt::Replaced(format!(
+            "it has schema version {v}, this version uses {INDEX_VERSION}"
+        )),
         None => Rebuilt::Replaced("its version file is missing".into()),
     };
     // The directory is ours alone: clear it and start again.

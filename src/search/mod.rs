@@ -35,7 +35,7 @@ use crate::jobs::ProgressFn;
 use crate::store::Store;
 
 /// Memory given to the index writer, in bytes.
-pub const DEFAULT_WRITER_MEMORY: usize = 64 * 1024 * 1024;
+pub const DEFAULT_WRITER_MEMORY: usize = 128 * 1024 * 1024;
 
 /// Which page of results, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +134,11 @@ impl Search {
 
     /// As [`open`](Self::open), with a writer memory budget, telling whether
     /// the index was built anew and why.
-    pub fn open_with(store: &Store, writer_memory: usize, progress: &ProgressFn<'_>) -> Result<(Search, Rebuilt)> {
+    pub fn open_with(
+        store: &Store,
+        writer_memory: usize,
+        progress: &ProgressFn<'_>,
+    ) -> Result<(Search, Rebuilt)> {
         let mut own = store.reopen()?;
         let dir = store.path().map(index_dir);
         let (index, rebuilt) = SearchIndex::open(dir.as_deref(), writer_memory)?;
@@ -161,7 +165,8 @@ impl Search {
                 .index
                 .writer_with_num_threads(1, DEFAULT_WRITER_MEMORY)
                 .map_err(|e| index::index_error(None, &e))?;
-            w.delete_all_documents().map_err(|e| index::index_error(None, &e))?;
+            w.delete_all_documents()
+                .map_err(|e| index::index_error(None, &e))?;
             w.commit().map_err(|e| index::index_error(None, &e))?;
         }
         self.index.sync(&mut self.store, progress)
@@ -208,7 +213,8 @@ impl Search {
     /// a page of sessions, best first. Pending store changes are applied first.
     pub fn query(&mut self, text: &str, limit: Limit) -> Result<Results> {
         self.sync(&|_, _| {})?;
-        let parsed = query::parse(text, now()).map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(text))))?;
+        let parsed = query::parse(text, now())
+            .map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(text))))?;
         let hidden = self.store.hidden_ids(limit.archived)?;
         let built = build::build(&parsed, &self.index.fields, &self.store, &hidden)?;
         let searcher = self.index.reader.searcher();
@@ -217,7 +223,11 @@ impl Search {
         let now_ms = ts_to_ms(now());
         let (groups, order) = loop {
             let top = searcher
-                .search(&built.query, &TopDocs::with_limit(k).tweak_score(move |seg: &SegmentReader| recency(seg, now_ms)))
+                .search(
+                    &built.query,
+                    &TopDocs::with_limit(k)
+                        .tweak_score(move |seg: &SegmentReader| recency(seg, now_ms)),
+                )
                 .map_err(|e| index::index_error(None, &e))?;
             let (groups, order) = group(&searcher, &top)?;
             if order.len() >= want || top.len() < k || k >= 100_000 {
@@ -229,7 +239,9 @@ impl Search {
         for key in order.iter().skip(limit.offset).take(limit.limit) {
             let g = &groups[key];
             let id = SessionId(i64::try_from(*key).unwrap_or(0));
-            let Ok(session) = self.store.session_by_id(id) else { continue };
+            let Ok(session) = self.store.session_by_id(id) else {
+                continue;
+            };
             let message = if g.kind == index::KIND_MESSAGE {
                 self.store.messages(id, g.seq, 1)?.into_iter().next()
             } else {
@@ -237,7 +249,14 @@ impl Search {
             };
             let (snippet, highlights) = if limit.snippets {
                 let text = message.as_ref().map_or_else(
-                    || format!("{} {} {}", session.name, session.title, session.tags.join(" ")),
+                    || {
+                        format!(
+                            "{} {} {}",
+                            session.name,
+                            session.title,
+                            session.tags.join(" ")
+                        )
+                    },
                     |m| m.content.clone(),
                 );
                 snippet::snippet(&text, &built.marks, 160)
@@ -279,7 +298,10 @@ struct Group {
     count: usize,
 }
 
-fn group(searcher: &tantivy::Searcher, top: &[(Score, DocAddress)]) -> Result<(HashMap<u64, Group>, Vec<u64>)> {
+fn group(
+    searcher: &tantivy::Searcher,
+    top: &[(Score, DocAddress)],
+) -> Result<(HashMap<u64, Group>, Vec<u64>)> {
     let mut groups: HashMap<u64, Group> = HashMap::new();
     let mut order = Vec::new();
     let mut columns = HashMap::new();
@@ -316,7 +338,11 @@ fn group(searcher: &tantivy::Searcher, top: &[(Score, DocAddress)]) -> Result<(H
 /// BM25 times a mild boost for recent messages: up to +10% for today,
 /// halving every 180 days.
 fn recency(seg: &SegmentReader, now_ms: i64) -> impl Fn(DocId, Score) -> Score + use<> {
-    let created = seg.fast_fields().i64("created").ok().map(|c| c.first_or_default_col(0));
+    let created = seg
+        .fast_fields()
+        .i64("created")
+        .ok()
+        .map(|c| c.first_or_default_col(0));
     move |doc, score| {
         let Some(col) = &created else { return score };
         #[allow(clippy::cast_precision_loss)]

@@ -40,21 +40,28 @@ pub fn snippet(text: &str, marks: &Marks, max_chars: usize) -> (String, Vec<[usi
         }
     }
     // Byte budget: a rough conversion, corrected to char boundaries below.
-    let avg = text.len().max(1) as f64 / text.chars().count().max(1) as f64;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-    let budget = (max_chars as f64 * avg) as usize;
+    let budget = (max_chars * text.len().max(1) / text.chars().count().max(1)).max(max_chars);
     let lead = budget / 4;
     // The start with the most matches inside the window.
     let mut best = (0usize, 0usize);
     for (i, &(from, _)) in hits.iter().enumerate() {
-        let count = hits[i..].iter().take_while(|&&(_, end)| end <= from + budget - lead).count();
+        let count = hits[i..]
+            .iter()
+            .take_while(|&&(_, end)| end <= from + budget - lead)
+            .count();
         if count > best.1 {
             best = (i, count);
         }
     }
-    let start = hits.get(best.0).map_or(0, |&(from, _)| floor(text, from.saturating_sub(lead)));
+    let start = hits
+        .get(best.0)
+        .map_or(0, |&(from, _)| floor(text, from.saturating_sub(lead)));
     let end = floor(text, (start + budget).min(text.len()));
-    let end = if end <= start { text.len().min(start + budget) } else { end };
+    let end = if end <= start {
+        text.len().min(start + budget)
+    } else {
+        end
+    };
     let end = ceil(text, end);
     let mut out = String::with_capacity(end - start + 8);
     let mut shift = 0usize;
@@ -62,7 +69,11 @@ pub fn snippet(text: &str, marks: &Marks, max_chars: usize) -> (String, Vec<[usi
         out.push('…');
         shift = '…'.len_utf8();
     }
-    out.extend(text[start..end].chars().map(|c| if c.is_control() { ' ' } else { c }));
+    out.extend(
+        text[start..end]
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c }),
+    );
     if end < text.len() {
         out.push('…');
     }
@@ -103,14 +114,22 @@ mod tests {
 
     #[test]
     fn marks_folded_and_partial_matches() {
-        let (s, h) = snippet("Un café à Paris, then np.array()", &marks(&["cafe", "array"]), 100);
+        let (s, h) = snippet(
+            "Un café à Paris, then np.array()",
+            &marks(&["cafe", "array"]),
+            100,
+        );
         let marked: Vec<&str> = h.iter().map(|&[a, b]| &s[a..b]).collect();
         assert_eq!(marked, ["café", "array"]);
     }
 
     #[test]
     fn windows_around_the_matches_and_marks_the_cuts() {
-        let text = format!("{} needle here {}", "filler ".repeat(100), "tail ".repeat(100));
+        let text = format!(
+            "{} needle here {}",
+            "filler ".repeat(100),
+            "tail ".repeat(100)
+        );
         let (s, h) = snippet(&text, &marks(&["needle"]), 60);
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert_eq!(&s[h[0][0]..h[0][1]], "needle");
@@ -138,6 +157,9 @@ mod tests {
             prefixes: Vec::new(),
         };
         let (s, h) = snippet("古いセッションは", &m, 100);
-        assert_eq!(h.iter().map(|&[a, b]| &s[a..b]).collect::<Vec<_>>(), ["セッション"]);
+        assert_eq!(
+            h.iter().map(|&[a, b]| &s[a..b]).collect::<Vec<_>>(),
+            ["セッション"]
+        );
     }
 }

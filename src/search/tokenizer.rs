@@ -9,8 +9,12 @@
 //!   (a single character alone as itself), so a two- or three-character word
 //!   is found inside a sentence written without spaces;
 //! - base64 blobs, long hex strings and other binary-looking runs are skipped.
+//!
+//! The token stream works in place: one token buffer, no allocation per token.
 
-use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, TextAnalyzer, Token, TokenStream, Tokenizer,
+};
 
 /// Name under which the analyzer is registered in the index.
 pub const ANALYZER: &str = "scrollback";
@@ -41,39 +45,127 @@ pub fn tokens(text: &str) -> Vec<(usize, String)> {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CodeTokenizer;
 
-/// The token stream of [`CodeTokenizer`]: all tokens are computed up front
-/// (texts are messages, not books), then handed out one by one.
-pub struct CodeTokenStream {
-    tokens: Vec<Token>,
-    next: usize,
+/// The token stream of [`CodeTokenizer`].
+pub struct CodeTokenStream<'a> {
+    text: &'a str,
+    /// Byte where the scan for the next word resumes.
+    cursor: usize,
+    /// Position of the next whole word.
+    position: usize,
+    /// Parts of the current identifier still to hand out (byte ranges).
+    parts: Vec<(usize, usize)>,
+    next_part: usize,
+    /// Char boundaries of the current CJK run still to hand out as bigrams.
+    cjk: Vec<usize>,
+    next_cjk: usize,
+    token: Token,
 }
 
 impl Tokenizer for CodeTokenizer {
-    type TokenStream<'a> = CodeTokenStream;
+    type TokenStream<'a> = CodeTokenStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> CodeTokenStream {
-        let mut tokens = Vec::new();
-        split(text, &mut tokens);
-        CodeTokenStream { tokens, next: 0 }
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> CodeTokenStream<'a> {
+        CodeTokenStream {
+            text,
+            cursor: 0,
+            position: 0,
+            parts: Vec::new(),
+            next_part: 0,
+            cjk: Vec::new(),
+            next_cjk: 0,
+            token: Token::default(),
+        }
     }
 }
 
-impl TokenStream for CodeTokenStream {
+impl CodeTokenStream<'_> {
+    fn emit(&mut self, from: usize, to: usize, position: usize) {
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.position = position;
+        self.token.position_length = 1;
+        self.token.text.clear();
+        self.token.text.push_str(&self.text[from..to]);
+    }
+}
+
+impl TokenStream for CodeTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        if self.next < self.tokens.len() {
-            self.next += 1;
-            true
-        } else {
-            false
+        if self.next_part < self.parts.len() {
+            let (a, b) = self.parts[self.next_part];
+            self.next_part += 1;
+            let p = self.position - 1;
+            self.emit(a, b, p);
+            return true;
         }
+        if self.next_cjk + 2 < self.cjk.len() {
+            let (a, b) = (self.cjk[self.next_cjk], self.cjk[self.next_cjk + 2]);
+            self.next_cjk += 1;
+            let p = self.position;
+            self.position += 1;
+            self.emit(a, b, p);
+            return true;
+        }
+        let text = self.text;
+        while self.cursor < text.len() {
+            let i = self.cursor;
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            if is_cjk(c) {
+                self.cjk.clear();
+                let mut end = i;
+                while let Some(ch) = text[end..].chars().next().filter(|&ch| is_cjk(ch)) {
+                    self.cjk.push(end);
+                    end += ch.len_utf8();
+                }
+                self.cjk.push(end);
+                self.cursor = end;
+                let p = self.position;
+                self.position += 1;
+                if self.cjk.len() == 2 {
+                    // A lone character is its own token.
+                    self.next_cjk = self.cjk.len();
+                    self.emit(i, end, p);
+                } else {
+                    self.next_cjk = 1;
+                    let b = self.cjk[2];
+                    self.emit(i, b, p);
+                }
+                return true;
+            }
+            if !is_word(c) {
+                self.cursor += c.len_utf8();
+                continue;
+            }
+            let end = word_end(text, i);
+            self.cursor = end;
+            let raw = &text[i..end];
+            if is_blob(raw) {
+                continue;
+            }
+            self.parts.clear();
+            self.next_part = 0;
+            if needs_parts(raw) {
+                parts_into(raw, i, &mut self.parts);
+                if self.parts.len() < 2 {
+                    self.parts.clear();
+                }
+            }
+            let p = self.position;
+            self.position += 1;
+            self.emit(i, end, p);
+            return true;
+        }
+        false
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+        &mut self.token
     }
 }
 
@@ -89,118 +181,83 @@ pub fn is_cjk(c: char) -> bool {
         | 0xF900..=0xFAFF   // CJK compatibility ideographs
         | 0x20000..=0x2FA1F // CJK extensions B and later
         | 0x31F0..=0x31FF   // Katakana phonetic extensions
-        | 0xFF66..=0xFF9D)  // half-width Katakana
+        | 0xFF66..=0xFF9D) // half-width Katakana
 }
 
 fn is_word(c: char) -> bool {
-    (c.is_alphanumeric() || c == '_') && !is_cjk(c)
-}
-
-/// Joiners that may sit inside an identifier: `np.array`, `std::fs`.
-fn joiner_len(rest: &str) -> usize {
-    if rest.starts_with("::") {
-        2
-    } else if rest.starts_with('.') {
-        1
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || c == '_'
     } else {
-        0
+        c.is_alphanumeric() && !is_cjk(c)
     }
 }
 
-fn split(text: &str, out: &mut Vec<Token>) {
-    let mut position = 0;
-    let mut i = 0;
-    let bytes = text.len();
-    while i < bytes {
-        let Some(c) = text[i..].chars().next() else { break };
-        if is_cjk(c) {
-            let start = i;
-            let mut end = i;
-            while let Some(ch) = text[end..].chars().next().filter(|&ch| is_cjk(ch)) {
-                end += ch.len_utf8();
-            }
-            cjk_bigrams(text, start, end, &mut position, out);
-            i = end;
-        } else if is_word(c) {
-            let start = i;
-            let mut end = i;
-            loop {
-                while let Some(ch) = text[end..].chars().next().filter(|&ch| is_word(ch)) {
-                    end += ch.len_utf8();
-                }
-                let j = joiner_len(&text[end..]);
-                let after = text[end + j..].chars().next();
-                if j > 0 && after.is_some_and(is_word) {
-                    end += j;
-                } else {
-                    break;
-                }
-            }
-            word(text, start, end, &mut position, out);
-            i = end;
+/// End of the identifier starting at `start`: word characters, joined by
+/// single `.` or `::` when a word character follows (`np.array`, `std::fs`).
+fn word_end(text: &str, start: usize) -> usize {
+    let mut end = start;
+    loop {
+        while let Some(ch) = text[end..].chars().next().filter(|&ch| is_word(ch)) {
+            end += ch.len_utf8();
+        }
+        let rest = &text[end..];
+        let j = if rest.starts_with("::") {
+            2
         } else {
-            i += c.len_utf8();
+            usize::from(rest.starts_with('.'))
+        };
+        if j > 0 && text[end + j..].chars().next().is_some_and(is_word) {
+            end += j;
+        } else {
+            return end;
         }
     }
 }
 
-fn push(out: &mut Vec<Token>, text: &str, from: usize, to: usize, position: usize) {
-    out.push(Token {
-        offset_from: from,
-        offset_to: to,
-        position,
-        text: text[from..to].to_string(),
-        position_length: 1,
-    });
-}
-
-fn word(text: &str, start: usize, end: usize, position: &mut usize, out: &mut Vec<Token>) {
-    let raw = &text[start..end];
-    if is_blob(raw) {
-        return;
-    }
-    let p = *position;
-    *position += 1;
-    push(out, text, start, end, p);
-    let parts = parts(raw);
-    if parts.len() > 1 {
-        for (a, b) in parts {
-            push(out, text, start + a, start + b, p);
+/// Whether an identifier can have parts: a joiner, an underscore, or an
+/// upper-case letter after a lower-case one.
+fn needs_parts(raw: &str) -> bool {
+    let mut prev_lower = false;
+    for c in raw.chars() {
+        if c == '_' || c == '.' || c == ':' || (prev_lower && c.is_uppercase()) {
+            return true;
         }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
     }
+    raw.chars().filter(|c| c.is_uppercase()).count() > 1 && raw.chars().any(char::is_lowercase)
 }
 
-/// Byte ranges of the parts of an identifier: split at `_`, `.`, `::`, and
-/// at lower-to-upper case changes (`camelCase`, `HTTPServer` -> `HTTP`, `Server`).
-pub fn parts(raw: &str) -> Vec<(usize, usize)> {
-    let chars: Vec<(usize, char)> = raw.char_indices().collect();
-    let mut out = Vec::new();
+/// Byte ranges (offset by `base`) of the parts of an identifier: split at
+/// `_`, `.`, `::`, and at case changes (`camelCase`, `HTTPServer` -> `HTTP`, `Server`).
+fn parts_into(raw: &str, base: usize, out: &mut Vec<(usize, usize)>) {
     let mut start: Option<usize> = None;
-    for (k, &(i, c)) in chars.iter().enumerate() {
+    let mut prev: Option<char> = None;
+    let mut iter = raw.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        let next = iter.peek().map(|&(_, n)| n);
         if c == '_' || c == '.' || c == ':' {
             if let Some(s) = start.take() {
-                out.push((s, i));
+                out.push((base + s, base + i));
             }
+            prev = Some(c);
             continue;
         }
-        let prev = k.checked_sub(1).map(|p| chars[p].1);
-        let next = chars.get(k + 1).map(|&(_, n)| n);
         let boundary = match prev {
-            Some(p) if p.is_lowercase() && c.is_uppercase() => true,
+            Some(p) if (p.is_lowercase() || p.is_ascii_digit()) && c.is_uppercase() => true,
             Some(p) if p.is_uppercase() && c.is_uppercase() => next.is_some_and(char::is_lowercase),
             _ => false,
         };
         if boundary && let Some(s) = start.take() {
-            out.push((s, i));
+            out.push((base + s, base + i));
         }
         if start.is_none() {
             start = Some(i);
         }
+        prev = Some(c);
     }
     if let Some(s) = start {
-        out.push((s, raw.len()));
+        out.push((base + s, base + raw.len()));
     }
-    out
 }
 
 /// Base64 blobs, long hex strings, and anything too long to be a word.
@@ -218,20 +275,6 @@ pub fn is_blob(raw: &str) -> bool {
     let alnum = raw.chars().all(|c| c.is_ascii_alphanumeric());
     // Random text mixes cases and digits everywhere; identifiers do not.
     hex || (alnum && digits >= 3 && upper >= 3 && lower >= 3 && raw.len() >= 32)
-}
-
-fn cjk_bigrams(text: &str, start: usize, end: usize, position: &mut usize, out: &mut Vec<Token>) {
-    let idx: Vec<usize> = text[start..end].char_indices().map(|(i, _)| start + i).chain([end]).collect();
-    let n = idx.len() - 1;
-    if n == 1 {
-        push(out, text, idx[0], idx[1], *position);
-        *position += 1;
-        return;
-    }
-    for k in 0..n - 1 {
-        push(out, text, idx[k], idx[k + 2], *position);
-        *position += 1;
-    }
 }
 
 #[cfg(test)]
@@ -252,19 +295,39 @@ mod tests {
         assert_eq!(texts("snake_case"), ["snake_case", "snake", "case"]);
         assert_eq!(texts("camelCase"), ["camelcase", "camel", "case"]);
         assert_eq!(texts("np.array("), ["np.array", "np", "array"]);
-        assert_eq!(texts("std::fs::read"), ["std::fs::read", "std", "fs", "read"]);
+        assert_eq!(
+            texts("std::fs::read"),
+            ["std::fs::read", "std", "fs", "read"]
+        );
         assert_eq!(texts("HTTPServer"), ["httpserver", "http", "server"]);
-        assert_eq!(texts("end. Next"), ["end", "next"], "a full stop is not a joiner");
+        assert_eq!(
+            texts("parseHTTP2Request"),
+            ["parsehttp2request", "parse", "http2", "request"]
+        );
+        assert_eq!(
+            texts("end. Next"),
+            ["end", "next"],
+            "a full stop is not a joiner"
+        );
+        assert_eq!(texts("UPPER lower Title"), ["upper", "lower", "title"]);
         let t = tokens("use np.array here");
-        assert_eq!(t.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [0, 1, 1, 1, 2]);
+        assert_eq!(
+            t.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+            [0, 1, 1, 1, 2]
+        );
     }
 
     #[test]
     fn cjk_bigrams_find_words_inside_sentences() {
-        assert_eq!(texts("東京都に住む"), ["東京", "京都", "都に", "に住", "住む"]);
+        assert_eq!(
+            texts("東京都に住む"),
+            ["東京", "京都", "都に", "に住", "住む"]
+        );
         assert_eq!(texts("日"), ["日"]);
         assert_eq!(texts("한국어 공부"), ["한국", "국어", "공부"]);
         assert_eq!(texts("rust和go"), ["rust", "和", "go"]);
+        let t = tokens("a 東京都 b");
+        assert_eq!(t.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [0, 1, 2, 3]);
     }
 
     #[test]
@@ -275,7 +338,16 @@ mod tests {
         assert_eq!(texts(&format!("hash {sha}")), ["hash"]);
         assert_eq!(
             texts("a_very_long_but_ordinary_identifier_name"),
-            ["a_very_long_but_ordinary_identifier_name", "a", "very", "long", "but", "ordinary", "identifier", "name"]
+            [
+                "a_very_long_but_ordinary_identifier_name",
+                "a",
+                "very",
+                "long",
+                "but",
+                "ordinary",
+                "identifier",
+                "name"
+            ]
         );
     }
 }

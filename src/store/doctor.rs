@@ -75,7 +75,11 @@ impl Store {
                 "UPDATE message SET seq = -seq - 1 WHERE session_id = ?1",
                 params![id],
             )?;
-            enqueue(&tx, crate::domain::SessionId(*id), OutboxOp::Messages { from_seq: 0 })?;
+            enqueue(
+                &tx,
+                crate::domain::SessionId(*id),
+                OutboxOp::Messages { from_seq: 0 },
+            )?;
         }
         if !gaps.is_empty() {
             r.findings.push(format!(

@@ -6,8 +6,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::Store;
-use super::outbox::{OutboxOp, enqueue, enqueue_whole};
 use super::messages::insert_message;
+use super::outbox::{OutboxOp, enqueue, enqueue_whole};
 use super::rows::{to_i64, to_u64};
 use super::sessions::{SessionRow, insert_session, name_taken};
 use crate::domain::{

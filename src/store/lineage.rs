@@ -4,8 +4,8 @@ use rusqlite::params;
 use serde_json::Value;
 
 use super::Store;
-use super::outbox::enqueue_whole;
 use super::messages::insert_message;
+use super::outbox::enqueue_whole;
 use super::rows::to_i64;
 use super::sessions::{SessionRow, insert_session, refresh_counts};
 use crate::domain::{

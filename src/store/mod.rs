@@ -8,8 +8,8 @@ mod cleanup;
 mod doctor;
 mod import;
 mod lineage;
-mod outbox;
 mod messages;
+mod outbox;
 mod rows;
 pub mod schema;
 mod sessions;
@@ -25,8 +25,8 @@ use crate::domain::{Session, SessionId};
 use crate::error::{Error, Result};
 
 pub use doctor::DoctorReport;
-pub use outbox::{OutboxOp, OutboxRow};
 pub use import::{ImportBatch, ImportOptions, ImportReport};
+pub use outbox::{OutboxOp, OutboxRow};
 pub use stats::{Count, RoleStats, SessionStats, StoreStats};
 
 /// Limits and behaviour of a store, from the config.
@@ -142,7 +142,11 @@ impl Store {
                 store.init()?;
                 Ok(store)
             }
-            (None, None) => Err(Error::invalid("store", "unnamed", "a file or shared in-memory store")),
+            (None, None) => Err(Error::invalid(
+                "store",
+                "unnamed",
+                "a file or shared in-memory store",
+            )),
         }
     }
 

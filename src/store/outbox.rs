@@ -61,7 +61,9 @@ impl Store {
         let rows = stmt.query_map([to_i64(limit)], |r| {
             let op: String = r.get(2)?;
             let op = match op.as_str() {
-                "messages" => OutboxOp::Messages { from_seq: to_u64(r.get(3)?) },
+                "messages" => OutboxOp::Messages {
+                    from_seq: to_u64(r.get(3)?),
+                },
                 "session" => OutboxOp::Session,
                 _ => OutboxOp::Purge,
             };
@@ -84,7 +86,11 @@ impl Store {
 
     /// Rows waiting in the outbox.
     pub fn outbox_len(&self) -> Result<u64> {
-        Ok(to_u64(self.conn.query_row("SELECT count(*) FROM index_outbox", [], |r| r.get(0))?))
+        Ok(to_u64(self.conn.query_row(
+            "SELECT count(*) FROM index_outbox",
+            [],
+            |r| r.get(0),
+        )?))
     }
 
     /// Asks the index to re-read every session (after the index was lost or rebuilt).
@@ -95,7 +101,10 @@ impl Store {
             "INSERT INTO index_outbox (session_id, op, from_seq) SELECT id, 'messages', 0 FROM session",
             [],
         )?;
-        tx.execute("INSERT INTO index_outbox (session_id, op) SELECT id, 'session' FROM session", [])?;
+        tx.execute(
+            "INSERT INTO index_outbox (session_id, op) SELECT id, 'session' FROM session",
+            [],
+        )?;
         tx.commit()?;
         Ok(n as u64)
     }
