@@ -230,7 +230,7 @@ impl Search {
                 )
                 .map_err(|e| index::index_error(None, &e))?;
             let (groups, order) = group(&searcher, &top)?;
-            if order.len() >= want || top.len() < k || k >= 100_000 {
+            if order.len() >= want || top.len() < k {
                 break (groups, order);
             }
             k *= 8;
