@@ -354,21 +354,19 @@ pub fn run(cli: &Cli) -> Result<()> {
             json,
         } => {
             let format = format.as_deref().map(str::parse::<Format>).transpose()?;
+            let mut search = open_search(&store, &config)?;
             let bar = progress_bar("importing", true);
-            let report = crate::import::import_paths(
-                &mut store,
-                &ImportRequest {
-                    paths,
-                    format,
-                    partial: *partial,
-                    options: ImportOptions { new_id: *new_id },
-                    progress: &|done, total| {
-                        bar.set_length(total);
-                        bar.set_position(done);
-                    },
-                    control: &JobControl::new(),
+            let report = search.import(&ImportRequest {
+                paths,
+                format,
+                partial: *partial,
+                options: ImportOptions { new_id: *new_id },
+                progress: &|done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
                 },
-            );
+                control: &JobControl::new(),
+            });
             bar.finish_and_clear();
             let report = report?;
             if let Some(cut) = &report.truncated {
@@ -379,8 +377,6 @@ pub fn run(cli: &Cli) -> Result<()> {
             } else {
                 write!(out, "{}", print::import_report(&report))?;
             }
-            // Index now, so the first search does not wait for it.
-            open_search(&store, &config)?;
         }
         Command::Search {
             query,

@@ -22,7 +22,7 @@ use std::str::FromStr;
 use crate::domain::SessionDoc;
 use crate::error::{Error, Result};
 use crate::jobs::{JobControl, ProgressFn};
-use crate::store::{ImportBatch, ImportOptions, ImportReport, Store};
+use crate::store::{Added, ImportBatch, ImportOptions, ImportReport, Store};
 
 pub use detect::detect;
 
@@ -106,12 +106,27 @@ pub struct ImportRequest<'a> {
 /// Imports every file of the request in one transaction: all of it or, on
 /// any error, none of it.
 pub fn import_paths(store: &mut Store, req: &ImportRequest<'_>) -> Result<ImportReport> {
+    let mut batch = store.begin_import(req.options)?;
+    read_into(&mut batch, req, &mut |_, _| Ok(()))?;
+    batch.commit()
+}
+
+/// Called after each session an import writes, with the batch (to read it
+/// back inside the transaction) and what was written.
+pub type OnAdded<'f> = dyn FnMut(&ImportBatch<'_>, Added) -> Result<()> + 'f;
+
+/// Reads every file of the request into `batch`, calling `on_added` after
+/// each session is written. The caller commits (or drops) the batch.
+pub fn read_into(
+    batch: &mut ImportBatch<'_>,
+    req: &ImportRequest<'_>,
+    on_added: &mut OnAdded<'_>,
+) -> Result<()> {
     let files = expand(req.paths)?;
     let total: u64 = files
         .iter()
         .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
         .sum();
-    let mut batch = store.begin_import(req.options)?;
     let mut done = 0u64;
     for file in &files {
         let format = match req.format {
@@ -126,7 +141,7 @@ pub fn import_paths(store: &mut Store, req: &ImportRequest<'_>) -> Result<Import
             report: &progress,
         };
         let reader = BufReader::with_capacity(1 << 18, counting);
-        match import_file(&mut batch, file, format, reader, req.control) {
+        match import_file(batch, file, format, reader, req.control, on_added) {
             Err(e @ Error::Truncated { .. }) if req.partial => {
                 batch.report_mut().truncated = Some(e.to_string());
             }
@@ -136,7 +151,7 @@ pub fn import_paths(store: &mut Store, req: &ImportRequest<'_>) -> Result<Import
         (req.progress)(done, total);
         batch.report_mut().files += 1;
     }
-    batch.commit()
+    Ok(())
 }
 
 /// Where a reader delivers what it reads.
@@ -152,6 +167,7 @@ struct BatchSink<'b, 'a> {
     batch: &'b mut ImportBatch<'a>,
     path: &'b Path,
     control: &'b JobControl,
+    on_added: &'b mut OnAdded<'b>,
     index: u64,
 }
 
@@ -160,9 +176,14 @@ impl Sink for BatchSink<'_, '_> {
         self.control.check()?;
         self.index += 1;
         let name = doc.name.clone().unwrap_or_default();
-        self.batch
+        let added = self
+            .batch
             .add(doc)
-            .map_err(|e| in_session(self.path, self.index, &name, e))
+            .map_err(|e| in_session(self.path, self.index, &name, e))?;
+        match added {
+            Some(a) => (self.on_added)(self.batch, a),
+            None => Ok(()),
+        }
     }
 
     fn skipped(&mut self, n: u64) {
@@ -176,11 +197,13 @@ fn import_file<R: BufRead>(
     format: Format,
     reader: R,
     control: &JobControl,
+    on_added: &mut OnAdded<'_>,
 ) -> Result<()> {
     let sink = &mut BatchSink {
         batch,
         path,
         control,
+        on_added,
         index: 0,
     };
     match format {

@@ -15,7 +15,7 @@ use tantivy::schema::{
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 use super::tokenizer::{ANALYZER, analyzer};
-use crate::domain::{Message, Session, SessionId, ts_to_ms};
+use crate::domain::{Role, Session, SessionId, ts_to_ms};
 use crate::error::{Error, Result};
 use crate::jobs::ProgressFn;
 use crate::store::{OutboxOp, Store};
@@ -131,19 +131,47 @@ impl SearchIndex {
     /// index, then its rows are removed from the outbox. If another process
     /// holds the writer, nothing happens and `busy` is set.
     pub fn sync(&mut self, store: &mut Store, progress: &ProgressFn<'_>) -> Result<SyncReport> {
-        let mut report = SyncReport::default();
         if store.outbox_len()? == 0 {
-            return Ok(report);
+            return Ok(SyncReport::default());
         }
-        let mut writer: IndexWriter<TantivyDocument> =
-            match self.index.writer_with_num_threads(2, self.writer_memory) {
-                Ok(w) => w,
-                Err(TantivyError::LockFailure(..)) => {
-                    report.busy = true;
-                    return Ok(report);
-                }
-                Err(e) => return Err(index_error(self.dir.as_deref(), &e)),
-            };
+        let Some(mut writer) = self.try_writer()? else {
+            return Ok(SyncReport {
+                busy: true,
+                ..SyncReport::default()
+            });
+        };
+        let report = self.drain(&mut writer, store, progress)?;
+        self.finish(writer)?;
+        Ok(report)
+    }
+
+    /// The index writer, or `None` when another process holds it.
+    pub(super) fn try_writer(&self) -> Result<Option<IndexWriter<TantivyDocument>>> {
+        match self.index.writer_with_num_threads(2, self.writer_memory) {
+            Ok(w) => Ok(Some(w)),
+            Err(TantivyError::LockFailure(..)) => Ok(None),
+            Err(e) => Err(index_error(self.dir.as_deref(), &e)),
+        }
+    }
+
+    /// Lets merges finish, releases the writer, and shows the new state to searches.
+    pub(super) fn finish(&self, writer: IndexWriter<TantivyDocument>) -> Result<()> {
+        writer
+            .wait_merging_threads()
+            .map_err(|e| index_error(self.dir.as_deref(), &e))?;
+        self.reader
+            .reload()
+            .map_err(|e| index_error(self.dir.as_deref(), &e))
+    }
+
+    /// Applies the whole outbox with `writer`, committing batch by batch.
+    pub(super) fn drain(
+        &self,
+        writer: &mut IndexWriter<TantivyDocument>,
+        store: &mut Store,
+        progress: &ProgressFn<'_>,
+    ) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
         let total = store.outbox_len()?;
         loop {
             let rows = store.outbox_batch(50_000)?;
@@ -155,7 +183,7 @@ impl SearchIndex {
                 plans.entry(r.session).or_default().add(r.op);
             }
             for (&id, plan) in &plans {
-                self.apply(&writer, store, id, plan)?;
+                self.apply(writer, store, id, plan)?;
             }
             writer
                 .commit()
@@ -165,12 +193,6 @@ impl SearchIndex {
             report.sessions += plans.len() as u64;
             progress(report.rows.min(total), total);
         }
-        writer
-            .wait_merging_threads()
-            .map_err(|e| index_error(self.dir.as_deref(), &e))?;
-        self.reader
-            .reload()
-            .map_err(|e| index_error(self.dir.as_deref(), &e))?;
         Ok(report)
     }
 
@@ -237,7 +259,15 @@ impl SearchIndex {
             loop {
                 let page = store.messages(id, seq, 512)?;
                 for m in &page {
-                    w.add_document(self.message_doc(id, m))
+                    let doc = self.message_doc(
+                        id,
+                        m.seq,
+                        m.role,
+                        m.model.as_deref(),
+                        ts_to_ms(m.created_at),
+                        &m.content,
+                    );
+                    w.add_document(doc)
                         .map_err(|e| index_error(self.dir.as_deref(), &e))?;
                 }
                 match page.last() {
@@ -249,22 +279,30 @@ impl SearchIndex {
         Ok(())
     }
 
-    fn message_doc(&self, id: SessionId, m: &Message) -> TantivyDocument {
+    pub(super) fn message_doc(
+        &self,
+        id: SessionId,
+        seq: u64,
+        role: Role,
+        model: Option<&str>,
+        created_ms: i64,
+        content: &str,
+    ) -> TantivyDocument {
         let f = &self.fields;
         let mut d = TantivyDocument::default();
         d.add_u64(f.kind, KIND_MESSAGE);
         d.add_u64(f.session, id_u64(id));
-        d.add_u64(f.seq, m.seq);
-        d.add_text(f.role, m.role.as_str());
-        if let Some(model) = &m.model {
+        d.add_u64(f.seq, seq);
+        d.add_text(f.role, role.as_str());
+        if let Some(model) = model {
             d.add_text(f.model, model.to_lowercase());
         }
-        d.add_i64(f.created, ts_to_ms(m.created_at));
-        d.add_text(f.content, &m.content);
+        d.add_i64(f.created, created_ms);
+        d.add_text(f.content, content);
         d
     }
 
-    fn session_doc(&self, s: &Session) -> TantivyDocument {
+    pub(super) fn session_doc(&self, s: &Session) -> TantivyDocument {
         let f = &self.fields;
         let mut d = TantivyDocument::default();
         d.add_u64(f.kind, KIND_SESSION);

@@ -31,8 +31,9 @@ pub use index::{Rebuilt, SearchIndex, SyncReport, index_dir};
 
 use crate::domain::{Role, SessionId, Uid, now, ts_to_ms};
 use crate::error::{Error, Result};
+use crate::import::ImportRequest;
 use crate::jobs::ProgressFn;
-use crate::store::Store;
+use crate::store::{ImportReport, Store};
 
 /// Memory given to the index writer, in bytes.
 pub const DEFAULT_WRITER_MEMORY: usize = 128 * 1024 * 1024;
@@ -154,6 +155,56 @@ impl Search {
     /// index writer is not an error: the changes wait for the next call.
     pub fn sync(&mut self, progress: &ProgressFn<'_>) -> Result<SyncReport> {
         self.index.sync(&mut self.store, progress)
+    }
+
+    /// Imports files into the store and indexes them as they are read, in one
+    /// go: the store's transaction and the index's commit both happen at the
+    /// end, and the outbox covers a crash between the two. When another
+    /// process holds the index writer, the import goes on without indexing
+    /// and the index catches up later.
+    pub fn import(&mut self, req: &ImportRequest<'_>) -> Result<ImportReport> {
+        let Some(mut writer) = self.index.try_writer()? else {
+            return crate::import::import_paths(&mut self.store, req);
+        };
+        // Start from an index that holds everything committed before.
+        self.index.drain(&mut writer, &mut self.store, &|_, _| {})?;
+        let index = &self.index;
+        let w = &writer;
+        let outcome = (|| {
+            let mut batch = self.store.begin_import(req.options)?;
+            crate::import::read_into(&mut batch, req, &mut |batch, added| {
+                if added.new_session {
+                    let s = batch.session(added.id)?;
+                    w.add_document(index.session_doc(&s))
+                        .map_err(|e| index::index_error(None, &e))?;
+                }
+                for (i, m) in added.messages.iter().enumerate() {
+                    let doc = index.message_doc(
+                        added.id,
+                        added.first_seq + i as u64,
+                        m.role,
+                        m.model.as_deref(),
+                        m.created_at.map_or(0, ts_to_ms),
+                        &m.content,
+                    );
+                    w.add_document(doc)
+                        .map_err(|e| index::index_error(None, &e))?;
+                }
+                Ok(())
+            })?;
+            batch.commit_with_span()
+        })();
+        let (report, span) = match outcome {
+            Ok(x) => x,
+            Err(e) => {
+                let _ = writer.rollback();
+                return Err(e);
+            }
+        };
+        writer.commit().map_err(|e| index::index_error(None, &e))?;
+        self.store.outbox_done_span(span)?;
+        self.index.finish(writer)?;
+        Ok(report)
     }
 
     /// Throws the index away and builds it again from the store.

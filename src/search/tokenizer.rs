@@ -107,8 +107,15 @@ impl TokenStream for CodeTokenStream<'_> {
             return true;
         }
         let text = self.text;
+        let bytes = text.as_bytes();
         while self.cursor < text.len() {
             let i = self.cursor;
+            // ASCII fast path: skip separators a byte at a time.
+            let b = bytes[i];
+            if b < 0x80 && !(b.is_ascii_alphanumeric() || b == b'_') {
+                self.cursor += 1;
+                continue;
+            }
             let Some(c) = text[i..].chars().next() else {
                 break;
             };
@@ -195,10 +202,24 @@ fn is_word(c: char) -> bool {
 /// End of the identifier starting at `start`: word characters, joined by
 /// single `.` or `::` when a word character follows (`np.array`, `std::fs`).
 fn word_end(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
     let mut end = start;
     loop {
-        while let Some(ch) = text[end..].chars().next().filter(|&ch| is_word(ch)) {
-            end += ch.len_utf8();
+        loop {
+            match bytes.get(end) {
+                Some(&b) if b < 0x80 => {
+                    if b.is_ascii_alphanumeric() || b == b'_' {
+                        end += 1;
+                    } else {
+                        break;
+                    }
+                }
+                Some(_) => match text[end..].chars().next() {
+                    Some(ch) if is_word(ch) => end += ch.len_utf8(),
+                    _ => break,
+                },
+                None => break,
+            }
         }
         let rest = &text[end..];
         let j = if rest.starts_with("::") {

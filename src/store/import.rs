@@ -61,6 +61,30 @@ pub struct ImportBatch<'a> {
     max_bytes: usize,
     now: i64,
     report: ImportReport,
+    /// Last outbox row written before this import began.
+    outbox_before: i64,
+}
+
+/// What one [`ImportBatch::add`] wrote: for a caller that indexes as it imports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Added {
+    /// The session.
+    pub id: SessionId,
+    /// Seq of the first message written (0 for a new session).
+    pub first_seq: u64,
+    /// The messages written, every one with its time.
+    pub messages: Vec<NewMessage>,
+    /// True when the session itself is new.
+    pub new_session: bool,
+}
+
+/// The outbox rows an import wrote: ids in `(after, upto]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxSpan {
+    /// Last row before the import.
+    pub after: i64,
+    /// Last row of the import.
+    pub upto: i64,
 }
 
 impl Store {
@@ -69,12 +93,14 @@ impl Store {
     pub fn begin_import(&mut self, options: ImportOptions) -> Result<ImportBatch<'_>> {
         let max_bytes = self.options.max_message_bytes;
         let tx = self.write()?;
+        let outbox_before = max_outbox_id(&tx)?;
         Ok(ImportBatch {
             tx,
             options,
             max_bytes,
             now: ts_to_ms(now()),
             report: ImportReport::default(),
+            outbox_before,
         })
     }
 
@@ -100,7 +126,7 @@ impl ImportBatch<'_> {
 
     /// Adds one session. A session already in the store (same uid, or same
     /// source and source reference) only gains the messages it lacks.
-    pub fn add(&mut self, doc: SessionDoc) -> Result<()> {
+    pub fn add(&mut self, doc: SessionDoc) -> Result<Option<Added>> {
         if let Some((id, count)) = self.existing(&doc)? {
             return self.grow(id, count, &doc);
         }
@@ -163,16 +189,35 @@ impl ImportBatch<'_> {
                 tags: &tags,
             },
         )?;
-        self.insert_messages(id, 0, &doc_messages(messages, created)?)?;
+        let messages = doc_messages(messages, created)?;
+        self.insert_messages(id, 0, &messages)?;
         enqueue_whole(&self.tx, id)?;
         self.report.sessions_added += 1;
-        Ok(())
+        Ok(Some(Added {
+            id,
+            first_seq: 0,
+            messages,
+            new_session: true,
+        }))
     }
 
     /// Makes the import visible, all of it at once.
     pub fn commit(self) -> Result<ImportReport> {
+        self.commit_with_span().map(|(r, _)| r)
+    }
+
+    /// Commits, and tells which outbox rows the import wrote (so that a
+    /// caller that indexed as it imported can clear exactly those).
+    pub fn commit_with_span(self) -> Result<(ImportReport, OutboxSpan)> {
+        let upto = max_outbox_id(&self.tx)?;
+        let after = self.outbox_before;
         self.tx.commit()?;
-        Ok(self.report)
+        Ok((self.report, OutboxSpan { after, upto }))
+    }
+
+    /// A session as this import sees it (inside its transaction).
+    pub fn session(&self, id: SessionId) -> Result<crate::domain::Session> {
+        super::rows::session_by_id(&self.tx, id)
     }
 
     fn existing(&self, doc: &SessionDoc) -> Result<Option<(SessionId, u64)>> {
@@ -203,11 +248,11 @@ impl ImportBatch<'_> {
         Ok(None)
     }
 
-    fn grow(&mut self, id: SessionId, count: u64, doc: &SessionDoc) -> Result<()> {
+    fn grow(&mut self, id: SessionId, count: u64, doc: &SessionDoc) -> Result<Option<Added>> {
         let have = usize::try_from(count).unwrap_or(usize::MAX);
         if doc.messages.len() <= have {
             self.report.sessions_unchanged += 1;
-            return Ok(());
+            return Ok(None);
         }
         let prev: i64 = self.tx.query_row(
             "SELECT coalesce((SELECT created_at FROM message WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1), \
@@ -219,7 +264,12 @@ impl ImportBatch<'_> {
         self.insert_messages(id, count, &new)?;
         enqueue(&self.tx, id, OutboxOp::Messages { from_seq: count })?;
         self.report.sessions_grown += 1;
-        Ok(())
+        Ok(Some(Added {
+            id,
+            first_seq: count,
+            messages: new,
+            new_session: false,
+        }))
     }
 
     /// Inserts messages whose times are all set (see [`doc_messages`]).
@@ -252,6 +302,14 @@ impl ImportBatch<'_> {
         }
         unreachable!("some suffix is free")
     }
+}
+
+fn max_outbox_id(tx: &Transaction<'_>) -> Result<i64> {
+    Ok(
+        tx.query_row("SELECT coalesce(max(id), 0) FROM index_outbox", [], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 /// Messages of a document, each with a time: one without takes the time of

@@ -25,7 +25,7 @@ use crate::domain::{Session, SessionId};
 use crate::error::{Error, Result};
 
 pub use doctor::DoctorReport;
-pub use import::{ImportBatch, ImportOptions, ImportReport};
+pub use import::{Added, ImportBatch, ImportOptions, ImportReport, OutboxSpan};
 pub use outbox::{OutboxOp, OutboxRow};
 pub use stats::{Count, RoleStats, SessionStats, StoreStats};
 

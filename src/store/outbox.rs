@@ -84,6 +84,17 @@ impl Store {
         Ok(())
     }
 
+    /// Removes the rows an import wrote, once the index holds what it imported.
+    pub fn outbox_done_span(&mut self, span: super::import::OutboxSpan) -> Result<()> {
+        let tx = self.write()?;
+        tx.execute(
+            "DELETE FROM index_outbox WHERE id > ?1 AND id <= ?2",
+            params![span.after, span.upto],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Rows waiting in the outbox.
     pub fn outbox_len(&self) -> Result<u64> {
         Ok(to_u64(self.conn.query_row(
