@@ -19,10 +19,23 @@ pub const DEFAULT_CONFIG: &str = include_str!("../config.example.toml");
 pub struct Config {
     /// Where and how sessions are stored.
     pub storage: StorageConfig,
+    /// The TUI.
+    pub ui: UiConfig,
     /// Search.
     pub search: SearchConfig,
     /// Cleanup rules.
     pub cleanup: CleanupConfig,
+}
+
+/// `[ui]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UiConfig {
+    /// Capture the mouse (M toggles it at run time).
+    pub mouse: bool,
+    /// Key bindings: action name to keys.
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    /// Colours: element to colour name.
+    pub theme: std::collections::BTreeMap<String, String>,
 }
 
 /// `[search]`

@@ -55,6 +55,7 @@ pub mod jobs;
 pub mod paths;
 pub mod search;
 pub mod store;
+pub mod tui;
 
 pub use domain::{
     CleanupAction, CleanupCriteria, CleanupPlan, ListQuery, MergeOrder, Message, NewMessage,

@@ -105,10 +105,13 @@ fn open_store(cli: &Cli, config: &Config) -> Result<Store> {
 pub fn run(cli: &Cli) -> Result<()> {
     let config = load_config(cli.config.as_ref())?;
     let Some(command) = &cli.command else {
-        let mut cmd = Cli::command();
-        cmd.print_help()?;
-        println!("\nTry: scrollback --demo list");
-        return Ok(());
+        if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+            bail!(
+                "the full-screen browser needs a terminal; for scripts use a subcommand (scrollback --help)"
+            );
+        }
+        let store = open_store(cli, &config)?;
+        return crate::tui::run(store, &config, cli.demo);
     };
     if let Command::Completions { shell } = command {
         clap_complete::generate(*shell, &mut Cli::command(), "scrollback", &mut io::stdout());
@@ -537,6 +540,7 @@ fn list(store: &Store, a: &ListArgs, out: &mut dyn Write) -> Result<()> {
         },
         limit: a.limit,
         offset: 0,
+        name_like: None,
     };
     let sessions = store.list(&q)?;
     if a.json {

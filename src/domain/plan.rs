@@ -36,7 +36,7 @@ pub enum Sort {
 }
 
 /// A listing: filters are ANDed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListQuery {
     /// Sessions carrying every one of these tags.
     pub tags: Vec<String>,
@@ -46,6 +46,9 @@ pub struct ListQuery {
     pub source: Option<String>,
     /// Sessions last updated before this moment.
     pub updated_before: Option<Timestamp>,
+    /// Sessions whose name holds these characters in this order, any case
+    /// (a fuzzy match: `apr` matches `api-redesign`).
+    pub name_like: Option<String>,
     /// By state.
     pub state: StateFilter,
     /// Order.
@@ -69,7 +72,7 @@ pub enum CleanupAction {
 }
 
 /// Criteria of a cleanup, ANDed. At least one must be set.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CleanupCriteria {
     /// Last updated before this moment.
     pub updated_before: Option<Timestamp>,
@@ -114,7 +117,7 @@ pub struct PlannedSession {
 }
 
 /// The sessions a cleanup would touch, and how. Apply it with `Store::apply_cleanup`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CleanupPlan {
     /// What will be done.
     pub action: CleanupAction,

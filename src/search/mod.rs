@@ -260,6 +260,50 @@ impl Search {
         Ok(drift.len())
     }
 
+    /// Seqs of every message of one session that matches a query, in order
+    /// (for stepping through the hits of an opened session).
+    pub fn session_hits(&mut self, text: &str, id: SessionId) -> Result<Vec<u64>> {
+        self.sync(&|_, _| {})?;
+        let parsed = query::parse(text, now())
+            .map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(text))))?;
+        let built = build::build(&parsed, &self.index.fields, &self.store, &[])?;
+        let f = &self.index.fields;
+        let q = tantivy::query::BooleanQuery::new(vec![
+            (tantivy::query::Occur::Must, built.query),
+            (
+                tantivy::query::Occur::Must,
+                Box::new(tantivy::query::TermQuery::new(
+                    tantivy::Term::from_field_u64(f.session, index::id_u64(id)),
+                    tantivy::schema::IndexRecordOption::Basic,
+                )),
+            ),
+            (
+                tantivy::query::Occur::Must,
+                Box::new(tantivy::query::TermQuery::new(
+                    tantivy::Term::from_field_u64(f.kind, index::KIND_MESSAGE),
+                    tantivy::schema::IndexRecordOption::Basic,
+                )),
+            ),
+        ]);
+        let searcher = self.index.reader.searcher();
+        let docs = searcher
+            .search(&q, &tantivy::collector::DocSetCollector)
+            .map_err(|e| index::index_error(None, &e))?;
+        let mut seqs = Vec::with_capacity(docs.len());
+        for addr in docs {
+            let col = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .u64("seq")
+                .map_err(|e| index::index_error(None, &e))?
+                .first_or_default_col(0);
+            seqs.push(col.get_val(addr.doc_id));
+        }
+        seqs.sort_unstable();
+        seqs.dedup();
+        Ok(seqs)
+    }
+
     /// Runs a query in the query language (see [`query::parse`]) and returns
     /// a page of sessions, best first. Pending store changes are applied first.
     pub fn query(&mut self, text: &str, limit: Limit) -> Result<Results> {

@@ -266,40 +266,10 @@ impl Store {
 
     /// Lists sessions matching the query.
     pub fn list(&self, q: &ListQuery) -> Result<Vec<Session>> {
-        let mut sql = format!("SELECT {SESSION_COLUMNS} FROM session s WHERE ");
-        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
-        sql.push_str(match q.state {
-            StateFilter::Live => "s.archived_at IS NULL AND s.trashed_at IS NULL",
-            StateFilter::Archived => "s.archived_at IS NOT NULL AND s.trashed_at IS NULL",
-            StateFilter::Trashed => "s.trashed_at IS NOT NULL",
-            StateFilter::All => "1",
-        });
-        for tag in &q.tags {
-            args.push(Box::new(tag.clone()));
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM tag t WHERE t.session_id = s.id AND t.tag = ?{})",
-                args.len()
-            ));
-        }
-        for (k, v) in &q.metadata {
-            args.push(Box::new(k.clone()));
-            args.push(Box::new(v.clone()));
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM json_each(s.metadata) j WHERE j.key = ?{} AND \
-                 (CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
-                 ELSE CAST(j.value AS TEXT) END) = ?{})",
-                args.len() - 1,
-                args.len()
-            ));
-        }
-        if let Some(source) = &q.source {
-            args.push(Box::new(source.clone()));
-            sql.push_str(&format!(" AND s.source = ?{}", args.len()));
-        }
-        if let Some(before) = q.updated_before {
-            args.push(Box::new(ts_to_ms(before)));
-            sql.push_str(&format!(" AND s.updated_at < ?{}", args.len()));
-        }
+        let (mut sql, mut args) = where_clause(
+            q,
+            &format!("SELECT {SESSION_COLUMNS} FROM session s WHERE "),
+        );
         sql.push_str(match q.sort {
             Sort::Updated => " ORDER BY s.updated_at DESC, s.id DESC",
             Sort::Created => " ORDER BY s.created_at DESC, s.id DESC",
@@ -315,6 +285,35 @@ impl Store {
         ));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(args.iter()), session_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many sessions match the query (its limit and offset aside).
+    pub fn count(&self, q: &ListQuery) -> Result<u64> {
+        let (sql, args) = where_clause(q, "SELECT count(*) FROM session s WHERE ");
+        let n: i64 = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
+        Ok(super::rows::to_u64(n))
+    }
+
+    /// Sessions branched from the session with this uid, oldest first.
+    pub fn branches_of(&self, uid: &crate::domain::Uid) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM session s WHERE s.parent_uid = ?1 ORDER BY s.created_at, s.id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([uid.as_str()], session_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every tag in use, by name.
+    pub fn tag_names(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT tag FROM tag ORDER BY tag")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -391,6 +390,58 @@ impl Store {
         let ids = stmt.query_map([], |r| Ok(SessionId(r.get(0)?)))?;
         Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// The WHERE clause of a listing, after `head`, with its arguments.
+fn where_clause(q: &ListQuery, head: &str) -> (String, Vec<Box<dyn ToSql>>) {
+    let mut sql = head.to_string();
+    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    sql.push_str(match q.state {
+        StateFilter::Live => "s.archived_at IS NULL AND s.trashed_at IS NULL",
+        StateFilter::Archived => "s.archived_at IS NOT NULL AND s.trashed_at IS NULL",
+        StateFilter::Trashed => "s.trashed_at IS NOT NULL",
+        StateFilter::All => "1",
+    });
+    for tag in &q.tags {
+        args.push(Box::new(tag.clone()));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM tag t WHERE t.session_id = s.id AND t.tag = ?{})",
+            args.len()
+        ));
+    }
+    for (k, v) in &q.metadata {
+        args.push(Box::new(k.clone()));
+        args.push(Box::new(v.clone()));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM json_each(s.metadata) j WHERE j.key = ?{} AND \
+             (CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+             ELSE CAST(j.value AS TEXT) END) = ?{})",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    if let Some(source) = &q.source {
+        args.push(Box::new(source.clone()));
+        sql.push_str(&format!(" AND s.source = ?{}", args.len()));
+    }
+    if let Some(before) = q.updated_before {
+        args.push(Box::new(ts_to_ms(before)));
+        sql.push_str(&format!(" AND s.updated_at < ?{}", args.len()));
+    }
+    if let Some(name) = &q.name_like {
+        // Each character in order, anything between: `%a%p%r%`.
+        let mut pattern = String::from("%");
+        for c in name.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+            pattern.push('%');
+        }
+        args.push(Box::new(pattern));
+        sql.push_str(&format!(" AND s.name LIKE ?{} ESCAPE '\\'", args.len()));
+    }
+    (sql, args)
 }
 
 /// Deletes sessions with their messages and tags inside `tx`.

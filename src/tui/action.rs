@@ -1,0 +1,98 @@
+//! What a key means: the user-bindable actions of the TUI. Keys map to
+//! actions through the keymap; `App::update` only ever sees actions.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything a key can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    Down,
+    Up,
+    Top,
+    Bottom,
+    HalfPageDown,
+    HalfPageUp,
+    PageDown,
+    PageUp,
+    NextPane,
+    PrevPane,
+    Open,
+    Back,
+    Search,
+    NextHit,
+    PrevHit,
+    Filter,
+    Sort,
+    Mark,
+    Branch,
+    Merge,
+    Cleanup,
+    Delete,
+    Undo,
+    Rename,
+    Tags,
+    Metadata,
+    Compose,
+    NewSession,
+    Export,
+    Import,
+    Stats,
+    Help,
+    Copy,
+    CopySession,
+    Pager,
+    Editor,
+    ToggleMouse,
+    Expand,
+    JumpTo,
+}
+
+impl Action {
+    /// What it does, for the help screen.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Down => "move down",
+            Action::Up => "move up",
+            Action::Top => "go to the first",
+            Action::Bottom => "go to the last",
+            Action::HalfPageDown => "half a page down",
+            Action::HalfPageUp => "half a page up",
+            Action::PageDown => "a page down",
+            Action::PageUp => "a page up",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::Open => "open / expand",
+            Action::Back => "back, cancel, clear the filter",
+            Action::Search => "search every session",
+            Action::NextHit => "next search hit",
+            Action::PrevHit => "previous search hit",
+            Action::Filter => "filter the list (name, tag:x, key=value, source:x, older:30d)",
+            Action::Sort => "sort by updated, created, name, size",
+            Action::Mark => "mark for merge or bulk actions",
+            Action::Branch => "branch at the selected message",
+            Action::Merge => "merge the marked sessions",
+            Action::Cleanup => "clean up (archive, trash, purge by criteria)",
+            Action::Delete => "move to the trash",
+            Action::Undo => "undo the last delete",
+            Action::Rename => "rename",
+            Action::Tags => "add and remove tags",
+            Action::Metadata => "edit metadata",
+            Action::Compose => "add a message",
+            Action::NewSession => "new session",
+            Action::Export => "export",
+            Action::Import => "import files",
+            Action::Stats => "statistics of the whole store",
+            Action::Help => "this help",
+            Action::Copy => "copy the message (OSC 52)",
+            Action::CopySession => "copy the whole session (OSC 52)",
+            Action::Pager => "open in $PAGER",
+            Action::Editor => "open in $EDITOR",
+            Action::ToggleMouse => "mouse on/off (off: the terminal selects text)",
+            Action::Expand => "expand or fold a long message or tool output",
+            Action::JumpTo => "jump to a message number",
+        }
+    }
+}

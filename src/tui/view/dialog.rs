@@ -1,0 +1,179 @@
+//! A form drawn over the panes: title, information, fields, error.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+use super::block;
+use crate::tui::dialog::{Form, Input};
+use crate::tui::sanitize::clean;
+use crate::tui::theme::Theme;
+
+pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
+    let area = f.area();
+    let text_rows: u16 = form
+        .fields
+        .iter()
+        .map(|fl| match &fl.input {
+            Input::Text(_) => 8,
+            _ => 2,
+        })
+        .sum();
+    let info_rows = u16::try_from(form.info.len()).unwrap_or(10).min(10);
+    let want_h = 2 + info_rows + u16::from(!form.info.is_empty()) + text_rows + 2;
+    let h = want_h.min(area.height.saturating_sub(2)).max(5);
+    let w = area.width.saturating_sub(4).clamp(20, 76);
+    let r = Rect {
+        x: (area.width - w) / 2,
+        y: (area.height.saturating_sub(h)) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    let b = block(
+        Line::styled(format!(" {} ", clean(&form.title)), theme.title),
+        true,
+        theme,
+    );
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let mut y = inner.y;
+    let bottom = inner.y + inner.height;
+    for line in form.info.iter().take(usize::from(info_rows)) {
+        if y >= bottom {
+            break;
+        }
+        f.render_widget(
+            Paragraph::new(Line::raw(clean(line))),
+            Rect {
+                y,
+                height: 1,
+                ..inner
+            },
+        );
+        y += 1;
+    }
+    if !form.info.is_empty() {
+        y += 1;
+    }
+    for (i, field) in form.fields.iter().enumerate() {
+        if y >= bottom {
+            break;
+        }
+        let focused = i == form.focus;
+        let label_style = if focused { theme.accent } else { theme.dim };
+        match &field.input {
+            Input::Line(t) => {
+                let label_w = u16::try_from(field.label.chars().count() + 2)
+                    .unwrap_or(20)
+                    .min(inner.width / 2);
+                f.render_widget(
+                    Paragraph::new(Span::styled(format!("{}: ", field.label), label_style)),
+                    Rect {
+                        y,
+                        height: 1,
+                        width: label_w,
+                        ..inner
+                    },
+                );
+                let mut t = t.clone();
+                t.set_cursor_line_style(Style::new());
+                t.set_cursor_style(if focused {
+                    theme.selected
+                } else {
+                    Style::new()
+                });
+                f.render_widget(
+                    &t,
+                    Rect {
+                        x: inner.x + label_w,
+                        y,
+                        height: 1,
+                        width: inner.width - label_w,
+                    },
+                );
+                y += 2;
+            }
+            Input::Text(t) => {
+                f.render_widget(
+                    Paragraph::new(Span::styled(field.label.clone(), label_style)),
+                    Rect {
+                        y,
+                        height: 1,
+                        ..inner
+                    },
+                );
+                y += 1;
+                let hgt = 6.min(bottom.saturating_sub(y + 1));
+                let mut t = t.clone();
+                t.set_cursor_line_style(Style::new());
+                t.set_cursor_style(if focused {
+                    theme.selected
+                } else {
+                    Style::new()
+                });
+                f.render_widget(
+                    &t,
+                    Rect {
+                        y,
+                        height: hgt,
+                        ..inner
+                    },
+                );
+                y += hgt + 1;
+            }
+            Input::Choice { options, index } => {
+                let mut spans = vec![Span::styled(format!("{}: ", field.label), label_style)];
+                for (j, o) in options.iter().enumerate() {
+                    let style = if j == *index {
+                        if focused { theme.selected } else { theme.title }
+                    } else {
+                        theme.dim
+                    };
+                    spans.push(Span::styled(format!(" {o} "), style));
+                }
+                f.render_widget(
+                    Paragraph::new(Line::from(spans)),
+                    Rect {
+                        y,
+                        height: 1,
+                        ..inner
+                    },
+                );
+                y += 2;
+            }
+            Input::Check(on) => {
+                let style = if focused {
+                    theme.selected
+                } else {
+                    Style::new()
+                };
+                f.render_widget(
+                    Paragraph::new(Line::from(vec![
+                        Span::styled(format!("{}: ", field.label), label_style),
+                        Span::styled(if *on { "[x]" } else { "[ ]" }, style),
+                    ])),
+                    Rect {
+                        y,
+                        height: 1,
+                        ..inner
+                    },
+                );
+                y += 2;
+            }
+        }
+    }
+    if let Some(e) = &form.error {
+        let ey = bottom.saturating_sub(1);
+        f.render_widget(
+            Paragraph::new(Span::styled(clean(e), theme.error)),
+            Rect {
+                y: ey,
+                height: 1,
+                ..inner
+            },
+        );
+    }
+}

@@ -1,0 +1,438 @@
+//! The main screen: the session list, the history and the metadata pane.
+
+use jiff::Timestamp;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+use super::block;
+use crate::domain::{Session, Sort};
+use crate::tui::app::App;
+use crate::tui::layout::{Areas, Pane, inner};
+use crate::tui::sanitize::clean;
+use crate::tui::text;
+use crate::tui::theme::Theme;
+
+pub fn draw(f: &mut Frame<'_>, app: &App, theme: &Theme, a: &Areas) {
+    if let Some(r) = a.list {
+        list(f, app, theme, r);
+    }
+    if let Some(r) = a.history {
+        history(f, app, theme, r);
+    }
+    if let Some(r) = a.meta {
+        meta(f, app, theme, r);
+    }
+}
+
+/// 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// "now", "5m", "3h", "2d", "4mo", "1y".
+pub fn age(ts: Timestamp, now: Timestamp) -> String {
+    let s = (now.as_second() - ts.as_second()).max(0);
+    match s {
+        0..60 => "now".into(),
+        60..3_600 => format!("{}m", s / 60),
+        3_600..86_400 => format!("{}h", s / 3_600),
+        86_400..2_592_000 => format!("{}d", s / 86_400),
+        2_592_000..31_536_000 => format!("{}mo", s / 2_592_000),
+        _ => format!("{}y", s / 31_536_000),
+    }
+}
+
+/// Cuts to `w` display columns with `…`, pads to exactly `w`.
+pub fn fit(s: &str, w: usize) -> String {
+    let s = clean(s);
+    if s.width() <= w {
+        return format!("{s}{}", " ".repeat(w - s.width()));
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + cw + 1 > w {
+            break;
+        }
+        out.push(c);
+        used += cw;
+    }
+    out.push('…');
+    used += 1;
+    out + &" ".repeat(w.saturating_sub(used))
+}
+
+fn sort_label(s: Sort) -> &'static str {
+    match s {
+        Sort::Updated => "updated",
+        Sort::Created => "created",
+        Sort::Name => "name",
+        Sort::Size => "size",
+    }
+}
+
+fn list(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
+    let l = &app.list;
+    let focused = app.focus == Pane::List;
+    let mut title = vec![Span::styled(
+        format!(" sessions ({}) ", thousands(l.total)),
+        theme.title,
+    )];
+    title.push(Span::styled(
+        format!("· {} ", sort_label(l.query.sort)),
+        theme.dim,
+    ));
+    if !l.marked.is_empty() {
+        title.push(Span::styled(
+            format!("· {} marked ", l.marked.len()),
+            theme.marked,
+        ));
+    }
+    let b = block(Line::from(title), focused, theme);
+    let body = b.inner(r);
+    f.render_widget(b, r);
+    let filter_row = l.filtering || !l.filter.is_empty();
+    let (rows, width) = (
+        usize::from(body.height).saturating_sub(usize::from(filter_row)),
+        usize::from(body.width),
+    );
+    let mut lines: Vec<Line<'_>> = Vec::with_capacity(rows);
+    if !l.loaded {
+        lines.push(Line::styled("loading…", theme.dim));
+    } else if l.total == 0 {
+        lines.push(Line::styled("no sessions match the filter", theme.dim));
+    }
+    let tags_w = if width >= 50 { 16 } else { 0 };
+    let right_w = 11 + tags_w;
+    let name_w = width.saturating_sub(2 + right_w).max(4);
+    for i in 0..rows as u64 {
+        let index = l.top + i;
+        if index >= l.total {
+            break;
+        }
+        let Some(s) = l.row(index) else {
+            lines.push(Line::styled("  …", theme.dim));
+            continue;
+        };
+        let marked = l.marked.contains_key(&s.id);
+        let kind = if s.trashed {
+            'T'
+        } else if s.archived {
+            'A'
+        } else if s.parent.is_some() {
+            '↳'
+        } else {
+            ' '
+        };
+        let mark = if marked { '●' } else { ' ' };
+        let mut text = format!(
+            "{mark}{kind}{} {:>5} {:>4}",
+            fit(&s.name, name_w),
+            thousands(s.message_count),
+            age(s.updated_at, app.now)
+        );
+        if tags_w > 0 {
+            let tags = s
+                .tags
+                .iter()
+                .map(|t| format!("#{t}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            text.push(' ');
+            text.push_str(&fit(&tags, tags_w - 1));
+        }
+        let mut style = if marked { theme.marked } else { Style::new() };
+        if index == l.selected {
+            style = style.patch(theme.selected);
+            if !focused {
+                style = style.patch(theme.dim);
+            }
+        }
+        lines.push(Line::styled(text, style));
+    }
+    let mut list_area = body;
+    if filter_row {
+        list_area.height = list_area.height.saturating_sub(1);
+        let fr = Rect {
+            y: body.y + body.height.saturating_sub(1),
+            height: 1,
+            ..body
+        };
+        let cursor = if l.filtering { "▏" } else { "" };
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("filter: ", theme.accent),
+                Span::raw(clean(&l.filter)),
+                Span::raw(cursor),
+            ])),
+            fr,
+        );
+    }
+    f.render_widget(Paragraph::new(lines), list_area);
+}
+
+fn history(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
+    let focused = app.focus == Pane::History;
+    let Some(h) = &app.history else {
+        let b = block(Line::styled(" history ", theme.title), focused, theme);
+        let msg = if app.list.total > 0 {
+            "select a session and press enter"
+        } else {
+            ""
+        };
+        f.render_widget(Paragraph::new(Line::styled(msg, theme.dim)).block(b), r);
+        return;
+    };
+    let total = h.session.message_count;
+    let pos = if total == 0 {
+        "empty".to_string()
+    } else {
+        format!("msg {}/{}", thousands(h.cursor + 1), thousands(total))
+    };
+    let title = Line::from(vec![
+        Span::styled(format!(" {} ", clean(&h.session.name)), theme.title),
+        Span::styled(format!("· {pos} "), theme.dim),
+    ]);
+    let b = block(title, focused, theme);
+    let body = b.inner(r);
+    f.render_widget(b, r);
+    let (rows, cols) = (usize::from(body.height), usize::from(body.width));
+    let mut lines: Vec<Line<'_>> = Vec::with_capacity(rows);
+    let mut seq = h.top;
+    while lines.len() < rows && seq < total {
+        let Some(m) = h.message(seq) else {
+            lines.push(Line::styled("loading…", theme.dim));
+            break;
+        };
+        let expanded = h.expanded.contains(&seq);
+        let mut head = vec![
+            Span::styled(if seq == h.cursor { "▌" } else { " " }, theme.accent),
+            Span::styled(m.role.as_str().to_string(), theme.role(m.role)),
+        ];
+        let mut rest = String::new();
+        if let Some(model) = &m.model {
+            rest.push_str(&format!(" · {}", clean(model)));
+        }
+        rest.push_str(&format!(" · {}", m.created_at.strftime("%Y-%m-%d %H:%M")));
+        if let Some(t) = m.tokens {
+            rest.push_str(&format!(" · {}/{} tok", t.input, t.output));
+        }
+        rest.push_str(&format!("  #{seq}"));
+        head.push(Span::styled(rest, theme.dim));
+        let mut head_line = Line::from(head);
+        if seq == h.cursor && focused {
+            head_line =
+                head_line.patch_style(Style::new().add_modifier(ratatui::style::Modifier::BOLD));
+        }
+        lines.push(head_line);
+        let (body_lines, hidden) = text::body(m, cols.saturating_sub(1), expanded);
+        for bl in body_lines {
+            if lines.len() >= rows {
+                break;
+            }
+            let mut spans = vec![Span::raw(" ")];
+            if bl.code {
+                spans.push(Span::styled("│ ", theme.dim));
+                spans.extend(highlighted(&bl.text, &h.terms, theme.code, theme.highlight));
+            } else {
+                spans.extend(highlighted(
+                    &bl.text,
+                    &h.terms,
+                    Style::new(),
+                    theme.highlight,
+                ));
+            }
+            lines.push(Line::from(spans));
+        }
+        if hidden > 0 && lines.len() < rows {
+            lines.push(Line::styled(
+                format!(" … {hidden} more lines (z to expand)"),
+                theme.dim,
+            ));
+        }
+        if lines.len() < rows {
+            lines.push(Line::raw(""));
+        }
+        seq += 1;
+    }
+    if total == 0 {
+        lines.push(Line::styled(
+            "no messages yet: press a to add one",
+            theme.dim,
+        ));
+    }
+    f.render_widget(Paragraph::new(lines), body);
+}
+
+/// Splits a line into spans with the search terms marked (case-insensitive).
+fn highlighted<'a>(line: &str, terms: &[String], base: Style, mark: Style) -> Vec<Span<'a>> {
+    let lower = line.to_lowercase();
+    if terms.is_empty() || lower.len() != line.len() {
+        return vec![Span::styled(line.to_string(), base)];
+    }
+    let mut marks: Vec<(usize, usize)> = Vec::new();
+    for t in terms.iter().filter(|t| !t.is_empty()) {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(t.as_str()) {
+            let a = from + i;
+            marks.push((a, a + t.len()));
+            from = a + t.len();
+        }
+    }
+    marks.sort_unstable();
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for (a, b) in marks {
+        if a < at || !line.is_char_boundary(a) || !line.is_char_boundary(b) {
+            continue;
+        }
+        spans.push(Span::styled(line[at..a].to_string(), base));
+        spans.push(Span::styled(line[a..b].to_string(), mark));
+        at = b;
+    }
+    spans.push(Span::styled(line[at..].to_string(), base));
+    spans
+}
+
+fn meta(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
+    let focused = app.focus == Pane::Meta;
+    let b = block(Line::styled(" details ", theme.title), focused, theme);
+    let body = b.inner(r);
+    f.render_widget(b, r);
+    let Some(m) = &app.meta else {
+        f.render_widget(Paragraph::new(Line::styled("", theme.dim)), body);
+        return;
+    };
+    let s = &m.session;
+    let (_, cols) = inner(r);
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("{k:<9}"), theme.dim),
+            Span::raw(clean(&v)),
+        ])
+    };
+    let mut item = 0usize;
+    let mut lineage = |label: &str, other: &Session, extra: String, lines: &mut Vec<Line<'_>>| {
+        let style = if focused && item == app.meta_cursor {
+            theme.selected
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:<9}"), theme.dim),
+            Span::styled(
+                fit(&format!("{}{extra}", other.name), cols.saturating_sub(10)),
+                style,
+            ),
+        ]));
+        item += 1;
+    };
+    if let Some(p) = &m.parent {
+        let at = s
+            .fork_seq
+            .map_or_else(String::new, |k| format!(" at msg {k}"));
+        lineage("parent", p, at, &mut lines);
+    } else if let Some(uid) = &s.parent {
+        lines.push(kv("parent", format!("{uid} (not in the store)")));
+    }
+    for (i, br) in m.branches.iter().enumerate() {
+        let at = br
+            .fork_seq
+            .map_or_else(String::new, |k| format!(" at msg {k}"));
+        lineage(if i == 0 { "branches" } else { "" }, br, at, &mut lines);
+    }
+    lines.push(kv("uid", s.uid.0.clone()));
+    let source = match &s.source_ref {
+        Some(r) => format!("{} ({r})", s.source),
+        None => s.source.clone(),
+    };
+    lines.push(kv("source", source));
+    lines.push(kv(
+        "times",
+        format!(
+            "created {} · updated {}",
+            s.created_at.strftime("%Y-%m-%d %H:%M"),
+            s.updated_at.strftime("%Y-%m-%d %H:%M")
+        ),
+    ));
+    if !s.tags.is_empty() {
+        lines.push(kv(
+            "tags",
+            s.tags
+                .iter()
+                .map(|t| format!("#{t}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ));
+    }
+    for (k, v) in &s.metadata {
+        lines.push(kv(
+            "meta",
+            format!(
+                "{k} = {}",
+                v.as_str().map_or_else(|| v.to_string(), str::to_string)
+            ),
+        ));
+    }
+    let roles = m
+        .stats
+        .roles
+        .iter()
+        .map(|r| format!("{} {}", r.role, thousands(r.messages)))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    lines.push(kv(
+        "messages",
+        format!(
+            "{} ({roles}) · {} chars",
+            thousands(m.stats.messages),
+            thousands(m.stats.chars)
+        ),
+    ));
+    if !m.stats.models.is_empty() {
+        lines.push(kv(
+            "models",
+            m.stats
+                .models
+                .iter()
+                .map(|c| format!("{} ({})", c.name, c.count))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    if m.stats.tokens_in + m.stats.tokens_out > 0 {
+        lines.push(kv(
+            "tokens",
+            format!(
+                "{} in · {} out",
+                thousands(m.stats.tokens_in),
+                thousands(m.stats.tokens_out)
+            ),
+        ));
+    }
+    if s.archived || s.trashed {
+        lines.push(kv(
+            "state",
+            if s.trashed {
+                "in the trash".into()
+            } else {
+                "archived".into()
+            },
+        ));
+    }
+    f.render_widget(Paragraph::new(lines), body);
+}

@@ -1,0 +1,174 @@
+//! Drawing: pure functions from the app's state to a frame. Only what is
+//! visible is built: the list and the history are windows over the store.
+
+mod dialog;
+mod main_panes;
+mod screens;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
+
+use super::action::Action;
+use super::app::{App, Screen};
+use super::layout::{Pane, areas};
+use super::theme::Theme;
+
+/// Draws the whole screen.
+pub fn draw(f: &mut Frame<'_>, app: &App, theme: &Theme) {
+    let area = f.area();
+    let a = areas(area.width, area.height, app.focus);
+    match app.screen {
+        Screen::Main if app.welcome() => screens::welcome(
+            f,
+            app,
+            theme,
+            Rect {
+                height: area.height - 1,
+                ..area
+            },
+        ),
+        Screen::Main => main_panes::draw(f, app, theme, &a),
+        Screen::Search => screens::search(
+            f,
+            app,
+            theme,
+            Rect {
+                height: area.height - 1,
+                ..area
+            },
+        ),
+        Screen::Stats => screens::stats(
+            f,
+            app,
+            theme,
+            Rect {
+                height: area.height - 1,
+                ..area
+            },
+        ),
+        Screen::Help => screens::help(
+            f,
+            app,
+            theme,
+            Rect {
+                height: area.height - 1,
+                ..area
+            },
+        ),
+    }
+    status(f, app, theme, a.status);
+    if let Some(form) = &app.dialog {
+        dialog::draw(f, form, theme);
+    }
+}
+
+/// A bordered block with a title, highlighted when it has the focus.
+pub(super) fn block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused {
+            theme.focus_border
+        } else {
+            theme.border
+        })
+        .title(title)
+}
+
+fn status(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
+    let key = |a: Action| {
+        app.keymap
+            .keys_for(a)
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    };
+    let hints: Vec<(String, &str)> = if app.dialog.is_some() {
+        vec![
+            ("esc".into(), "cancel"),
+            ("tab".into(), "next field"),
+            ("enter".into(), "ok"),
+        ]
+    } else if app.list.filtering {
+        vec![
+            ("esc".into(), "clear"),
+            ("enter".into(), "keep"),
+            (String::new(), "tag:x key=v source:x older:30d"),
+        ]
+    } else {
+        match app.screen {
+            Screen::Search => vec![
+                ("esc".into(), "back"),
+                ("↑↓".into(), "move"),
+                ("enter".into(), "open"),
+                ("ctrl-a".into(), "archived"),
+            ],
+            Screen::Stats | Screen::Help => vec![("esc".into(), "back"), ("j/k".into(), "scroll")],
+            Screen::Main => match app.focus {
+                Pane::History => vec![
+                    (format!("{}/{}", key(Action::Down), key(Action::Up)), "move"),
+                    (key(Action::Expand), "expand"),
+                    (key(Action::Branch), "branch"),
+                    (key(Action::Copy), "copy"),
+                    (key(Action::Search), "search"),
+                    (key(Action::Help), "help"),
+                ],
+                _ => vec![
+                    (format!("{}/{}", key(Action::Down), key(Action::Up)), "move"),
+                    (key(Action::Search), "search"),
+                    (key(Action::Filter), "filter"),
+                    (key(Action::Mark), "mark"),
+                    (key(Action::Merge), "merge"),
+                    (key(Action::Cleanup), "cleanup"),
+                    (key(Action::Help), "help"),
+                    (key(Action::Quit), "quit"),
+                ],
+            },
+        }
+    };
+    let mut spans: Vec<Span<'_>> = Vec::new();
+    for (k, what) in hints {
+        if !k.is_empty() {
+            spans.push(Span::styled(format!(" {k}"), theme.accent));
+        }
+        spans.push(Span::raw(format!(" {what} ")));
+    }
+    let mut right = String::new();
+    if let Some((label, done, total)) = &app.status.job {
+        let pct = if *total == 0 { 0 } else { done * 100 / total };
+        right = format!(" [{label} {pct}%] ");
+    }
+    if !app.status.message.is_empty() {
+        let style = if app.status.error {
+            theme.error
+        } else {
+            theme.title
+        };
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(
+            super::sanitize::clean(&app.status.message),
+            style,
+        ));
+    }
+    let right_w = u16::try_from(unicode_width::UnicodeWidthStr::width(right.as_str())).unwrap_or(0);
+    let left = Rect {
+        width: area.width.saturating_sub(right_w),
+        ..area
+    };
+    f.render_widget(Paragraph::new(Line::from(spans)).style(Style::new()), left);
+    if right_w > 0 && area.width > right_w {
+        let r = Rect {
+            x: area.x + area.width - right_w,
+            width: right_w,
+            ..area
+        };
+        f.render_widget(Paragraph::new(Span::styled(right, theme.accent)), r);
+    }
+}
