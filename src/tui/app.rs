@@ -56,6 +56,9 @@ pub struct ListView {
     pub selected: u64,
     pub top: u64,
     pub marked: BTreeMap<SessionId, String>,
+    /// A session the selection should move to when the list next arrives
+    /// (one that was just made or renamed).
+    pub follow: Option<SessionId>,
 }
 
 impl ListView {
@@ -302,6 +305,7 @@ impl App {
                 }
                 let mut cmds = vec![self.reload_list(self.list.selected), Command::LoadTags];
                 if let Some(id) = select {
+                    self.list.follow = Some(id);
                     cmds.extend(self.open(id, None));
                 } else if let Some(h) = &self.history {
                     cmds.push(Command::LoadHistory {
@@ -1133,6 +1137,13 @@ impl App {
         self.list.total = total;
         self.list.offset = offset;
         self.list.rows = rows;
+        if let Some(id) = self.list.follow.take()
+            && let Some(pos) = self.list.rows.iter().position(|s| s.id == id)
+        {
+            self.list.selected = offset + pos as u64;
+            self.keep_list_selection_visible();
+            return Vec::new();
+        }
         if total == 0 {
             self.list.selected = 0;
         } else if self.list.selected >= total {

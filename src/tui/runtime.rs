@@ -345,6 +345,27 @@ fn mutate(store: &mut Store, m: Mutation, events: &Sender<Event>) -> Result<Even
     })
 }
 
+/// Carries out one command right here, as the workers would, and returns
+/// the event they would send (progress events of long jobs are dropped).
+/// For tests, benchmarks and scripted use; the TUI itself uses the workers.
+pub fn run_now(store: &mut Store, search: &mut Search, c: Command, protected: &[String]) -> Event {
+    let (tx, _rx) = channel();
+    match c {
+        Command::Search { generation, text, archived } => {
+            let result = search
+                .query(&text, Limit { limit: 100, offset: 0, archived, snippets: true })
+                .map(|r| r.hits)
+                .map_err(|e| e.to_string());
+            Event::SearchDone { generation, result }
+        }
+        Command::SessionHits { id, text } => match search.session_hits(&text, id) {
+            Ok(seqs) => Event::SessionHits { id, seqs },
+            Err(e) => Event::Failed(e.to_string()),
+        },
+        other => run_store(store, other, protected, &tx).unwrap_or_else(|e| Event::Failed(e.to_string())),
+    }
+}
+
 fn search_worker(
     store: &Store,
     rx: &Receiver<Command>,
