@@ -351,9 +351,21 @@ fn mutate(store: &mut Store, m: Mutation, events: &Sender<Event>) -> Result<Even
 pub fn run_now(store: &mut Store, search: &mut Search, c: Command, protected: &[String]) -> Event {
     let (tx, _rx) = channel();
     match c {
-        Command::Search { generation, text, archived } => {
+        Command::Search {
+            generation,
+            text,
+            archived,
+        } => {
             let result = search
-                .query(&text, Limit { limit: 100, offset: 0, archived, snippets: true })
+                .query(
+                    &text,
+                    Limit {
+                        limit: 100,
+                        offset: 0,
+                        archived,
+                        snippets: true,
+                    },
+                )
                 .map(|r| r.hits)
                 .map_err(|e| e.to_string());
             Event::SearchDone { generation, result }
@@ -362,7 +374,9 @@ pub fn run_now(store: &mut Store, search: &mut Search, c: Command, protected: &[
             Ok(seqs) => Event::SessionHits { id, seqs },
             Err(e) => Event::Failed(e.to_string()),
         },
-        other => run_store(store, other, protected, &tx).unwrap_or_else(|e| Event::Failed(e.to_string())),
+        other => {
+            run_store(store, other, protected, &tx).unwrap_or_else(|e| Event::Failed(e.to_string()))
+        }
     }
 }
 

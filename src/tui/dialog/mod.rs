@@ -222,6 +222,17 @@ impl Form {
                 return Outcome::Stay;
             }
             KeyCode::Char('s') if ctrl => return Outcome::Submit,
+            KeyCode::Char('u') if ctrl => {
+                // Clears the field, as in a shell.
+                if let Some(Field {
+                    input: Input::Line(_) | Input::Text(_),
+                    ..
+                }) = self.fields.get(self.focus)
+                {
+                    self.set_value(self.focus, "");
+                    return Outcome::Changed;
+                }
+            }
             _ => {}
         }
         let Some(field) = self.fields.get_mut(self.focus) else {

@@ -13,17 +13,29 @@ use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
     let area = f.area();
-    let text_rows: u16 = form
-        .fields
-        .iter()
-        .map(|fl| match &fl.input {
-            Input::Text(_) => 8,
-            _ => 2,
-        })
-        .sum();
-    let info_rows = u16::try_from(form.info.len()).unwrap_or(10).min(10);
+    let rows_with = |gap: u16| -> u16 {
+        form.fields
+            .iter()
+            .map(|fl| match &fl.input {
+                Input::Text(_) => 6 + 2 * gap,
+                _ => gap,
+            })
+            .sum()
+    };
+    let room = area.height.saturating_sub(2);
+    // Fields one row apart when two would not fit; the information gives way first.
+    let gap = if 2 + 1 + rows_with(2) + 2 + u16::try_from(form.info.len()).unwrap_or(10) > room {
+        1
+    } else {
+        2
+    };
+    let text_rows = rows_with(gap);
+    let info_rows = u16::try_from(form.info.len())
+        .unwrap_or(10)
+        .min(10)
+        .min(room.saturating_sub(text_rows + 5).max(1));
     let want_h = 2 + info_rows + u16::from(!form.info.is_empty()) + text_rows + 2;
-    let h = want_h.min(area.height.saturating_sub(2)).max(5);
+    let h = want_h.min(room).max(5);
     let w = area.width.saturating_sub(4).clamp(20, 76);
     let r = Rect {
         x: (area.width - w) / 2,
@@ -94,7 +106,7 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
                         width: inner.width - label_w,
                     },
                 );
-                y += 2;
+                y += gap;
             }
             Input::Text(t) => {
                 f.render_widget(
@@ -122,7 +134,7 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
                         ..inner
                     },
                 );
-                y += hgt + 1;
+                y += hgt + gap.min(1);
             }
             Input::Choice { options, index } => {
                 let mut spans = vec![Span::styled(format!("{}: ", field.label), label_style)];
@@ -142,7 +154,7 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
                         ..inner
                     },
                 );
-                y += 2;
+                y += gap;
             }
             Input::Check(on) => {
                 let style = if focused {
@@ -161,7 +173,7 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
                         ..inner
                     },
                 );
-                y += 2;
+                y += gap;
             }
         }
     }
