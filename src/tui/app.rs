@@ -141,6 +141,8 @@ pub struct App {
     pub demo: bool,
     /// A session being opened, and the message to show first.
     pub pending_open: Option<(SessionId, u64)>,
+    /// Search terms and hits waiting for a session's history to arrive.
+    pub pending_marks: Option<(SessionId, Vec<String>, Vec<u64>)>,
 }
 
 impl App {
@@ -169,6 +171,7 @@ impl App {
             found_folders: Vec::new(),
             demo: false,
             pending_open: None,
+            pending_marks: None,
         };
         let cmds = vec![app.reload_list(0), Command::LoadTags];
         (app, cmds)
@@ -242,6 +245,11 @@ impl App {
                 Vec::new()
             }
             Event::SessionHits { id, seqs } => {
+                if let Some((_, _, hits)) =
+                    self.pending_marks.as_mut().filter(|(pid, _, _)| *pid == id)
+                {
+                    hits.clone_from(&seqs);
+                }
                 if let Some(h) = self.history.as_mut().filter(|h| h.session.id == id) {
                     h.hits = seqs;
                 }
@@ -487,6 +495,8 @@ impl App {
                     Sort::Size => Sort::Updated,
                 };
                 self.say(&format!("sorted by {}", sort_name(self.list.query.sort)));
+                self.list.selected = 0;
+                self.list.top = 0;
                 vec![self.reload_list(0)]
             }
             Action::Mark => {
@@ -544,7 +554,8 @@ impl App {
             Action::JumpTo => {
                 if self.history.is_some() {
                     self.dialog = Some(
-                        Form::new("jump to message", Purpose::JumpTo).line("message number", ""),
+                        Form::new("jump to message", Purpose::JumpTo)
+                            .line("message # (as in the headers)", ""),
                     );
                 }
                 Vec::new()
@@ -716,8 +727,12 @@ impl App {
                         known: self.known_tags.clone(),
                     },
                 )
-                .line("tags (space separated; tab completes)", &current.join(" "))
-                .info(vec![format!("known: {}", self.known_tags.join(" "))])
+                .line("tags", &current.join(" "))
+                .info(vec![
+                    "the tags it should carry, space separated; -tag removes one; tab completes"
+                        .into(),
+                    format!("known: {}", self.known_tags.join(" ")),
+                ])
             }
             Action::Metadata => Form::new(
                 format!("metadata of {name}"),
@@ -851,10 +866,18 @@ impl App {
                     .map(|()| vec![Command::Mutate(Mutation::New { name, template })])
             }
             Purpose::Tags { id, current, .. } => {
-                let wanted: BTreeSet<String> = form
-                    .value(0)
+                // The field holds the tags wanted; `-tag` takes one away.
+                let words = form.value(0);
+                let dropped: BTreeSet<&str> = words
                     .split_whitespace()
-                    .map(|t| t.trim_start_matches('+').to_string())
+                    .filter_map(|w| w.strip_prefix('-'))
+                    .collect();
+                let wanted: BTreeSet<String> = words
+                    .split_whitespace()
+                    .filter(|w| !w.starts_with('-'))
+                    .map(|t| t.trim_start_matches('+'))
+                    .filter(|t| !dropped.contains(t))
+                    .map(str::to_string)
                     .collect();
                 match wanted
                     .iter()
@@ -1009,6 +1032,8 @@ impl App {
             Ok(mut q) => {
                 q.sort = self.list.query.sort;
                 self.list.query = q;
+                self.list.selected = 0;
+                self.list.top = 0;
                 self.status.error = false;
                 self.status.message.clear();
                 vec![self.reload_list(0)]
@@ -1035,15 +1060,23 @@ impl App {
                 self.focus = Pane::History;
                 let seq = hit.message.as_ref().map(|m| m.seq);
                 let mut cmds = self.open(hit.session_id, seq);
-                if let Some(h) = self.history.as_mut() {
-                    h.terms = hit
-                        .highlights
-                        .iter()
-                        .filter_map(|&[a, b]| hit.snippet.get(a..b))
-                        .map(str::to_lowercase)
-                        .collect();
-                    h.hits = seq.into_iter().collect();
+                let terms: Vec<String> = hit
+                    .highlights
+                    .iter()
+                    .filter_map(|&[a, b]| hit.snippet.get(a..b))
+                    .map(str::to_lowercase)
+                    .collect();
+                let hits: Vec<u64> = seq.into_iter().collect();
+                if let Some(h) = self
+                    .history
+                    .as_mut()
+                    .filter(|h| h.session.id == hit.session_id)
+                {
+                    h.terms.clone_from(&terms);
+                    h.hits.clone_from(&hits);
                 }
+                // The history may arrive later (a session outside the loaded list rows).
+                self.pending_marks = Some((hit.session_id, terms, hits));
                 cmds.push(Command::SessionHits {
                     id: hit.session_id,
                     text: self.search.input.clone(),
@@ -1290,26 +1323,26 @@ impl App {
         from: u64,
         messages: Vec<Message>,
     ) -> Vec<Command> {
-        let (cursor, keep) = match (&self.history, self.pending_open) {
-            (_, Some((id, c))) if id == session.id => (c, None),
-            (Some(h), _) if h.session.id == session.id => (h.cursor, Some(h)),
+        let same = self.history.as_ref().filter(|h| h.session.id == session.id);
+        let cursor = match (self.pending_open, same) {
+            (Some((id, c)), _) if id == session.id => c,
+            (_, Some(h)) => h.cursor,
             _ => return Vec::new(),
         };
-        let (expanded, hits, terms, top) = keep.map_or_else(
+        let (expanded, mut hits, mut terms, top) = same.map_or_else(
             || (HashSet::new(), Vec::new(), Vec::new(), cursor),
             |h| (h.expanded.clone(), h.hits.clone(), h.terms.clone(), h.top),
         );
-        let (hits, terms) = match &self.history {
-            Some(h) if h.session.id == session.id && keep.is_none() => {
-                (h.hits.clone(), h.terms.clone())
-            }
-            _ => (hits, terms),
-        };
+        if let Some((_, t, h)) = self.pending_marks.take_if(|(id, _, _)| *id == session.id) {
+            terms = t;
+            hits = h;
+        }
         self.pending_open = None;
         let last = session.message_count.saturating_sub(1);
+        let cursor = cursor.min(last);
         self.history = Some(HistoryView {
-            cursor: cursor.min(last),
-            top: top.min(cursor.min(last)),
+            cursor,
+            top: top.min(cursor),
             session,
             first: from,
             messages,
@@ -1457,7 +1490,8 @@ impl App {
                 {
                     let row = u64::from(m.row.saturating_sub(r.y + 1));
                     let index = self.list.top + row;
-                    if index < self.list.total && m.row > r.y && m.row < r.y + r.height - 1 {
+                    let in_rows = m.row > r.y && (row as usize) < self.list_rows();
+                    if index < self.list.total && in_rows {
                         self.list.selected = index;
                         self.keep_list_selection_visible();
                         return self.select_current();

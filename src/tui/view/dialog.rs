@@ -80,7 +80,7 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
             Input::Line(t) => {
                 let label_w = u16::try_from(field.label.chars().count() + 2)
                     .unwrap_or(20)
-                    .min(inner.width / 2);
+                    .min(inner.width * 2 / 3);
                 f.render_widget(
                     Paragraph::new(Span::styled(format!("{}: ", field.label), label_style)),
                     Rect {
@@ -178,14 +178,18 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
         }
     }
     if let Some(e) = &form.error {
-        let ey = bottom.saturating_sub(1);
+        // Two rows, wrapped: an error must be read whole.
+        let rows = 2.min(inner.height);
+        let r = Rect {
+            y: bottom.saturating_sub(rows),
+            height: rows,
+            ..inner
+        };
+        f.render_widget(Clear, r);
         f.render_widget(
-            Paragraph::new(Span::styled(clean(e), theme.error)),
-            Rect {
-                y: ey,
-                height: 1,
-                ..inner
-            },
+            Paragraph::new(Span::styled(clean(e), theme.error))
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            r,
         );
     }
 }

@@ -96,6 +96,13 @@ fn status(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
             ("tab".into(), "next field"),
             ("enter".into(), "ok"),
         ]
+    } else if app.screen == Screen::Main && app.welcome() {
+        vec![
+            (key(Action::Import), "import"),
+            (key(Action::NewSession), "new session"),
+            (key(Action::Help), "help"),
+            (key(Action::Quit), "quit"),
+        ]
     } else if app.list.filtering {
         vec![
             ("esc".into(), "clear"),

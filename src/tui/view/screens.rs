@@ -109,6 +109,17 @@ pub fn search(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
     f.render_widget(Paragraph::new(lines), body);
 }
 
+/// "2026-12" -> "2027-01".
+fn next_month(ym: &str) -> String {
+    let (y, m) = ym.split_once('-').unwrap_or(("0", "0"));
+    let (y, m): (i32, u32) = (y.parse().unwrap_or(0), m.parse().unwrap_or(0));
+    if m >= 12 {
+        format!("{:04}-01", y + 1)
+    } else {
+        format!("{y:04}-{:02}", m + 1)
+    }
+}
+
 fn app_title(theme: &Theme) -> Style {
     theme.title
 }
@@ -154,6 +165,19 @@ pub fn stats(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
             _ => months.push((m, d.count)),
         }
     }
+    // Months without messages are shown as empty bars, so time reads true.
+    let mut filled: Vec<(String, u64)> = Vec::with_capacity(months.len());
+    for (m, n) in months {
+        while let Some(next) = filled
+            .last()
+            .map(|(last, _)| next_month(last))
+            .filter(|next| *next < m)
+        {
+            filled.push((next, 0));
+        }
+        filled.push((m, n));
+    }
+    let months = filled;
     let fit_n = usize::from(chart.width / 8).max(1);
     let shown = &months[months.len().saturating_sub(fit_n)..];
     let bars: Vec<Bar<'_>> = shown
