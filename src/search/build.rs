@@ -166,38 +166,53 @@ fn either(a: Box<dyn Query>, b: Box<dyn Query>) -> Box<dyn Query> {
 /// identifier also gave parts). One position is a term; several a phrase.
 /// Matches message text or a session's name, title and tags.
 fn words(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<Box<dyn Query>> {
-    let mut per_position: Vec<(usize, String)> = Vec::new();
+    // Tokens grouped by position: the whole word first, then its parts.
+    let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
     for (pos, tok) in tokens(text) {
-        if per_position.last().is_none_or(|(p, _)| *p != pos) {
-            per_position.push((pos, tok));
+        match groups.last_mut() {
+            Some((p, g)) if *p == pos => g.push(tok),
+            _ => groups.push((pos, vec![tok])),
         }
     }
     if let Some(m) = marks {
-        m.terms.extend(per_position.iter().map(|(_, t)| t.clone()));
+        m.terms
+            .extend(groups.iter().flat_map(|(_, g)| g.iter().cloned()));
     }
-    Ok(match per_position.len() {
-        0 => {
+    Ok(match groups.as_slice() {
+        [] => {
             return Err(Error::Query(format!(
-                "{text:?} has no letters or digits to search for"
+                "{text:?} has nothing searchable (letters or digits, not a blob)"
             )));
         }
-        1 => either(
-            scored(Term::from_field_text(f.content, &per_position[0].1)),
-            scored(Term::from_field_text(f.meta, &per_position[0].1)),
-        ),
-        _ => {
-            let base = per_position[0].0;
+        [(_, group)] => either(identifier(f.content, group), identifier(f.meta, group)),
+        [(base, _), ..] => {
             let phrase = |field| {
                 Box::new(PhraseQuery::new_with_offset(
-                    per_position
+                    groups
                         .iter()
-                        .map(|(p, t)| (p - base, Term::from_field_text(field, t)))
+                        .map(|(p, g)| (p - base, Term::from_field_text(field, &g[0])))
                         .collect(),
                 )) as Box<dyn Query>
             };
             either(phrase(f.content), phrase(f.meta))
         }
     })
+}
+
+/// One word: the whole token, or, for an identifier, all of its parts in
+/// the same message (so `snake_case` also finds `my_snake_case`).
+fn identifier(field: tantivy::schema::Field, group: &[String]) -> Box<dyn Query> {
+    let whole = scored(Term::from_field_text(field, &group[0]));
+    if group.len() < 2 {
+        return whole;
+    }
+    let parts = BooleanQuery::new(
+        group[1..]
+            .iter()
+            .map(|p| (Occur::Must, scored(Term::from_field_text(field, p))))
+            .collect(),
+    );
+    either(whole, Box::new(parts))
 }
 
 fn regex_escape(s: &str) -> String {

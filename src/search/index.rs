@@ -132,6 +132,10 @@ impl SearchIndex {
     /// holds the writer, nothing happens and `busy` is set.
     pub fn sync(&mut self, store: &mut Store, progress: &ProgressFn<'_>) -> Result<SyncReport> {
         if store.outbox_len()? == 0 {
+            // Another process may have committed to the index: look again.
+            self.reader
+                .reload()
+                .map_err(|e| index_error(self.dir.as_deref(), &e))?;
             return Ok(SyncReport::default());
         }
         let Some(mut writer) = self.try_writer()? else {
@@ -147,7 +151,12 @@ impl SearchIndex {
 
     /// The index writer, or `None` when another process holds it.
     pub(super) fn try_writer(&self) -> Result<Option<IndexWriter<TantivyDocument>>> {
-        match self.index.writer_with_num_threads(2, self.writer_memory) {
+        // tantivy wants at least 15 MB per indexing thread.
+        let threads = (self.writer_memory / 15_000_000).clamp(1, 2);
+        match self
+            .index
+            .writer_with_num_threads(threads, self.writer_memory)
+        {
             Ok(w) => Ok(Some(w)),
             Err(TantivyError::LockFailure(..)) => Ok(None),
             Err(e) => Err(index_error(self.dir.as_deref(), &e)),

@@ -248,37 +248,59 @@ fn needs_parts(raw: &str) -> bool {
     raw.chars().filter(|c| c.is_uppercase()).count() > 1 && raw.chars().any(char::is_lowercase)
 }
 
-/// Byte ranges (offset by `base`) of the parts of an identifier: split at
-/// `_`, `.`, `::`, and at case changes (`camelCase`, `HTTPServer` -> `HTTP`, `Server`).
+/// Byte ranges (offset by `base`) of the parts of an identifier. Parts at
+/// `_`, `.` and `::` are kept whole (`pd.DataFrame` gives `pd`, `DataFrame`)
+/// and are split again at case changes (`Data`, `Frame`; `HTTPServer` gives
+/// `HTTP`, `Server`).
 fn parts_into(raw: &str, base: usize, out: &mut Vec<(usize, usize)>) {
+    let mut components = Vec::new();
     let mut start: Option<usize> = None;
-    let mut prev: Option<char> = None;
-    let mut iter = raw.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        let next = iter.peek().map(|&(_, n)| n);
+    for (i, c) in raw.char_indices() {
         if c == '_' || c == '.' || c == ':' {
             if let Some(s) = start.take() {
-                out.push((base + s, base + i));
+                components.push((s, i));
             }
-            prev = Some(c);
-            continue;
+        } else if start.is_none() {
+            start = Some(i);
         }
+    }
+    if let Some(s) = start {
+        components.push((s, raw.len()));
+    }
+    let joined = components.len() > 1;
+    for (s, e) in components {
+        let before = out.len();
+        if joined {
+            out.push((base + s, base + e));
+        }
+        camel_into(&raw[s..e], base + s, out);
+        // A component without case changes gave one camel part: itself.
+        if out.len() - before == 2 && out[before] == out[before + 1] {
+            out.pop();
+        }
+    }
+}
+
+/// Splits one component at case changes (pushes the component itself when
+/// there is none).
+fn camel_into(word: &str, base: usize, out: &mut Vec<(usize, usize)>) {
+    let mut start = 0;
+    let mut prev: Option<char> = None;
+    let mut iter = word.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        let next = iter.peek().map(|&(_, n)| n);
         let boundary = match prev {
             Some(p) if (p.is_lowercase() || p.is_ascii_digit()) && c.is_uppercase() => true,
             Some(p) if p.is_uppercase() && c.is_uppercase() => next.is_some_and(char::is_lowercase),
             _ => false,
         };
-        if boundary && let Some(s) = start.take() {
-            out.push((base + s, base + i));
-        }
-        if start.is_none() {
-            start = Some(i);
+        if boundary && i > start {
+            out.push((base + start, base + i));
+            start = i;
         }
         prev = Some(c);
     }
-    if let Some(s) = start {
-        out.push((base + s, base + raw.len()));
-    }
+    out.push((base + start, base + word.len()));
 }
 
 /// Base64 blobs, long hex strings, and anything too long to be a word.

@@ -1490,7 +1490,8 @@ impl App {
                 {
                     let row = u64::from(m.row.saturating_sub(r.y + 1));
                     let index = self.list.top + row;
-                    let in_rows = m.row > r.y && usize::try_from(row).is_ok_and(|row| row < self.list_rows());
+                    let in_rows =
+                        m.row > r.y && usize::try_from(row).is_ok_and(|row| row < self.list_rows());
                     if index < self.list.total && in_rows {
                         self.list.selected = index;
                         self.keep_list_selection_visible();

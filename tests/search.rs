@@ -1,0 +1,1575 @@
+//! Library-level tests of full-text search:
+//!
+//! - recall (and, for plain words, precision) against a brute-force scan of a
+//!   generated corpus, with a scan that does not use the tokenizer;
+//! - the tokenizer's rules seen through the index (accents, identifiers, CJK,
+//!   blobs);
+//! - the outbox: every kind of store change reaches the results, a crash
+//!   between the store's commit and the index's loses nothing, rows applied
+//!   twice give no duplicates;
+//! - two processes sharing one index (the real binary against a writer held
+//!   here);
+//! - automatic rebuilds (missing, damaged, other version), `rebuild`, `repair`;
+//! - the shape of results (grouping, pages, snippets) and query errors.
+
+#![allow(clippy::unwrap_used)]
+#![allow(clippy::too_many_lines, clippy::cast_possible_truncation)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use scrollback::domain::MessageDoc;
+use scrollback::search::{Limit, Rebuilt, Results, Search, index_dir};
+use scrollback::store::ImportOptions;
+use scrollback::{Error, MergeOrder, NewMessage, NewSession, Role, SessionDoc, SessionId, Store};
+use tempfile::TempDir;
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+/// Every match, no snippets.
+fn all() -> Limit {
+    Limit {
+        limit: 10_000,
+        offset: 0,
+        archived: false,
+        snippets: false,
+    }
+}
+
+fn run(search: &mut Search, q: &str, limit: Limit) -> Results {
+    search
+        .query(q, limit)
+        .unwrap_or_else(|e| panic!("query {q:?} failed: {e}"))
+}
+
+/// Names of the sessions found by `q` (live ones, every page).
+fn found(search: &mut Search, q: &str) -> BTreeSet<String> {
+    names_of(&run(search, q, all()))
+}
+
+/// Names of the sessions found by `q`, archived ones included.
+fn found_archived(search: &mut Search, q: &str) -> BTreeSet<String> {
+    names_of(&run(
+        search,
+        q,
+        Limit {
+            archived: true,
+            ..all()
+        },
+    ))
+}
+
+fn names_of(r: &Results) -> BTreeSet<String> {
+    let names: BTreeSet<String> = r.hits.iter().map(|h| h.session.name.clone()).collect();
+    assert_eq!(names.len(), r.hits.len(), "one hit per session: {r:?}");
+    names
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| (*s).to_string()).collect()
+}
+
+fn session(store: &mut Store, name: &str, texts: &[&str]) -> SessionId {
+    let s = store.create_session(&NewSession::named(name)).unwrap();
+    let msgs: Vec<NewMessage> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let role = if i % 2 == 0 {
+                Role::User
+            } else {
+                Role::Assistant
+            };
+            NewMessage::new(role, *t)
+        })
+        .collect();
+    if !msgs.is_empty() {
+        store.add_messages(s.id, &msgs).unwrap();
+    }
+    s.id
+}
+
+fn open(store: &Store) -> Search {
+    Search::open(store, &|_, _| {}).unwrap()
+}
+
+fn key(id: SessionId) -> u64 {
+    u64::try_from(id.0).unwrap()
+}
+
+/// The store's message count of every session, keyed as the index keys them.
+fn store_counts(store: &Store) -> BTreeMap<u64, u64> {
+    store
+        .list(&scrollback::ListQuery {
+            state: scrollback::StateFilter::All,
+            ..scrollback::ListQuery::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|s| (key(s.id), s.message_count))
+        .collect()
+}
+
+/// The real binary, on `db`, with HOME and the XDG directories in `home`.
+fn sb(home: &Path, db: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scrollback"));
+    c.env_remove("SCROLLBACK_CONFIG")
+        .env_remove("SCROLLBACK_DB")
+        .env_remove("SCROLLBACK_DATA_DIR")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .arg("--db")
+        .arg(db);
+    c
+}
+
+fn ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({:?})\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Session names in the output of `search --json`.
+fn json_names(out: &Output) -> BTreeSet<String> {
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["session"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn file_store(dir: &TempDir) -> (PathBuf, Store) {
+    let db = dir.path().join("scrollback.db");
+    let store = Store::open(&db).unwrap();
+    (db, store)
+}
+
+/// Deletes every document of these sessions from the index behind the
+/// store's back (as a damaged or stale index would be).
+fn delete_behind_its_back(db: &Path, ids: &[SessionId]) {
+    let index = tantivy::Index::open_in_dir(index_dir(db)).unwrap();
+    let field = index.schema().get_field("session").unwrap();
+    let mut w = index
+        .writer::<tantivy::TantivyDocument>(50_000_000)
+        .unwrap();
+    for &id in ids {
+        w.delete_term(tantivy::Term::from_field_u64(field, key(id)));
+    }
+    w.commit().unwrap();
+    w.wait_merging_threads().unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// A seeded corpus and a brute-force scan of it
+// ---------------------------------------------------------------------------
+
+/// xorshift64: small, seeded, the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+
+    fn chance(&mut self, per_mille: u64) -> bool {
+        self.next() % 1000 < per_mille
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+}
+
+const ACCENTED: &[&str] = &[
+    "café",
+    "naïve",
+    "résumé",
+    "Zürich",
+    "façade",
+    "jalapeño",
+    "über",
+];
+
+/// Identifiers and the parts the index also knows them by.
+const IDENTIFIERS: &[(&str, &[&str])] = &[
+    ("snake_case_name", &["snake", "case", "name"]),
+    ("camelCaseName", &["camel", "case", "name"]),
+    ("np.array", &["np", "array"]),
+    ("std::fs::read", &["std", "fs", "read"]),
+];
+
+const JA_WORDS: &[&str] = &[
+    "東京",
+    "大阪",
+    "会議",
+    "検索エンジン",
+    "明日",
+    "予定",
+    "資料",
+    "データ",
+];
+const JA_PARTICLES: &[&str] = &["は", "で", "の", "に", "を", "が", "と"];
+const KO_WORDS: &[&str] = &["데이터베이스", "서울", "회의", "검색", "엔진"];
+const KO_ENDINGS: &[&str] = &["를", "에서", "는", "와", ""];
+const ZH_WORDS: &[&str] = &["中国", "搜索", "引擎", "数据", "会议", "今天"];
+
+struct Corpus {
+    /// Vocabulary, most frequent first (Zipf).
+    vocab: Vec<String>,
+    /// Words put into one to three messages each.
+    rare: Vec<String>,
+    docs: Vec<SessionDoc>,
+}
+
+/// ~400 made-up words (consonant-vowel syllables), plus three real words that
+/// are also identifier parts.
+fn vocabulary(rng: &mut Rng) -> Vec<String> {
+    const C: &[&str] = &[
+        "b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "st", "pl",
+        "tr",
+    ];
+    const V: &[&str] = &["a", "e", "i", "o", "u", "ai", "ou"];
+    let mut words: Vec<String> = vec!["array".into(), "name".into(), "case".into()];
+    let mut seen: BTreeSet<String> = words.iter().cloned().collect();
+    while words.len() < 400 {
+        let mut w = String::new();
+        for _ in 0..rng.range(2, 3) {
+            w.push_str(rng.pick(C));
+            w.push_str(rng.pick(V));
+        }
+        if rng.chance(300) {
+            w.push_str(rng.pick(&["n", "r", "s", "t", "m"]));
+        }
+        if seen.insert(w.clone()) {
+            words.push(w);
+        }
+    }
+    // Put the real words among the frequent ones, not at the very top.
+    words.swap(0, 40);
+    words.swap(1, 120);
+    words.swap(2, 250);
+    words
+}
+
+fn capitalised(w: &str) -> String {
+    let mut c = w.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn generate() -> Corpus {
+    let mut rng = Rng(0x5eed_cafe_f00d_1234);
+    let vocab = vocabulary(&mut rng);
+    let mut cumulative = Vec::with_capacity(vocab.len());
+    let mut total = 0u64;
+    for i in 0..vocab.len() {
+        total += 1_000_000 / (i as u64 + 1);
+        cumulative.push(total);
+    }
+    let zipf = |rng: &mut Rng| -> usize {
+        let x = rng.next() % total;
+        cumulative.partition_point(|&c| c <= x)
+    };
+    let mut rare = Vec::new();
+    let mut seen = BTreeSet::new();
+    while rare.len() < 25 {
+        let w = format!(
+            "x{}{}{}",
+            rng.pick(&["b", "d", "k", "l", "m"]),
+            rng.pick(&["a", "o", "u"]),
+            vocab[rng.below(vocab.len())]
+        );
+        if seen.insert(w.clone()) {
+            rare.push(w);
+        }
+    }
+    let latin = |rng: &mut Rng| -> String {
+        let mut s = String::new();
+        let n = rng.range(4, 14);
+        for i in 0..n {
+            if i > 0 {
+                s.push_str(if rng.chance(80) { ", " } else { " " });
+            }
+            if rng.chance(5) {
+                let w = rng.pick(ACCENTED);
+                s.push_str(&if i == 0 {
+                    capitalised(w)
+                } else {
+                    w.to_string()
+                });
+            } else if rng.chance(4) {
+                let (id, _) = rng.pick(IDENTIFIERS);
+                s.push_str(id);
+                if id == "np.array" && rng.chance(500) {
+                    s.push_str("(x)");
+                }
+            } else {
+                let w = &vocab[zipf(rng)];
+                s.push_str(&if i == 0 { capitalised(w) } else { w.clone() });
+            }
+        }
+        s.push_str(rng.pick(&[". ", "? ", ".\n", "! "]));
+        s
+    };
+    let sentence = |rng: &mut Rng| -> String {
+        match rng.below(100) {
+            0 | 1 => {
+                let mut s = String::new();
+                for _ in 0..rng.range(2, 4) {
+                    s.push_str(rng.pick(JA_WORDS));
+                    s.push_str(rng.pick(JA_PARTICLES));
+                }
+                s.push_str(rng.pick(JA_WORDS));
+                s.push_str("です。 ");
+                s
+            }
+            2 => {
+                let mut words = Vec::new();
+                for _ in 0..rng.range(2, 4) {
+                    words.push(format!("{}{}", rng.pick(KO_WORDS), rng.pick(KO_ENDINGS)));
+                }
+                format!("{} 합니다. ", words.join(" "))
+            }
+            3 => {
+                let mut s = String::new();
+                for _ in 0..rng.range(2, 4) {
+                    s.push_str(rng.pick(ZH_WORDS));
+                }
+                s.push_str("。 ");
+                s
+            }
+            _ => latin(rng),
+        }
+    };
+    let mut docs = Vec::new();
+    for i in 0..300 {
+        let mut messages = Vec::new();
+        let n = rng.range(5, 40);
+        for j in 0..n {
+            let role = if j == 0 && rng.chance(100) {
+                Role::System
+            } else if j % 2 == 0 {
+                Role::User
+            } else {
+                Role::Assistant
+            };
+            let mut content = String::new();
+            for _ in 0..rng.range(1, 4) {
+                content.push_str(&sentence(&mut rng));
+            }
+            messages.push(MessageDoc {
+                role: Some(role),
+                content: content.trim_end().to_string(),
+                ..MessageDoc::default()
+            });
+        }
+        let title: Vec<String> = (0..rng.range(2, 3))
+            .map(|_| capitalised(&vocab[zipf(&mut rng)]))
+            .collect();
+        docs.push(SessionDoc {
+            name: Some(format!("g{i:04}")),
+            title: title.join(" "),
+            messages,
+            ..SessionDoc::default()
+        });
+    }
+    for w in &rare {
+        for _ in 0..rng.range(1, 3) {
+            let d = rng.below(docs.len());
+            let m = rng.below(docs[d].messages.len());
+            docs[d].messages[m].content.push(' ');
+            docs[d].messages[m].content.push_str(w);
+        }
+    }
+    Corpus { vocab, rare, docs }
+}
+
+/// Lower case, the accents of the corpus stripped, blanks made single spaces.
+/// Deliberately not the index's analyzer.
+fn norm(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut blank = false;
+    for c in s.chars().flat_map(char::to_lowercase) {
+        if c.is_whitespace() {
+            blank = true;
+            continue;
+        }
+        if blank && !out.is_empty() {
+            out.push(' ');
+        }
+        blank = false;
+        out.push(match c {
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'á' | 'à' | 'â' | 'ä' => 'a',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'ö' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            other => other,
+        });
+    }
+    out
+}
+
+fn word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Whether `w` (normalised) occurs in `text` (normalised) with no word
+/// character right before or after it.
+fn has_word(text: &str, w: &str) -> bool {
+    text.match_indices(w).any(|(i, _)| {
+        !text[..i].chars().next_back().is_some_and(word_char)
+            && !text[i + w.len()..].chars().next().is_some_and(word_char)
+    })
+}
+
+/// A document as the brute force sees it: a message, or a session's name and title.
+struct Doc {
+    session: usize,
+    role: Option<Role>,
+    text: String,
+}
+
+/// What a query means, evaluated on one document.
+#[derive(Clone, Debug)]
+enum Pred {
+    Word(String),
+    Phrase(String),
+    Prefix(String),
+    Substring(String),
+    Role(Role),
+    All(Vec<Pred>),
+    Any(Vec<Pred>),
+    Not(Box<Pred>),
+}
+
+impl Pred {
+    fn word(w: &str) -> Pred {
+        Pred::Word(norm(w))
+    }
+
+    fn eval(&self, d: &Doc) -> bool {
+        match self {
+            Pred::Word(w) | Pred::Phrase(w) => has_word(&d.text, w),
+            Pred::Prefix(p) => d
+                .text
+                .split(|c: char| !word_char(c))
+                .any(|w| w.starts_with(p.as_str())),
+            Pred::Substring(s) => d.text.contains(s.as_str()),
+            Pred::Role(r) => d.role == Some(*r),
+            Pred::All(v) => v.iter().all(|p| p.eval(d)),
+            Pred::Any(v) => v.iter().any(|p| p.eval(d)),
+            Pred::Not(p) => !p.eval(d),
+        }
+    }
+
+    /// Whether the brute force is exact for this query (else recall only).
+    fn exact(&self) -> bool {
+        match self {
+            Pred::Word(_) | Pred::Role(_) => true,
+            Pred::Phrase(_) | Pred::Prefix(_) | Pred::Substring(_) => false,
+            Pred::All(v) | Pred::Any(v) => v.iter().all(Pred::exact),
+            Pred::Not(p) => p.exact(),
+        }
+    }
+
+    /// The most the index may find: a word also matches the identifiers it
+    /// is a part of. This is the one legitimate difference between the
+    /// brute force (which sees `snake_case_name` as one word, and `camelCaseName`
+    /// as `camelcasename`) and the index (which also indexes `snake`, `case`,
+    /// `name`, `camel`).
+    fn upper(&self) -> Pred {
+        match self {
+            Pred::Word(w) => {
+                let mut alts = vec![self.clone()];
+                for (id, parts) in IDENTIFIERS {
+                    if parts.contains(&w.as_str()) {
+                        alts.push(Pred::Substring(norm(id)));
+                    }
+                }
+                Pred::Any(alts)
+            }
+            Pred::All(v) => Pred::All(v.iter().map(Pred::upper).collect()),
+            Pred::Any(v) => Pred::Any(v.iter().map(Pred::upper).collect()),
+            // An excluded word excludes at least what the brute force sees.
+            other => other.clone(),
+        }
+    }
+}
+
+fn brute(docs: &[Doc], names: &[String], p: &Pred) -> BTreeSet<String> {
+    docs.iter()
+        .filter(|d| p.eval(d))
+        .map(|d| names[d.session].clone())
+        .collect()
+}
+
+/// Two consecutive vocabulary words separated by one space in some message.
+fn phrase_from(corpus: &Corpus, rng: &mut Rng) -> String {
+    let plain: BTreeSet<&str> = corpus.vocab.iter().map(String::as_str).collect();
+    loop {
+        let d = &corpus.docs[rng.below(corpus.docs.len())];
+        let text = &d.messages[rng.below(d.messages.len())].content;
+        let words: Vec<&str> = text.split(' ').collect();
+        if words.len() < 2 {
+            continue;
+        }
+        let i = rng.below(words.len() - 1);
+        let (a, b) = (words[i], words[i + 1]);
+        if plain.contains(a) && plain.contains(b) {
+            return format!("{a} {b}");
+        }
+    }
+}
+
+/// Two vocabulary words that occur in the same message.
+fn pair_from(corpus: &Corpus, rng: &mut Rng) -> (String, String) {
+    loop {
+        let d = &corpus.docs[rng.below(corpus.docs.len())];
+        let text = norm(&d.messages[rng.below(d.messages.len())].content);
+        let present: Vec<&String> = corpus.vocab.iter().filter(|w| has_word(&text, w)).collect();
+        if present.len() >= 2 {
+            let a = present[rng.below(present.len())];
+            let b = present[rng.below(present.len())];
+            if a != b {
+                return (a.clone(), b.clone());
+            }
+        }
+    }
+}
+
+#[test]
+fn recall_against_a_brute_force_scan() {
+    let corpus = generate();
+    let mut store = Store::open_in_memory().unwrap();
+    let report = store
+        .import_docs(corpus.docs.clone(), ImportOptions::default())
+        .unwrap();
+    assert_eq!(report.sessions_added, 300);
+    let mut search = open(&store);
+
+    let names: Vec<String> = corpus
+        .docs
+        .iter()
+        .map(|d| d.name.clone().unwrap())
+        .collect();
+    let mut docs = Vec::new();
+    for (i, d) in corpus.docs.iter().enumerate() {
+        docs.push(Doc {
+            session: i,
+            role: None,
+            text: norm(&format!("{} {}", names[i], d.title)),
+        });
+        for m in &d.messages {
+            docs.push(Doc {
+                session: i,
+                role: m.role,
+                text: norm(&m.content),
+            });
+        }
+    }
+
+    let v = &corpus.vocab;
+    let w = |s: &str| Pred::word(s);
+    let mut cases: Vec<(String, Pred)> = Vec::new();
+    // Rare words: one to three sessions each.
+    for r in corpus.rare.iter().take(8) {
+        cases.push((r.clone(), w(r)));
+    }
+    // Common and middling words (the vocabulary is Zipf-distributed).
+    for &i in &[0, 1, 3, 5, 10, 100, 200, 300, 399] {
+        cases.push((v[i].clone(), w(&v[i])));
+    }
+    // Accents and case fold.
+    for q in [
+        "café", "cafe", "CAFE", "naive", "NAÏVE", "zurich", "Résumé", "facade", "jalapeno", "uber",
+    ] {
+        cases.push((q.to_string(), w(q)));
+    }
+    // Identifiers whole, and words that are also identifier parts.
+    for q in [
+        "snake_case_name",
+        "camelCaseName",
+        "np.array",
+        "std::fs::read",
+        "array",
+        "name",
+        "case",
+        "snake",
+    ] {
+        cases.push((q.to_string(), w(q)));
+    }
+    let mut rng = Rng(0xdead_beef_1357_9bdf);
+    // Two words, AND: both in the same message (or name and title).
+    for _ in 0..3 {
+        let (a, b) = pair_from(&corpus, &mut rng);
+        cases.push((format!("{a} {b}"), Pred::All(vec![w(&a), w(&b)])));
+    }
+    cases.push((
+        format!("{} {}", v[0], v[2]),
+        Pred::All(vec![w(&v[0]), w(&v[2])]),
+    ));
+    // A rare word and a word of the message it is in.
+    let rare = &corpus.rare[9];
+    let with = corpus
+        .docs
+        .iter()
+        .flat_map(|d| &d.messages)
+        .map(|m| norm(&m.content))
+        .find(|t| has_word(t, rare))
+        .unwrap();
+    let other = v.iter().find(|x| has_word(&with, x)).unwrap();
+    cases.push((
+        format!("{rare} {other}"),
+        Pred::All(vec![w(rare), w(other)]),
+    ));
+    // Quoted phrases of two consecutive words of a real message.
+    for _ in 0..4 {
+        let p = phrase_from(&corpus, &mut rng);
+        cases.push((format!("\"{p}\""), Pred::Phrase(norm(&p))));
+    }
+    // OR.
+    for (a, b) in [
+        (corpus.rare[10].as_str(), corpus.rare[11].as_str()),
+        ("café", "zurich"),
+        (v[50].as_str(), v[60].as_str()),
+    ] {
+        cases.push((format!("{a} OR {b}"), Pred::Any(vec![w(a), w(b)])));
+    }
+    // Exclusion.
+    for (a, b) in [
+        (v[0].as_str(), v[1].as_str()),
+        (v[7].as_str(), v[3].as_str()),
+        ("café", v[0].as_str()),
+    ] {
+        cases.push((
+            format!("{a} -{b}"),
+            Pred::All(vec![w(a), Pred::Not(Box::new(w(b)))]),
+        ));
+    }
+    // Prefixes.
+    for p in [&v[4][..3], &v[20][..3], &corpus.rare[12][..4], "caf"] {
+        cases.push((format!("{p}*"), Pred::Prefix(p.to_string())));
+    }
+    // Role filter.
+    for q in [v[0].as_str(), v[30].as_str(), "café"] {
+        cases.push((
+            format!("role:user {q}"),
+            Pred::All(vec![Pred::Role(Role::User), w(q)]),
+        ));
+    }
+    // CJK words inside sentences written without spaces.
+    for q in [
+        "東京",
+        "会議",
+        "検索エンジン",
+        "検索エ",
+        "データ",
+        "데이터",
+        "데이터베이스",
+        "中国",
+        "搜索引擎",
+    ] {
+        cases.push((q.to_string(), Pred::Substring(q.to_string())));
+    }
+    assert!(cases.len() >= 40, "{} queries", cases.len());
+
+    let mut failures = Vec::new();
+    for (q, pred) in &cases {
+        // A single word is also promised inside the identifiers it is a part of.
+        let expected = match pred {
+            Pred::Word(_) => brute(&docs, &names, &pred.upper()),
+            _ => brute(&docs, &names, pred),
+        };
+        if expected.is_empty() {
+            failures.push(format!("{q:?}: the brute force expects nothing (bad case)"));
+            continue;
+        }
+        let got = found(&mut search, q);
+        let missing: Vec<&String> = expected.difference(&got).take(5).collect();
+        if !missing.is_empty() {
+            failures.push(format!(
+                "{q:?}: expected {} found {}; missing e.g. {missing:?}",
+                expected.len(),
+                got.len()
+            ));
+        }
+        if pred.exact() {
+            let most = brute(&docs, &names, &pred.upper());
+            let extra: Vec<&String> = got.difference(&most).take(5).collect();
+            if !extra.is_empty() {
+                failures.push(format!(
+                    "{q:?}: found {} sessions that do not match, e.g. {extra:?}",
+                    got.difference(&most).count()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} queries failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Tokenizer rules through the index
+// ---------------------------------------------------------------------------
+
+/// An alphanumeric base64-looking blob (no `+` or `/`, so it is one run).
+fn blob(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = Rng(0x0b10_b000_0000_0001);
+    (0..len)
+        .map(|_| char::from(ALPHABET[rng.below(ALPHABET.len())]))
+        .collect()
+}
+
+fn tokenizer_store() -> (Store, Search, String) {
+    let mut store = Store::open_in_memory().unwrap();
+    let b = blob(120);
+    let blob_text = format!("before the attachment {b} after the attachment");
+    for (name, text) in [
+        ("cafe", "Meet me at the Café at noon"),
+        ("snake", "my_snake_case var"),
+        ("camel", "call camelCase here"),
+        ("numpy", "y = np.array(x)"),
+        ("tokyo", "私は東京に住んでいます"),
+        ("engine", "新しい検索エンジンを作りました"),
+        ("korean", "우리는 데이터베이스를 사용합니다"),
+        ("blob", blob_text.as_str()),
+    ] {
+        session(&mut store, name, &[text]);
+    }
+    let search = open(&store);
+    (store, search, b)
+}
+
+#[test]
+fn tokenizer_rules_through_the_index() {
+    let (_store, mut search, b) = tokenizer_store();
+    for (q, want) in [
+        ("cafe", &["cafe"][..]),
+        ("CAFE", &["cafe"]),
+        ("café", &["cafe"]),
+        ("Café", &["cafe"]),
+        ("snake", &["snake"]),
+        ("my_snake_case", &["snake"]),
+        ("camel", &["camel"]),
+        ("camelcase", &["camel"]),
+        ("camelCase", &["camel"]),
+        ("case", &["camel", "snake"]),
+        ("np.array", &["numpy"]),
+        ("array", &["numpy"]),
+        ("np", &["numpy"]),
+        ("東京", &["tokyo"]),
+        ("住んで", &["tokyo"]),
+        ("検索エ", &["engine"]),
+        ("検索エンジン", &["engine"]),
+        ("데이터", &["korean"]),
+        ("데이터베이스", &["korean"]),
+        ("attachment", &["blob"]),
+        ("before", &["blob"]),
+        ("after", &["blob"]),
+        ("\"the attachment\"", &["blob"]),
+    ] {
+        assert_eq!(found(&mut search, q), set(want), "query {q:?}");
+    }
+    for q in ["京都", "大阪", "데이터베이스를요", "camelcases"] {
+        assert!(found(&mut search, q).is_empty(), "query {q:?}");
+    }
+    // A 20-character piece of the blob is no word of the index.
+    for piece in [&b[40..60], &b[..20], &b[100..120]] {
+        assert!(
+            found(&mut search, piece).is_empty(),
+            "blob piece {piece:?} was found"
+        );
+    }
+    // Nor is the blob itself (the query has no word left: an error or nothing).
+    match search.query(&b, Limit::default()) {
+        Ok(r) => assert!(r.hits.is_empty(), "{r:?}"),
+        Err(Error::Query(_)) => {}
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+/// The brief: `snake_case` finds "my_snake_case var". The index holds
+/// `my_snake_case`, `my`, `snake`, `case`; the query `snake_case` looks up
+/// the whole token `snake_case` only, which is not there.
+#[test]
+fn identifier_query_finds_a_longer_identifier() {
+    let (_store, mut search, _) = tokenizer_store();
+    assert_eq!(found(&mut search, "snake_case"), set(&["snake"]));
+}
+
+/// A camelCase word inside a dotted identifier: `pd.DataFrame` is indexed as
+/// `pd.dataframe`, `pd`, `data`, `frame`, so `dataframe` (which finds a bare
+/// `DataFrame`) misses it. On the ShareGPT corpus, about one conversation in
+/// six that mentions `dataframe` is found by no query for it; likewise
+/// `usestate` and `React.useState`.
+#[test]
+fn a_camel_case_word_inside_a_dotted_identifier_is_found_whole() {
+    let mut store = Store::open_in_memory().unwrap();
+    session(&mut store, "pandas", &["df = pd.DataFrame(rows)"]);
+    session(
+        &mut store,
+        "react",
+        &["const [n, setN] = React.useState(0);"],
+    );
+    session(&mut store, "bare", &["a DataFrame and useState"]);
+    let mut search = open(&store);
+    assert_eq!(found(&mut search, "dataframe"), set(&["pandas", "bare"]));
+    assert_eq!(found(&mut search, "usestate"), set(&["react", "bare"]));
+}
+
+#[test]
+fn dotted_identifiers_are_found_whole_and_by_parts() {
+    let mut store = Store::open_in_memory().unwrap();
+    session(&mut store, "pandas", &["df = pd.DataFrame(rows)"]);
+    session(&mut store, "rust", &["use std::fs::read_to_string;"]);
+    let mut search = open(&store);
+    for (q, want) in [
+        ("pd.DataFrame", "pandas"),
+        ("pd", "pandas"),
+        ("data", "pandas"),
+        ("frame", "pandas"),
+        ("std::fs::read_to_string", "rust"),
+        ("fs", "rust"),
+        ("read", "rust"),
+        ("string", "rust"),
+    ] {
+        assert_eq!(found(&mut search, q), set(&[want]), "query {q:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Outbox: every kind of change reaches the results
+// ---------------------------------------------------------------------------
+
+#[test]
+fn every_kind_of_change_reaches_the_results() {
+    let mut store = Store::open_in_memory().unwrap();
+    let alpha = session(&mut store, "alpha", &[]);
+    let mut search = open(&store);
+    let q = |search: &mut Search, store: &Store, text: &str| -> BTreeSet<String> {
+        let r = found(search, text);
+        assert_eq!(store.outbox_len().unwrap(), 0, "after query {text:?}");
+        r
+    };
+
+    // Add a message.
+    store
+        .add_message(alpha, NewMessage::new(Role::User, "the quokka jumps"))
+        .unwrap();
+    assert!(store.outbox_len().unwrap() > 0);
+    assert_eq!(q(&mut search, &store, "quokka"), set(&["alpha"]));
+
+    // Rename: the new name is found as a filter and as a word; the old is gone.
+    store.rename(alpha, "wombat-notes").unwrap();
+    assert_eq!(
+        q(&mut search, &store, "session:wombat-notes quokka"),
+        set(&["wombat-notes"])
+    );
+    assert!(q(&mut search, &store, "session:alpha quokka").is_empty());
+    let r = run(&mut search, "wombat", all());
+    assert_eq!(names_of(&r), set(&["wombat-notes"]));
+    assert_eq!(r.hits[0].message, None, "a name match has no message");
+    assert!(q(&mut search, &store, "alpha").is_empty());
+
+    // Retitle.
+    store.retitle(alpha, "Platypus migration plan").unwrap();
+    assert_eq!(q(&mut search, &store, "platypus"), set(&["wombat-notes"]));
+    store.retitle(alpha, "Echidna survey").unwrap();
+    assert!(q(&mut search, &store, "platypus").is_empty());
+    assert_eq!(q(&mut search, &store, "echidna"), set(&["wombat-notes"]));
+
+    // Tag and untag.
+    store
+        .update_tags(alpha, &["marsupial".to_string()], &[])
+        .unwrap();
+    assert_eq!(
+        q(&mut search, &store, "tag:marsupial quokka"),
+        set(&["wombat-notes"])
+    );
+    assert_eq!(q(&mut search, &store, "marsupial"), set(&["wombat-notes"]));
+    store
+        .update_tags(alpha, &[], &["marsupial".to_string()])
+        .unwrap();
+    assert!(q(&mut search, &store, "tag:marsupial quokka").is_empty());
+    assert!(q(&mut search, &store, "marsupial").is_empty());
+
+    // Truncate: the removed text is gone, the kept text renumbered.
+    store
+        .add_messages(
+            alpha,
+            &[
+                NewMessage::new(Role::Assistant, "first bettong"),
+                NewMessage::new(Role::User, "second numbat"),
+                NewMessage::new(Role::Assistant, "third bilby"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(q(&mut search, &store, "bettong"), set(&["wombat-notes"]));
+    assert_eq!(store.truncate(alpha, 2).unwrap(), 2);
+    assert!(q(&mut search, &store, "quokka").is_empty());
+    assert!(q(&mut search, &store, "bettong").is_empty());
+    let r = run(&mut search, "numbat", all());
+    assert_eq!(r.hits[0].message.as_ref().unwrap().seq, 0);
+    let r = run(&mut search, "bilby", all());
+    assert_eq!(r.hits[0].message.as_ref().unwrap().seq, 1);
+    assert_eq!(search.index().message_counts().unwrap()[&key(alpha)], 2);
+
+    // Clear: no message is found, the name still is.
+    store.clear(alpha).unwrap();
+    assert!(q(&mut search, &store, "numbat").is_empty());
+    assert!(q(&mut search, &store, "bilby").is_empty());
+    assert_eq!(q(&mut search, &store, "wombat"), set(&["wombat-notes"]));
+    assert_eq!(search.index().message_counts().unwrap()[&key(alpha)], 0);
+
+    // Branch: the branch holds the prefix, not what came after.
+    let src = session(
+        &mut store,
+        "source",
+        &["dingo one", "dingo two kookaburra", "dingo three lyrebird"],
+    );
+    store.branch(src, "branch-b", Some(1)).unwrap();
+    assert_eq!(
+        q(&mut search, &store, "kookaburra"),
+        set(&["source", "branch-b"])
+    );
+    assert_eq!(q(&mut search, &store, "lyrebird"), set(&["source"]));
+    let r = run(&mut search, "session:branch-b dingo", all());
+    assert_eq!(names_of(&r), set(&["branch-b"]));
+    assert_eq!(r.hits[0].other_hits, 1);
+
+    // Copy.
+    store.copy(src, "copy-c").unwrap();
+    assert_eq!(
+        q(&mut search, &store, "kookaburra"),
+        set(&["source", "branch-b", "copy-c"])
+    );
+    assert_eq!(
+        q(&mut search, &store, "lyrebird"),
+        set(&["source", "copy-c"])
+    );
+
+    // Merge.
+    let m1 = session(&mut store, "m1", &["galah alpha"]);
+    let m2 = session(&mut store, "m2", &["cockatoo beta"]);
+    store.merge(&[m1, m2], "merged", MergeOrder::Time).unwrap();
+    assert_eq!(q(&mut search, &store, "galah"), set(&["m1", "merged"]));
+    assert_eq!(q(&mut search, &store, "cockatoo"), set(&["m2", "merged"]));
+    assert_eq!(q(&mut search, &store, "galah cockatoo"), BTreeSet::new());
+
+    // Import.
+    store
+        .import_docs(
+            [SessionDoc {
+                name: Some("imported".into()),
+                title: "From elsewhere".into(),
+                messages: vec![MessageDoc {
+                    role: Some(Role::User),
+                    content: "a bandicoot in the garden".into(),
+                    ..MessageDoc::default()
+                }],
+                ..SessionDoc::default()
+            }],
+            ImportOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(q(&mut search, &store, "bandicoot"), set(&["imported"]));
+    assert_eq!(q(&mut search, &store, "elsewhere"), set(&["imported"]));
+    let imported = store.session("imported").unwrap().id;
+
+    // Trash and restore.
+    store.trash(&[imported]).unwrap();
+    assert!(q(&mut search, &store, "bandicoot").is_empty());
+    assert!(found_archived(&mut search, "bandicoot").is_empty());
+    assert!(q(&mut search, &store, "elsewhere").is_empty());
+    store.restore(&[imported]).unwrap();
+    assert_eq!(q(&mut search, &store, "bandicoot"), set(&["imported"]));
+
+    // Archive: only with `archived`.
+    store.archive(&[imported]).unwrap();
+    assert!(q(&mut search, &store, "bandicoot").is_empty());
+    assert_eq!(found_archived(&mut search, "bandicoot"), set(&["imported"]));
+    store.unarchive(&[imported]).unwrap();
+    assert_eq!(q(&mut search, &store, "bandicoot"), set(&["imported"]));
+
+    // Purge: gone from the results and from the index.
+    assert!(
+        search
+            .index()
+            .message_counts()
+            .unwrap()
+            .contains_key(&key(imported))
+    );
+    store.purge(&[imported]).unwrap();
+    assert!(q(&mut search, &store, "bandicoot").is_empty());
+    assert!(found_archived(&mut search, "bandicoot").is_empty());
+    assert!(
+        !search
+            .index()
+            .message_counts()
+            .unwrap()
+            .contains_key(&key(imported))
+    );
+    assert_eq!(
+        search.index().message_counts().unwrap(),
+        store_counts(&store)
+    );
+    assert_eq!(store.outbox_len().unwrap(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Crashes and re-applied rows
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_crash_between_store_and_index_commits_loses_nothing() {
+    let dir = TempDir::new().unwrap();
+    let (db, mut store) = file_store(&dir);
+    let keep = session(&mut store, "keep", &["an ordinary heron"]);
+    let gone = session(&mut store, "gone", &["a doomed heron"]);
+    let binned = session(&mut store, "binned", &["a trashed heron"]);
+    let search = open(&store);
+    assert_eq!(store.outbox_len().unwrap(), 0);
+
+    // Changes through the store only: the index never hears of them.
+    store
+        .add_message(keep, NewMessage::new(Role::Assistant, "a capybara appears"))
+        .unwrap();
+    store.rename(keep, "kept-renamed").unwrap();
+    store.retitle(keep, "Tapir notes").unwrap();
+    store.purge(&[gone]).unwrap();
+    store.trash(&[binned]).unwrap();
+    let fresh = session(
+        &mut store,
+        "fresh",
+        &["a newborn heron", "and a heron again"],
+    );
+    assert!(store.outbox_len().unwrap() > 0);
+    drop(search);
+    drop(store);
+
+    let store = Store::open(&db).unwrap();
+    assert!(
+        store.outbox_len().unwrap() > 0,
+        "the rows outlive the crash"
+    );
+    let mut search = open(&store);
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    assert_eq!(found(&mut search, "capybara"), set(&["kept-renamed"]));
+    assert_eq!(found(&mut search, "tapir"), set(&["kept-renamed"]));
+    assert_eq!(found(&mut search, "heron"), set(&["kept-renamed", "fresh"]));
+    assert!(found(&mut search, "doomed").is_empty());
+    assert!(found(&mut search, "trashed").is_empty());
+    let counts = search.index().message_counts().unwrap();
+    assert!(!counts.contains_key(&key(gone)));
+    assert_eq!(counts, store_counts(&store));
+    assert_eq!(counts[&key(fresh)], 2);
+}
+
+#[test]
+fn rows_applied_twice_give_no_duplicates() {
+    let dir = TempDir::new().unwrap();
+    let (_db, mut store) = file_store(&dir);
+    let id = session(
+        &mut store,
+        "thrice",
+        &["one ibis", "two ibis", "three ibis", "no bird"],
+    );
+    session(&mut store, "once", &["a lone ibis"]);
+    let mut search = open(&store);
+    let check = |search: &mut Search, store: &Store| {
+        let r = run(search, "ibis", all());
+        assert_eq!(r.hits.len(), 2, "{r:?}");
+        let thrice = r.hits.iter().find(|h| h.session.name == "thrice").unwrap();
+        assert_eq!(thrice.other_hits, 2);
+        assert_eq!(
+            search.index().message_counts().unwrap(),
+            store_counts(store)
+        );
+        assert_eq!(store.outbox_len().unwrap(), 0);
+    };
+    check(&mut search, &store);
+
+    // The same session queued again, twice, and synced twice.
+    store.outbox_sessions(&[id]).unwrap();
+    store.outbox_sessions(&[id]).unwrap();
+    search.sync(&|_, _| {}).unwrap();
+    search.sync(&|_, _| {}).unwrap();
+    check(&mut search, &store);
+
+    // Queued with a message added in between, applied in one batch.
+    store.outbox_sessions(&[id]).unwrap();
+    store
+        .add_message(id, NewMessage::new(Role::User, "four ibis"))
+        .unwrap();
+    store.outbox_sessions(&[id]).unwrap();
+    let r = run(&mut search, "ibis", all());
+    let thrice = r.hits.iter().find(|h| h.session.name == "thrice").unwrap();
+    assert_eq!(thrice.other_hits, 3);
+    assert_eq!(
+        search.index().message_counts().unwrap(),
+        store_counts(&store)
+    );
+    assert_eq!(search.index().message_counts().unwrap()[&key(id)], 5);
+
+    // Everything queued again (as after a lost index) changes nothing either.
+    store.outbox_everything().unwrap();
+    let r = run(&mut search, "ibis", all());
+    assert_eq!(r.hits.len(), 2);
+    assert_eq!(
+        search.index().message_counts().unwrap(),
+        store_counts(&store)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Two processes
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_busy_index_writer_delays_indexing_but_not_searching() {
+    let dir = TempDir::new().unwrap();
+    let (db, mut store) = file_store(&dir);
+    session(&mut store, "shared", &["an ordinary sentence"]);
+    drop(open(&store));
+
+    let index = tantivy::Index::open_in_dir(index_dir(&db)).unwrap();
+    let writer = index
+        .writer::<tantivy::TantivyDocument>(50_000_000)
+        .unwrap();
+
+    ok(sb(dir.path(), &db).args(["add", "shared", "--role", "user", "the ocelot sleeps"]));
+    assert_eq!(store.outbox_len().unwrap(), 1);
+    let out = ok(sb(dir.path(), &db).args(["search", "ocelot", "--json"]));
+    assert!(
+        json_names(&out).is_empty() || json_names(&out) == set(&["shared"]),
+        "{out:?}"
+    );
+    let out = ok(sb(dir.path(), &db).args(["search", "ordinary", "--json"]));
+    assert_eq!(json_names(&out), set(&["shared"]), "it still searches");
+    assert_eq!(
+        store.outbox_len().unwrap(),
+        1,
+        "the change waits for the writer"
+    );
+
+    drop(writer);
+    drop(index);
+    let out = ok(sb(dir.path(), &db).args(["search", "ocelot", "--json"]));
+    assert_eq!(json_names(&out), set(&["shared"]));
+    assert_eq!(store.outbox_len().unwrap(), 0);
+}
+
+/// A Search kept open (as the TUI keeps one) must see what another process
+/// indexed: the other process empties the outbox, so this one has nothing to
+/// apply, but its reader still shows the index as it was when it last synced.
+#[test]
+fn an_open_search_sees_what_another_process_indexed() {
+    let dir = TempDir::new().unwrap();
+    let (db, mut store) = file_store(&dir);
+    session(&mut store, "shared", &["an ordinary sentence"]);
+    let mut search = open(&store);
+    assert_eq!(found(&mut search, "ordinary"), set(&["shared"]));
+
+    ok(sb(dir.path(), &db).args(["add", "shared", "--role", "user", "the margay climbs"]));
+    let out = ok(sb(dir.path(), &db).args(["search", "margay", "--json"]));
+    assert_eq!(json_names(&out), set(&["shared"]));
+    assert_eq!(store.outbox_len().unwrap(), 0);
+
+    assert_eq!(found(&mut search, "margay"), set(&["shared"]));
+}
+
+// ---------------------------------------------------------------------------
+// Rebuilds and repair
+// ---------------------------------------------------------------------------
+
+fn rebuild_store(dir: &TempDir) -> (PathBuf, Store, Vec<SessionId>) {
+    let (db, mut store) = file_store(dir);
+    let ids = (0..12)
+        .map(|i| {
+            session(
+                &mut store,
+                &format!("s{i:02}"),
+                &[&format!("common osprey number {i}"), "filler text"],
+            )
+        })
+        .collect();
+    (db, store, ids)
+}
+
+fn every_name(n: usize) -> BTreeSet<String> {
+    (0..n).map(|i| format!("s{i:02}")).collect()
+}
+
+#[test]
+fn missing_damaged_or_old_indexes_are_rebuilt() {
+    let dir = TempDir::new().unwrap();
+    let (db, store, _) = rebuild_store(&dir);
+    let open_with = |store: &Store| Search::open_with(store, 64_000_000, &|_, _| {}).unwrap();
+
+    let (mut search, rebuilt) = open_with(&store);
+    assert_eq!(rebuilt, Rebuilt::Missing);
+    assert_eq!(found(&mut search, "osprey"), every_name(12));
+    drop(search);
+    let (_, rebuilt) = open_with(&store);
+    assert_eq!(rebuilt, Rebuilt::No);
+
+    // Deleted.
+    std::fs::remove_dir_all(index_dir(&db)).unwrap();
+    let (mut search, rebuilt) = open_with(&store);
+    assert_eq!(rebuilt, Rebuilt::Missing);
+    assert_eq!(found(&mut search, "osprey"), every_name(12));
+    assert_eq!(
+        search.index().message_counts().unwrap(),
+        store_counts(&store)
+    );
+    drop(search);
+
+    // Damaged.
+    std::fs::write(index_dir(&db).join("meta.json"), "{ this is not json").unwrap();
+    let (mut search, rebuilt) = open_with(&store);
+    assert!(matches!(rebuilt, Rebuilt::Replaced(_)), "{rebuilt:?}");
+    assert_eq!(found(&mut search, "osprey"), every_name(12));
+    drop(search);
+
+    // Another schema version.
+    std::fs::write(index_dir(&db).join("scrollback-index-version"), "0").unwrap();
+    let (mut search, rebuilt) = open_with(&store);
+    assert!(matches!(rebuilt, Rebuilt::Replaced(_)), "{rebuilt:?}");
+    assert_eq!(found(&mut search, "osprey"), every_name(12));
+    assert_eq!(
+        search.index().message_counts().unwrap(),
+        store_counts(&store)
+    );
+    assert_eq!(store.outbox_len().unwrap(), 0);
+}
+
+#[test]
+fn rebuild_and_repair_restore_full_recall() {
+    let dir = TempDir::new().unwrap();
+    let (db, store, ids) = rebuild_store(&dir);
+    drop(open(&store));
+
+    // Rebuild: after documents vanished behind the index's back.
+    delete_behind_its_back(&db, &ids[..4]);
+    let mut search = open(&store);
+    assert_eq!(found(&mut search, "osprey").len(), 8);
+    let report = search.rebuild(&|_, _| {}).unwrap();
+    assert_eq!(report.sessions, 12);
+    assert_eq!(found(&mut search, "osprey"), every_name(12));
+    assert_eq!(
+        search.index().message_counts().unwrap(),
+        store_counts(&store)
+    );
+    drop(search);
+
+    // Repair: reindexes exactly the sessions that differ.
+    delete_behind_its_back(&db, &ids[3..6]);
+    let mut search = open(&store);
+    assert_eq!(found(&mut search, "osprey").len(), 9);
+    assert_eq!(search.repair(&|_, _| {}).unwrap(), 3);
+    assert_eq!(found(&mut search, "osprey"), every_name(12));
+    assert_eq!(
+        search.index().message_counts().unwrap(),
+        store_counts(&store)
+    );
+    assert_eq!(search.repair(&|_, _| {}).unwrap(), 0, "nothing differs now");
+}
+
+/// A writer memory below what two indexing threads need (tantivy wants 15 MB
+/// per thread) is clamped by the index (`writer_memory.max(15_000_000)`),
+/// but to one thread's minimum while the writer is opened with two threads:
+/// any budget under 30 MB (the config key `search.writer_memory_mb`) makes
+/// every sync fail with "The memory arena in bytes per thread needs to be at
+/// least 15000000".
+#[test]
+fn a_small_writer_memory_still_indexes() {
+    for memory in [1_000_000, 20_000_000, 29_000_000] {
+        let mut store = Store::open_in_memory().unwrap();
+        session(&mut store, "small", &["a frugal indexer"]);
+        let (mut search, _) = Search::open_with(&store, memory, &|_, _| {})
+            .unwrap_or_else(|e| panic!("writer memory {memory}: {e}"));
+        assert_eq!(found(&mut search, "frugal"), set(&["small"]), "{memory}");
+    }
+}
+
+/// The same, with the Search open while the documents vanish (the TUI's case).
+#[test]
+fn repair_on_an_open_search_sees_the_damage() {
+    let dir = TempDir::new().unwrap();
+    let (db, store, ids) = rebuild_store(&dir);
+    let mut search = open(&store);
+    delete_behind_its_back(&db, &ids[..3]);
+    assert_eq!(search.repair(&|_, _| {}).unwrap(), 3);
+    assert_eq!(found(&mut search, "osprey"), every_name(12));
+}
+
+// ---------------------------------------------------------------------------
+// Results
+// ---------------------------------------------------------------------------
+
+#[test]
+fn results_are_grouped_ranked_and_paged() {
+    let mut store = Store::open_in_memory().unwrap();
+    // Session i has i+1 messages mentioning the egret.
+    for i in 0..30 {
+        let texts: Vec<String> = (0..=i)
+            .map(|j| format!("egret sighting {j} near the marsh"))
+            .chain(std::iter::once("nothing here".to_string()))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        session(&mut store, &format!("p{i:02}"), &refs);
+    }
+    let mut search = open(&store);
+    let full = run(&mut search, "egret", all());
+    assert_eq!(full.hits.len(), 30);
+    assert_eq!(full.sessions, 30);
+    for h in &full.hits {
+        let i: usize = h.session.name[1..].parse().unwrap();
+        assert_eq!(h.other_hits, i, "{}", h.session.name);
+        assert!(h.message.is_some());
+        assert!(
+            h.snippet.is_empty() && h.highlights.is_empty(),
+            "no snippets asked"
+        );
+    }
+    assert!(
+        full.hits.windows(2).all(|w| w[0].score >= w[1].score),
+        "best first"
+    );
+
+    // Pages are disjoint and together the full list, in its order.
+    let order: Vec<String> = full.hits.iter().map(|h| h.session.name.clone()).collect();
+    let mut paged = Vec::new();
+    for offset in (0..35).step_by(7) {
+        let page = run(
+            &mut search,
+            "egret",
+            Limit {
+                limit: 7,
+                offset,
+                archived: false,
+                snippets: false,
+            },
+        );
+        assert!(page.hits.len() <= 7);
+        paged.extend(page.hits.iter().map(|h| h.session.name.clone()));
+    }
+    assert_eq!(paged, order);
+    let past = run(
+        &mut search,
+        "egret",
+        Limit {
+            offset: 30,
+            ..all()
+        },
+    );
+    assert!(past.hits.is_empty());
+    let default = run(&mut search, "egret", Limit::default());
+    assert_eq!(default.hits.len(), 20);
+}
+
+#[test]
+fn snippets_mark_the_matched_words() {
+    let mut store = Store::open_in_memory().unwrap();
+    session(
+        &mut store,
+        "long",
+        &[&format!(
+            "{} The Heron waded into the MARSH at dawn. {}",
+            "Filler words before. ".repeat(30),
+            "Filler words after. ".repeat(30)
+        )],
+    );
+    session(&mut store, "short", &["heron and marsh, heron again"]);
+    session(&mut store, "accent", &["Un Café noir, café au lait"]);
+    let titled = store
+        .create_session(&NewSession {
+            name: "titled".into(),
+            title: "Flamingo budget".into(),
+            ..NewSession::default()
+        })
+        .unwrap();
+    store
+        .add_message(titled.id, NewMessage::new(Role::User, "numbers only"))
+        .unwrap();
+    let mut search = open(&store);
+
+    let r = run(&mut search, "heron marsh", Limit::default());
+    assert_eq!(names_of(&r), set(&["long", "short"]));
+    for h in &r.hits {
+        assert!(!h.highlights.is_empty(), "{h:?}");
+        for &[a, b] in &h.highlights {
+            let marked = h.snippet[a..b].to_lowercase();
+            assert!(
+                marked == "heron" || marked == "marsh",
+                "{marked:?} in {h:?}"
+            );
+        }
+        assert!(!h.snippet.contains('\n'), "one line: {:?}", h.snippet);
+    }
+    let long = r.hits.iter().find(|h| h.session.name == "long").unwrap();
+    assert!(long.snippet.starts_with('…') && long.snippet.ends_with('…'));
+
+    let r = run(&mut search, "cafe", Limit::default());
+    let marked: Vec<&str> = r.hits[0]
+        .highlights
+        .iter()
+        .map(|&[a, b]| &r.hits[0].snippet[a..b])
+        .collect();
+    assert_eq!(marked, ["Café", "café"]);
+
+    let r = run(
+        &mut search,
+        "heron",
+        Limit {
+            snippets: false,
+            ..Limit::default()
+        },
+    );
+    assert!(
+        r.hits
+            .iter()
+            .all(|h| h.snippet.is_empty() && h.highlights.is_empty())
+    );
+
+    // A title-only match: no message, the title in the snippet.
+    let r = run(&mut search, "flamingo", Limit::default());
+    assert_eq!(names_of(&r), set(&["titled"]));
+    assert_eq!(r.hits[0].message, None);
+    let h = &r.hits[0];
+    let marked: Vec<&str> = h
+        .highlights
+        .iter()
+        .map(|&[a, b]| &h.snippet[a..b])
+        .collect();
+    assert_eq!(marked, ["Flamingo"]);
+}
+
+// ---------------------------------------------------------------------------
+// Query errors
+// ---------------------------------------------------------------------------
+
+#[test]
+fn malformed_queries_are_errors_that_point_at_the_bad_part() {
+    let mut store = Store::open_in_memory().unwrap();
+    session(&mut store, "s", &["some text"]);
+    let mut search = open(&store);
+    for (q, what, column, carets) in [
+        ("\"unclosed", "unclosed quote", 1, "^"),
+        ("a OR", "OR needs a term on each side", 3, "  ^^"),
+        ("role:robot", "unknown role `robot`", 6, "     ^^^^^"),
+        (
+            "after:notadate",
+            "invalid time `notadate`",
+            7,
+            "      ^^^^^^^^",
+        ),
+        ("-only", "not only exclusions", 1, "^^^^^"),
+        ("   ", "empty query", 1, "^^^"),
+    ] {
+        match search.query(q, Limit::default()) {
+            Err(Error::Query(msg)) => {
+                assert!(msg.contains(what), "{q:?}: {msg}");
+                assert!(msg.contains(&format!("column {column}")), "{q:?}: {msg}");
+                let lines: Vec<&str> = msg.lines().collect();
+                assert_eq!(lines.last(), Some(&carets), "{q:?}: {msg}");
+            }
+            other => panic!("{q:?}: expected a query error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn random_queries_never_panic() {
+    const PIECES: &[&str] = &[
+        "a",
+        "text",
+        "café",
+        "\"",
+        "-",
+        "*",
+        "OR",
+        "NOT",
+        ":",
+        "role:",
+        "user",
+        "tag:",
+        "x",
+        "session:",
+        "after:",
+        "before:",
+        "7d",
+        "2026-01-01",
+        "東京",
+        "\\",
+        "(",
+        ")",
+        "np.",
+        "array",
+        " ",
+        " ",
+        " ",
+        "model:",
+        "source:",
+        "**",
+        "--",
+        "!!",
+        "é",
+        "_",
+    ];
+    let mut store = Store::open_in_memory().unwrap();
+    session(
+        &mut store,
+        "s",
+        &["some text with café, np.array and 東京の会議", "more words"],
+    );
+    let mut search = open(&store);
+    let mut rng = Rng(0x0fed_cba9_8765_4321);
+    for _ in 0..600 {
+        let mut q = String::new();
+        for _ in 0..rng.range(1, 6) {
+            q.push_str(rng.pick(PIECES));
+            if rng.chance(400) {
+                q.push(' ');
+            }
+        }
+        match search.query(&q, Limit::default()) {
+            Ok(_) | Err(Error::Query(_)) => {}
+            Err(e) => panic!("{q:?}: unexpected error {e:?}"),
+        }
+    }
+}
