@@ -1,0 +1,2863 @@
+//! The TUI's state machine, driven through `App::update` alone: keys, mouse
+//! and runtime events in, state and commands out. Every command that the
+//! store or search workers would run goes through `runtime::run_now` on a
+//! demo store and its answer is fed back, exactly as the real loop does;
+//! terminal commands (copy, pager/editor, mouse capture) are recorded.
+//! No terminal, no threads, no sleeps; the clock is frozen.
+
+#![allow(clippy::unwrap_used)]
+#![allow(clippy::too_many_lines, clippy::cast_possible_truncation)]
+
+use std::collections::{BTreeSet, VecDeque};
+
+use jiff::Timestamp;
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use scrollback::domain::{CleanupAction, ListQuery, StateFilter};
+use scrollback::search::Search;
+use scrollback::store::StoreOptions;
+use scrollback::tui::app::{App, HistoryView, Screen, parse_filter};
+use scrollback::tui::command::{Command, Mutation};
+use scrollback::tui::dialog::{Form, Purpose, metadata_lines};
+use scrollback::tui::event::Event;
+use scrollback::tui::keymap::Keymap;
+use scrollback::tui::layout::Pane;
+use scrollback::tui::runtime::run_now;
+use scrollback::tui::text;
+use scrollback::{MergeOrder, NewMessage, NewSession, Role, Session, Sort, Store};
+use serde_json::json;
+
+// ---------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------
+
+const FROZEN_NOW: &str = "2026-11-21T12:00:00Z";
+
+fn frozen() -> Timestamp {
+    FROZEN_NOW.parse().unwrap()
+}
+
+/// An app on a store, with the store and the search index that answer its
+/// commands.
+struct Harness {
+    app: App,
+    store: Store,
+    search: Search,
+    /// Protected tags given to cleanup previews.
+    protected: Vec<String>,
+    /// Terminal commands (Copy, External, SetMouse), in order.
+    terminal: Vec<Command>,
+}
+
+impl Harness {
+    /// The demo store (12 sessions, one archived), started and settled.
+    fn demo(width: u16, height: u16) -> Harness {
+        Self::with_store(
+            scrollback::demo::store(StoreOptions::default()).unwrap(),
+            width,
+            height,
+            Vec::new(),
+        )
+    }
+
+    fn with_store(store: Store, width: u16, height: u16, protected: Vec<String>) -> Harness {
+        let search = Search::open(&store, &|_, _| {}).unwrap();
+        let (app, first) = App::new(width, height, Keymap::default(), frozen());
+        let mut h = Harness {
+            app,
+            store,
+            search,
+            protected,
+            terminal: Vec::new(),
+        };
+        h.pump(first);
+        h
+    }
+
+    /// Runs commands as the workers would and feeds the answers back, until
+    /// nothing is left to do.
+    fn pump(&mut self, cmds: Vec<Command>) {
+        let mut queue: VecDeque<Command> = cmds.into();
+        let mut steps = 0;
+        while let Some(c) = queue.pop_front() {
+            steps += 1;
+            assert!(steps < 10_000, "the app and the runtime never settle");
+            match c {
+                Command::Copy { .. } | Command::External { .. } | Command::SetMouse(_) => {
+                    self.terminal.push(c);
+                    continue;
+                }
+                Command::SyncIndex => {
+                    self.search.sync(&|_, _| {}).unwrap();
+                    continue;
+                }
+                _ => {}
+            }
+            let mutation = matches!(c, Command::Mutate(_));
+            let event = run_now(&mut self.store, &mut self.search, c, &self.protected);
+            if mutation {
+                // The store worker asks the index to catch up after a change.
+                self.search.sync(&|_, _| {}).unwrap();
+            }
+            queue.extend(self.app.update(event));
+        }
+    }
+
+    /// Feeds an event and pumps what it asks for; returns its commands.
+    fn event(&mut self, e: Event) -> Vec<Command> {
+        let cmds = self.app.update(e);
+        self.pump(cmds.clone());
+        cmds
+    }
+
+    /// A key press, without running its commands.
+    fn press(&mut self, code: KeyCode, mods: KeyModifiers) -> Vec<Command> {
+        self.app.update(Event::Key(KeyEvent::new(code, mods)))
+    }
+
+    /// A key press; its commands are run, and returned.
+    fn send(&mut self, code: KeyCode, mods: KeyModifiers) -> Vec<Command> {
+        self.event(Event::Key(KeyEvent::new(code, mods)))
+    }
+
+    fn key(&mut self, c: char) -> Vec<Command> {
+        self.send(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    fn key_code(&mut self, code: KeyCode) -> Vec<Command> {
+        self.send(code, KeyModifiers::NONE)
+    }
+
+    fn ctrl(&mut self, c: char) -> Vec<Command> {
+        self.send(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    /// Types text; a newline is Enter.
+    fn typ(&mut self, s: &str) {
+        for c in s.chars() {
+            if c == '\n' {
+                self.key_code(KeyCode::Enter);
+            } else {
+                self.key(c);
+            }
+        }
+    }
+
+    /// Empties the focused text field of the dialog with backspaces.
+    fn clear_field(&mut self) {
+        let f = self.form();
+        let n = f.value(f.focus).chars().count();
+        for _ in 0..n {
+            self.key_code(KeyCode::Backspace);
+        }
+        assert_eq!(self.form().value(self.form().focus), "");
+    }
+
+    fn mouse(&mut self, kind: MouseEventKind, column: u16, row: u16) -> Vec<Command> {
+        self.event(Event::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }))
+    }
+
+    fn form(&self) -> &Form {
+        self.app.dialog.as_ref().expect("a dialog is open")
+    }
+
+    fn history(&self) -> &HistoryView {
+        self.app.history.as_ref().expect("a session is open")
+    }
+
+    fn current_name(&self) -> String {
+        self.app.list.current().expect("a selection").name.clone()
+    }
+
+    /// Names of the loaded list rows, in order.
+    fn names(&self) -> Vec<String> {
+        self.app.list.rows.iter().map(|s| s.name.clone()).collect()
+    }
+
+    fn session(&self, name: &str) -> Session {
+        self.store.session(name).unwrap()
+    }
+
+    /// Moves the list selection to a session with j (from the top).
+    fn select(&mut self, name: &str) {
+        if self.app.focus != Pane::List {
+            self.key_code(KeyCode::Esc);
+        }
+        assert_eq!(self.app.focus, Pane::List);
+        self.key('g');
+        for _ in 0..self.app.list.total {
+            if self.current_name() == name {
+                return;
+            }
+            self.key('j');
+        }
+        assert_eq!(self.current_name(), name, "{name} is not in the list");
+    }
+
+    /// Selects a session and opens it with Enter (the history gets the focus).
+    fn open(&mut self, name: &str) {
+        self.select(name);
+        self.key_code(KeyCode::Enter);
+        assert_eq!(self.app.focus, Pane::History);
+        assert_eq!(self.history().session.name, name);
+        assert!(!self.history().loading);
+    }
+}
+
+fn live_demo_names() -> BTreeSet<String> {
+    let store = scrollback::demo::store(StoreOptions::default()).unwrap();
+    store
+        .list(&ListQuery::default())
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect()
+}
+
+/// The fuzzy rule of the filter: the letters in order, any case.
+fn fuzzy(name: &str, pattern: &str) -> bool {
+    let mut chars = name.chars().flat_map(char::to_lowercase);
+    pattern
+        .chars()
+        .flat_map(char::to_lowercase)
+        .all(|p| chars.any(|c| c == p))
+}
+
+fn is_load_list(c: &Command) -> bool {
+    matches!(c, Command::LoadList { .. })
+}
+
+// ---------------------------------------------------------------------------
+// Startup
+// ---------------------------------------------------------------------------
+
+#[test]
+fn startup_loads_the_list_and_opens_the_first_session() {
+    let (app, first) = App::new(80, 24, Keymap::default(), frozen());
+    assert!(!app.list.loaded);
+    assert!(app.history.is_none());
+    assert!(
+        matches!(&first[0], Command::LoadList { offset: 0, query, .. } if *query == ListQuery::default()),
+        "{first:?}"
+    );
+    assert!(first.contains(&Command::LoadTags));
+
+    let h = Harness::demo(80, 24);
+    let app = &h.app;
+    assert!(app.list.loaded);
+    assert_eq!(app.list.total, 11, "12 demo sessions, one archived");
+    assert_eq!(app.list.rows.len(), 11);
+    assert_eq!(app.list.selected, 0);
+    assert!(!app.welcome());
+    assert_eq!(app.screen, Screen::Main);
+    assert_eq!(app.focus, Pane::List);
+    // Most recently updated first.
+    assert_eq!(h.current_name(), "tiler-fix-gap-layout");
+    assert!(
+        !h.names()
+            .contains(&"postmortem-db-failover-march".to_string())
+    );
+    let hist = h.history();
+    assert_eq!(hist.session.name, "tiler-fix-gap-layout");
+    assert_eq!(hist.cursor, 0);
+    assert_eq!(hist.messages.len() as u64, hist.session.message_count);
+    assert!(!hist.loading);
+    let meta = app.meta.as_ref().unwrap();
+    assert_eq!(meta.session.name, "tiler-fix-gap-layout");
+    assert_eq!(meta.stats.messages, 39);
+    assert_eq!(app.known_tags, h.store.tag_names().unwrap());
+    assert!(app.known_tags.contains(&"rust".to_string()));
+    assert!(!app.quit);
+    assert!(app.status.message.is_empty());
+}
+
+#[test]
+fn an_empty_store_shows_the_welcome() {
+    let h = Harness::with_store(Store::open_in_memory().unwrap(), 80, 24, Vec::new());
+    assert!(h.app.list.loaded);
+    assert_eq!(h.app.list.total, 0);
+    assert!(h.app.welcome());
+    assert!(h.app.history.is_none());
+}
+
+#[test]
+fn stale_list_windows_are_dropped() {
+    let mut h = Harness::demo(80, 24);
+    let gen_now = h.app.list.generation;
+    let cmds = h.app.update(Event::ListLoaded {
+        generation: gen_now - 1,
+        total: 1,
+        offset: 0,
+        rows: Vec::new(),
+    });
+    assert!(cmds.is_empty());
+    assert_eq!(h.app.list.total, 11);
+}
+
+// ---------------------------------------------------------------------------
+// The list
+// ---------------------------------------------------------------------------
+
+#[test]
+fn list_navigation_moves_the_selection_and_opens_it() {
+    let mut h = Harness::demo(80, 24);
+    let names = h.names();
+
+    let cmds = h.key('j');
+    assert_eq!(h.app.list.selected, 1);
+    let blog = h.session(&names[1]).id;
+    assert!(cmds.contains(&Command::LoadHistory {
+        id: blog,
+        from: 0,
+        limit: 300
+    }));
+    assert!(cmds.contains(&Command::LoadMeta { id: blog }));
+    assert_eq!(h.history().session.name, names[1]);
+    assert_eq!(h.app.meta.as_ref().unwrap().session.name, names[1]);
+    assert_eq!(h.app.focus, Pane::List, "moving does not take the focus");
+
+    h.key('k');
+    assert_eq!(h.app.list.selected, 0);
+    assert_eq!(h.history().session.name, names[0]);
+    h.key('k');
+    assert_eq!(h.app.list.selected, 0, "stops at the top");
+
+    h.key('G');
+    assert_eq!(h.app.list.selected, 10);
+    assert_eq!(h.history().session.name, names[10]);
+    h.key('j');
+    assert_eq!(h.app.list.selected, 10, "stops at the bottom");
+    h.key('g');
+    assert_eq!(h.app.list.selected, 0);
+    h.key_code(KeyCode::End);
+    assert_eq!(h.app.list.selected, 10);
+    h.key_code(KeyCode::Home);
+    assert_eq!(h.app.list.selected, 0);
+    h.key_code(KeyCode::Down);
+    assert_eq!(h.app.list.selected, 1);
+    h.key_code(KeyCode::Up);
+    assert_eq!(h.app.list.selected, 0);
+    // Moving onto the session already shown asks for nothing.
+    assert!(h.key('g').is_empty());
+}
+
+#[test]
+fn list_pages_follow_the_pane_height() {
+    // 80x16: the list pane is 15 rows, 13 inside the border: a page is 13,
+    // half a page 6.
+    let mut h = Harness::demo(80, 16);
+    h.ctrl('d');
+    assert_eq!(h.app.list.selected, 6);
+    assert_eq!(h.history().session.name, h.names()[6]);
+    h.ctrl('d');
+    assert_eq!(h.app.list.selected, 10, "clamped to the last");
+    h.ctrl('u');
+    assert_eq!(h.app.list.selected, 4);
+    h.ctrl('u');
+    assert_eq!(h.app.list.selected, 0);
+    h.key_code(KeyCode::PageDown);
+    assert_eq!(h.app.list.selected, 10);
+    h.key_code(KeyCode::PageUp);
+    assert_eq!(h.app.list.selected, 0);
+    h.ctrl('f');
+    assert_eq!(h.app.list.selected, 10);
+    h.ctrl('b');
+    assert_eq!(h.app.list.selected, 0);
+    // The selection stays inside the visible rows.
+    h.key('G');
+    assert!(h.app.list.top <= 10 && 10 < h.app.list.top + 13);
+}
+
+#[test]
+fn leaving_the_loaded_window_reloads_the_list_around_the_selection() {
+    let mut h = Harness::demo(80, 24);
+    let rows: Vec<Session> = h.app.list.rows[..10].to_vec();
+    let generation = h.app.list.generation;
+    let cmds = h.app.update(Event::ListLoaded {
+        generation,
+        total: 1000,
+        offset: 0,
+        rows,
+    });
+    assert!(cmds.is_empty(), "the selection did not change: {cmds:?}");
+    assert_eq!(h.app.list.total, 1000);
+
+    // Inside the window: no reload.
+    let cmds = h.press(KeyCode::Char('j'), KeyModifiers::NONE);
+    assert!(!cmds.iter().any(is_load_list), "{cmds:?}");
+
+    let cmds = h.press(KeyCode::Char('G'), KeyModifiers::NONE);
+    assert_eq!(h.app.list.selected, 999);
+    assert_eq!(
+        cmds,
+        vec![Command::LoadList {
+            generation: generation + 1,
+            query: ListQuery::default(),
+            offset: 849,
+            limit: 300,
+        }]
+    );
+    assert!(h.app.list.top <= 999 && 999 < h.app.list.top + 21);
+
+    // Back to the top (still loaded, the reload was never answered), then
+    // one step past the 10 loaded rows.
+    let cmds = h.press(KeyCode::Char('g'), KeyModifiers::NONE);
+    assert!(!cmds.iter().any(is_load_list), "{cmds:?}");
+    let generation = h.app.list.generation;
+    let ten = h.store.list(&ListQuery::default()).unwrap()[..10].to_vec();
+    h.app.update(Event::ListLoaded {
+        generation,
+        total: 1000,
+        offset: 0,
+        rows: ten,
+    });
+    for _ in 0..9 {
+        let cmds = h.press(KeyCode::Char('j'), KeyModifiers::NONE);
+        assert!(!cmds.iter().any(is_load_list));
+    }
+    let cmds = h.press(KeyCode::Char('j'), KeyModifiers::NONE);
+    assert_eq!(h.app.list.selected, 10);
+    assert!(
+        matches!(
+            cmds.as_slice(),
+            [Command::LoadList {
+                offset: 0,
+                limit: 300,
+                ..
+            }]
+        ),
+        "{cmds:?}"
+    );
+    let cmds = h.press(KeyCode::PageDown, KeyModifiers::NONE);
+    assert_eq!(h.app.list.selected, 31);
+    assert!(cmds.iter().any(is_load_list));
+}
+
+#[test]
+fn a_list_window_that_arrives_opens_the_selection() {
+    // With a window reload pending, the answer arriving (and holding the
+    // selection) opens that session.
+    let mut h = Harness::demo(80, 24);
+    let cmds = h.key('G');
+    assert!(!cmds.iter().any(is_load_list));
+    let g = h.app.list.generation;
+    let rows = h.app.list.rows.clone();
+    let cmds = h.app.update(Event::ListLoaded {
+        generation: g,
+        total: 11,
+        offset: 0,
+        rows,
+    });
+    assert!(cmds.is_empty(), "same selection, nothing to open");
+}
+
+#[test]
+fn tab_and_backtab_cycle_the_focus() {
+    let mut h = Harness::demo(80, 24);
+    assert_eq!(h.app.focus, Pane::List);
+    for want in [Pane::History, Pane::Meta, Pane::List, Pane::History] {
+        assert!(h.key_code(KeyCode::Tab).is_empty());
+        assert_eq!(h.app.focus, want);
+    }
+    h.key_code(KeyCode::Esc);
+    assert_eq!(h.app.focus, Pane::List);
+    for want in [Pane::Meta, Pane::History, Pane::List] {
+        h.key_code(KeyCode::BackTab);
+        assert_eq!(h.app.focus, want);
+    }
+    // h and left leave the history too.
+    h.key_code(KeyCode::Tab);
+    h.key('h');
+    assert_eq!(h.app.focus, Pane::List);
+    h.key_code(KeyCode::Tab);
+    h.key_code(KeyCode::Left);
+    assert_eq!(h.app.focus, Pane::List);
+}
+
+#[test]
+fn enter_on_the_list_opens_and_focuses_the_history() {
+    let mut h = Harness::demo(80, 24);
+    h.key('j');
+    let id = h.app.list.current().unwrap().id;
+    let cmds = h.key_code(KeyCode::Enter);
+    assert_eq!(h.app.focus, Pane::History);
+    assert!(cmds.contains(&Command::LoadHistory {
+        id,
+        from: 0,
+        limit: 300
+    }));
+    assert!(cmds.contains(&Command::LoadMeta { id }));
+    assert_eq!(h.history().session.id, id);
+    // l and right open too.
+    h.key_code(KeyCode::Esc);
+    h.key('j');
+    h.key('l');
+    assert_eq!(h.app.focus, Pane::History);
+    assert_eq!(h.history().session.name, h.names()[2]);
+    h.key_code(KeyCode::Esc);
+    h.key('j');
+    h.key_code(KeyCode::Right);
+    assert_eq!(h.app.focus, Pane::History);
+    assert_eq!(h.history().session.name, h.names()[3]);
+}
+
+// ---------------------------------------------------------------------------
+// The history
+// ---------------------------------------------------------------------------
+
+#[test]
+fn history_cursor_moves() {
+    let mut h = Harness::demo(80, 24);
+    h.open("rust-async-deep-dive");
+    assert_eq!(h.history().session.message_count, 120);
+    assert_eq!(h.history().cursor, 0);
+
+    h.key('G');
+    assert_eq!(h.history().cursor, 119);
+    assert!(h.history().top <= 119);
+    assert!(h.history().top > 100, "scrolled to the end");
+    h.key('j');
+    assert_eq!(h.history().cursor, 119, "stops at the end");
+    h.key('g');
+    assert_eq!((h.history().cursor, h.history().top), (0, 0));
+    h.key('k');
+    assert_eq!(h.history().cursor, 0);
+    h.key('j');
+    h.key('j');
+    assert_eq!(h.history().cursor, 2);
+    h.key('k');
+    assert_eq!(h.history().cursor, 1);
+    h.ctrl('d');
+    assert_eq!(h.history().cursor, 6);
+    h.key_code(KeyCode::PageDown);
+    assert_eq!(h.history().cursor, 16);
+    h.ctrl('u');
+    assert_eq!(h.history().cursor, 11);
+    h.key_code(KeyCode::PageUp);
+    assert_eq!(h.history().cursor, 1);
+    h.key_code(KeyCode::End);
+    assert_eq!(h.history().cursor, 119);
+    h.key_code(KeyCode::Home);
+    assert_eq!(h.history().cursor, 0);
+    // The list selection does not move with the history.
+    assert_eq!(h.current_name(), "rust-async-deep-dive");
+}
+
+#[test]
+fn a_long_history_loads_windows_around_the_cursor() {
+    let mut store = scrollback::demo::store(StoreOptions::default()).unwrap();
+    let s = store
+        .create_session(&NewSession::named("a-long-one"))
+        .unwrap();
+    let msgs: Vec<NewMessage> = (0..1000)
+        .map(|i| NewMessage::new(Role::User, format!("message number {i}")))
+        .collect();
+    store.add_messages(s.id, &msgs).unwrap();
+    let mut h = Harness::with_store(store, 80, 24, Vec::new());
+    h.open("a-long-one");
+    assert_eq!((h.history().first, h.history().messages.len()), (0, 300));
+
+    let cmds = h.key('G');
+    assert_eq!(
+        cmds,
+        vec![Command::LoadHistory {
+            id: s.id,
+            from: 899,
+            limit: 300
+        }]
+    );
+    let hist = h.history();
+    assert_eq!((hist.cursor, hist.first), (999, 899));
+    assert_eq!(hist.message(999).unwrap().content, "message number 999");
+    assert!(!hist.loading);
+
+    h.key(':');
+    h.typ("500");
+    let cmds = h.key_code(KeyCode::Enter);
+    assert!(matches!(
+        cmds.as_slice(),
+        [Command::LoadHistory { from: 400, .. }]
+    ));
+    assert_eq!(h.history().cursor, 500);
+    assert_eq!(
+        h.history().message(500).unwrap().content,
+        "message number 500"
+    );
+    // Close to the cursor: already loaded, nothing asked.
+    assert!(h.key('j').is_empty());
+}
+
+#[test]
+fn z_and_enter_fold_and_expand_the_message() {
+    let mut h = Harness::demo(80, 24);
+    h.open("tiler-fix-gap-layout");
+    h.key('j');
+    assert!(h.history().expanded.is_empty());
+    h.key('z');
+    assert!(h.history().expanded.contains(&1));
+    h.key('z');
+    assert!(!h.history().expanded.contains(&1));
+    h.key_code(KeyCode::Enter);
+    assert!(h.history().expanded.contains(&1));
+    h.key_code(KeyCode::Enter);
+    assert!(h.history().expanded.is_empty());
+}
+
+#[test]
+fn jump_to_dialog() {
+    let mut h = Harness::demo(80, 24);
+    // Only with a session open.
+    let mut empty = Harness::with_store(Store::open_in_memory().unwrap(), 80, 24, Vec::new());
+    empty.key_code(KeyCode::Tab);
+    empty.key(':');
+    assert!(empty.app.dialog.is_none());
+
+    h.open("rust-async-deep-dive");
+    h.key(':');
+    assert!(matches!(h.form().purpose, Purpose::JumpTo));
+    h.typ("42");
+    assert_eq!(h.form().value(0), "42");
+    h.key_code(KeyCode::Enter);
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.history().cursor, 42);
+    assert!(h.history().top <= 42);
+
+    h.key(':');
+    h.typ("forty");
+    h.key_code(KeyCode::Enter);
+    assert_eq!(h.form().error.as_deref(), Some("type a message number"));
+    assert_eq!(h.history().cursor, 42);
+    h.key_code(KeyCode::Esc);
+    assert!(h.app.dialog.is_none());
+
+    h.key(':');
+    h.typ("1,000");
+    h.key_code(KeyCode::Enter);
+    assert_eq!(h.history().cursor, 119, "clamped to the last message");
+}
+
+// ---------------------------------------------------------------------------
+// Sort and filter
+// ---------------------------------------------------------------------------
+
+#[test]
+fn sort_cycles_and_reloads() {
+    let mut h = Harness::demo(80, 24);
+    assert_eq!(h.app.list.query.sort, Sort::Updated);
+    let expect = [
+        (Sort::Created, "sorted by creation", "tiler-fix-gap-layout"),
+        (Sort::Name, "sorted by name", "api-redesign"),
+        (Sort::Size, "sorted by size", "rust-async-deep-dive"),
+        (
+            Sort::Updated,
+            "sorted by last update",
+            "tiler-fix-gap-layout",
+        ),
+    ];
+    for (sort, status, first) in expect {
+        let cmds = h.key('s');
+        assert!(
+            matches!(&cmds[..], [Command::LoadList { query, offset: 0, .. }] if query.sort == sort),
+            "{cmds:?}"
+        );
+        assert_eq!(h.app.list.query.sort, sort);
+        assert_eq!(h.app.status.message, status);
+        assert_eq!(h.names()[0], first);
+        assert_eq!(h.app.list.total, 11);
+    }
+    // By name, the rows really are in name order.
+    h.key('s');
+    h.key('s');
+    let names = h.names();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    // The selection (row 0) is opened.
+    assert_eq!(h.history().session.name, "api-redesign");
+}
+
+#[test]
+fn filter_by_tag_narrows_and_esc_clears() {
+    let mut h = Harness::demo(80, 24);
+    let cmds = h.key('f');
+    assert!(cmds.is_empty());
+    assert!(h.app.list.filtering);
+    h.typ("tag:rust");
+    assert_eq!(h.app.list.filter, "tag:rust");
+    assert_eq!(h.app.list.query.tags, vec!["rust".to_string()]);
+    assert_eq!(h.app.list.total, 3);
+    let got: BTreeSet<String> = h.names().into_iter().collect();
+    let want: BTreeSet<String> = [
+        "rust-async-deep-dive",
+        "tiler-fix-gap-layout",
+        "tui-localisation-ja-zh",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    assert_eq!(got, want);
+    assert!(
+        h.app
+            .list
+            .rows
+            .iter()
+            .all(|s| s.tags.contains(&"rust".into()))
+    );
+
+    let cmds = h.key_code(KeyCode::Esc);
+    assert!(cmds.iter().any(is_load_list));
+    assert!(!h.app.list.filtering);
+    assert_eq!(h.app.list.filter, "");
+    assert_eq!(h.app.list.query, ListQuery::default());
+    assert_eq!(h.app.list.total, 11);
+}
+
+#[test]
+fn filter_kept_with_enter_then_cleared_with_esc() {
+    let mut h = Harness::demo(80, 24);
+    h.key('f');
+    h.typ("older:30d");
+    h.key_code(KeyCode::Enter);
+    assert!(!h.app.list.filtering);
+    assert_eq!(h.app.list.filter, "older:30d");
+    let cut = frozen()
+        .checked_sub(jiff::SignedDuration::from_hours(30 * 24))
+        .unwrap();
+    assert_eq!(h.app.list.query.updated_before, Some(cut));
+    assert_eq!(h.app.list.total, 8);
+    assert!(h.app.list.rows.iter().all(|s| s.updated_at < cut));
+    // Keys move the list again while the filter stays.
+    h.key('j');
+    assert_eq!(h.app.list.selected, 1);
+    assert_eq!(h.app.list.filter, "older:30d");
+    // Esc (back) on the list clears it.
+    let cmds = h.key_code(KeyCode::Esc);
+    assert!(cmds.iter().any(is_load_list));
+    assert_eq!(h.app.list.filter, "");
+    assert_eq!(h.app.list.total, 11);
+    // Nothing more to clear.
+    assert!(h.key_code(KeyCode::Esc).is_empty());
+}
+
+#[test]
+fn filter_by_source_metadata_and_fuzzy_name() {
+    let mut h = Harness::demo(80, 24);
+    h.key('f');
+    h.typ("source:codex");
+    assert_eq!(h.names(), ["pandas-to-polars-orders-job"]);
+    h.ctrl('u');
+    assert_eq!(h.app.list.filter, "");
+    assert_eq!(h.app.list.total, 11);
+
+    h.typ("project=ledgerly");
+    let got: BTreeSet<String> = h.names().into_iter().collect();
+    assert_eq!(
+        got,
+        ["api-redesign", "api-redesign-graphql", "api-redesign-grpc"]
+            .iter()
+            .map(ToString::to_string)
+            .collect::<BTreeSet<_>>(),
+        "the archived postmortem is left out"
+    );
+    h.ctrl('u');
+
+    h.typ("apr");
+    let got: BTreeSet<String> = h.names().into_iter().collect();
+    let want: BTreeSet<String> = live_demo_names()
+        .into_iter()
+        .filter(|n| fuzzy(n, "apr"))
+        .collect();
+    assert_eq!(got, want);
+    for n in ["api-redesign", "api-redesign-graphql", "api-redesign-grpc"] {
+        assert!(got.contains(n), "{n} matches apr");
+    }
+    assert!(!got.contains("tiler-fix-gap-layout"));
+
+    // Words combine (AND).
+    h.typ(" tag:research");
+    assert_eq!(h.names(), ["api-redesign-graphql"]);
+    // Backspace widens again.
+    for _ in 0..13 {
+        h.key_code(KeyCode::Backspace);
+    }
+    assert_eq!(h.app.list.filter, "apr");
+    assert_eq!(h.app.list.total as usize, want.len());
+}
+
+#[test]
+fn a_bad_filter_sets_an_error_and_keeps_the_list() {
+    let mut h = Harness::demo(80, 24);
+    h.key('f');
+    h.typ("tag:rust");
+    assert_eq!(h.app.list.total, 3);
+    h.typ(" ");
+    let before = h.names();
+    for c in "older:xyz".chars() {
+        let cmds = h.key(c);
+        if c == ':' || "xyz".contains(c) {
+            assert!(cmds.is_empty(), "{c}: {cmds:?}");
+            assert!(h.app.status.error);
+            assert!(
+                h.app.status.message.contains("span"),
+                "{}",
+                h.app.status.message
+            );
+        }
+    }
+    // "tag:rust older" was the last good filter: nothing is named "older".
+    assert_eq!(h.app.list.filter, "tag:rust older:xyz");
+    assert!(h.app.list.query.updated_before.is_none());
+    assert_eq!(h.app.list.total, 0);
+    assert!(before.len() == 3);
+    // Fixing the filter clears the error.
+    for _ in 0..3 {
+        h.key_code(KeyCode::Backspace);
+    }
+    h.typ("30d");
+    assert!(!h.app.status.error);
+    assert!(h.app.status.message.is_empty());
+    let got: BTreeSet<String> = h.names().into_iter().collect();
+    assert_eq!(
+        got,
+        ["rust-async-deep-dive", "tui-localisation-ja-zh"]
+            .iter()
+            .map(ToString::to_string)
+            .collect::<BTreeSet<_>>(),
+        "the rust sessions updated before 2026-10-22"
+    );
+
+    // parse_filter itself.
+    assert!(parse_filter("older:xyz", frozen()).is_err());
+    let q = parse_filter("tag:a tag:b source:x k=v some name", frozen()).unwrap();
+    assert_eq!(q.tags, ["a", "b"]);
+    assert_eq!(q.source.as_deref(), Some("x"));
+    assert_eq!(q.metadata, [("k".to_string(), "v".to_string())]);
+    assert_eq!(q.name_like.as_deref(), Some("somename"));
+}
+
+#[test]
+fn a_bad_filter_alone_keeps_the_previous_rows() {
+    let mut h = Harness::demo(80, 24);
+    h.key('f');
+    h.typ("older");
+    let total = h.app.list.total;
+    let names = h.names();
+    let generation = h.app.list.generation;
+    for c in ":xyz".chars() {
+        assert!(h.key(c).is_empty());
+    }
+    assert!(h.app.status.error);
+    assert_eq!(h.app.list.generation, generation, "no reload was asked");
+    assert_eq!(h.app.list.total, total);
+    assert_eq!(h.names(), names);
+}
+
+// ---------------------------------------------------------------------------
+// Mark and merge
+// ---------------------------------------------------------------------------
+
+#[test]
+fn merge_needs_two_marked_sessions() {
+    let mut h = Harness::demo(80, 24);
+    assert!(h.key('m').is_empty());
+    assert!(h.app.status.error);
+    assert!(h.app.status.message.contains("mark two"));
+    assert!(h.app.dialog.is_none());
+    h.key(' ');
+    assert_eq!(h.app.list.marked.len(), 1);
+    assert!(h.key('m').is_empty());
+    assert!(h.app.status.error);
+    assert!(h.app.dialog.is_none());
+}
+
+#[test]
+fn space_marks_and_moves_down_and_unmarks() {
+    let mut h = Harness::demo(80, 24);
+    let first = h.app.list.current().unwrap().id;
+    h.key(' ');
+    assert!(h.app.list.marked.contains_key(&first));
+    assert_eq!(h.app.list.selected, 1);
+    assert_eq!(h.history().session.name, h.names()[1], "the next is opened");
+    h.key('k');
+    h.key(' ');
+    assert!(h.app.list.marked.is_empty(), "space again unmarks");
+    assert_eq!(h.app.list.selected, 1);
+    // At the end it marks and stays.
+    h.key('G');
+    h.key(' ');
+    assert_eq!(h.app.list.marked.len(), 1);
+    assert_eq!(h.app.list.selected, 10);
+}
+
+#[test]
+fn merge_two_marked_sessions() {
+    let mut h = Harness::demo(80, 24);
+    let a = h.session("tiler-fix-gap-layout");
+    let b = h.session("blog-post-sqlite-fts5");
+    h.key(' ');
+    h.key(' ');
+    assert_eq!(h.app.list.marked.len(), 2);
+    let cmds = h.press(KeyCode::Char('m'), KeyModifiers::NONE);
+    let mut ids = vec![a.id, b.id];
+    ids.sort();
+    assert_eq!(
+        cmds,
+        vec![Command::PreviewMerge {
+            ids: ids.clone(),
+            order: MergeOrder::Time
+        }]
+    );
+    let first_name = if ids[0] == a.id { &a.name } else { &b.name };
+    let name = format!("{first_name}-merged");
+    assert!(matches!(
+        &h.form().purpose,
+        Purpose::Merge { preview: None, .. }
+    ));
+    assert_eq!(h.form().value(0), name);
+    assert_eq!(h.form().info.last().unwrap(), "counting messages…");
+    h.pump(cmds);
+    assert!(
+        matches!(
+            &h.form().purpose,
+            Purpose::Merge {
+                preview: Some(51),
+                ..
+            }
+        ),
+        "39 + 12 messages, nothing shared"
+    );
+    assert_eq!(
+        h.form().info.last().unwrap(),
+        "the merged session will hold 51 messages"
+    );
+    assert!(h.form().info[0].starts_with("1. "));
+
+    // The order choice asks for a new preview.
+    h.key_code(KeyCode::Tab);
+    let cmds = h.key_code(KeyCode::Right);
+    assert_eq!(
+        cmds,
+        vec![Command::PreviewMerge {
+            ids: ids.clone(),
+            order: MergeOrder::Given
+        }]
+    );
+    h.key_code(KeyCode::Left);
+
+    let cmds = h.key_code(KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Merge {
+            ids,
+            name: name.clone(),
+            order: MergeOrder::Time
+        })]
+    );
+    assert!(h.app.dialog.is_none());
+    assert!(h.app.list.marked.is_empty());
+    let merged = h.session(&name);
+    assert_eq!(merged.message_count, 51);
+    assert_eq!(h.app.list.total, 12);
+    assert_eq!(h.current_name(), name, "the new session is selected");
+    assert_eq!(h.history().session.id, merged.id, "and opened");
+    assert_eq!(h.history().messages.len(), 51);
+    assert!(!h.app.status.error);
+    assert!(
+        h.app.status.message.contains("merged 2 sessions"),
+        "{}",
+        h.app.status.message
+    );
+    // The sources stay.
+    assert_eq!(h.session(&a.name).message_count, 39);
+}
+
+#[test]
+fn merge_preview_matches_the_merge_of_related_sessions() {
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign-graphql");
+    h.key(' ');
+    h.select("api-redesign");
+    h.key(' ');
+    h.key('m');
+    let Purpose::Merge {
+        preview: Some(n), ..
+    } = h.form().purpose
+    else {
+        panic!("no preview");
+    };
+    assert!(n < 20, "the shared prefix is counted once: {n}");
+    h.clear_field();
+    h.typ("api-all");
+    h.key_code(KeyCode::Enter);
+    assert_eq!(h.session("api-all").message_count as usize, n);
+}
+
+#[test]
+fn merge_with_a_bad_name_keeps_the_dialog() {
+    let mut h = Harness::demo(80, 24);
+    h.key(' ');
+    h.key(' ');
+    h.key('m');
+    h.clear_field();
+    let cmds = h.key_code(KeyCode::Enter);
+    assert!(cmds.is_empty());
+    assert!(h.form().error.as_ref().unwrap().contains("invalid name"));
+    assert_eq!(h.app.list.marked.len(), 2, "marks kept until the merge");
+    h.key_code(KeyCode::Esc);
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.app.list.marked.len(), 2);
+}
+
+// ---------------------------------------------------------------------------
+// Branch
+// ---------------------------------------------------------------------------
+
+#[test]
+fn branch_at_the_history_cursor() {
+    let mut h = Harness::demo(80, 24);
+    h.open("rust-async-deep-dive");
+    h.key(':');
+    h.typ("41");
+    h.key_code(KeyCode::Enter);
+    assert_eq!(h.history().cursor, 41);
+    let src = h.session("rust-async-deep-dive");
+
+    h.key('b');
+    assert!(matches!(h.form().purpose, Purpose::Branch { id, at: 41 } if id == src.id));
+    assert_eq!(h.form().value(0), "rust-async-deep-dive-branch");
+    assert_eq!(
+        h.form().info,
+        ["holds messages 0..=41 of rust-async-deep-dive (42 of 120)"]
+    );
+    let cmds = h.key_code(KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Branch {
+            id: src.id,
+            name: "rust-async-deep-dive-branch".into(),
+            at: 41
+        })]
+    );
+    let b = h.session("rust-async-deep-dive-branch");
+    assert_eq!(b.message_count, 42);
+    assert_eq!(b.parent.as_ref(), Some(&src.uid));
+    assert_eq!(b.fork_seq, Some(41));
+    let theirs = h.store.messages(src.id, 0, 42).unwrap();
+    let ours = h.store.all_messages(b.id).unwrap();
+    assert_eq!(
+        ours.iter().map(|m| &m.content).collect::<Vec<_>>(),
+        theirs.iter().map(|m| &m.content).collect::<Vec<_>>()
+    );
+    // The branch is shown, and the status says what happened.
+    assert_eq!(h.history().session.id, b.id);
+    assert_eq!(h.current_name(), "rust-async-deep-dive-branch");
+    assert!(h.app.status.message.contains("branched"));
+    // The source gained a branch in its details.
+    h.select("rust-async-deep-dive");
+    let meta = h.app.meta.as_ref().unwrap();
+    assert_eq!(meta.session.id, src.id);
+    assert!(meta.branches.iter().any(|s| s.id == b.id));
+}
+
+#[test]
+fn branch_from_the_list_takes_every_message() {
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign");
+    h.key('b');
+    assert!(matches!(h.form().purpose, Purpose::Branch { at: 9, .. }));
+    h.clear_field();
+    h.typ("no/slashes");
+    assert!(h.key_code(KeyCode::Enter).is_empty());
+    assert!(h.form().error.as_ref().unwrap().contains("invalid name"));
+    h.clear_field();
+    h.typ("api-copy");
+    h.key_code(KeyCode::Enter);
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.session("api-copy").message_count, 10);
+}
+
+// ---------------------------------------------------------------------------
+// Rename, tags, metadata
+// ---------------------------------------------------------------------------
+
+#[test]
+fn rename_valid_invalid_and_taken() {
+    let mut h = Harness::demo(80, 24);
+    h.select("blog-post-sqlite-fts5");
+    let id = h.session("blog-post-sqlite-fts5").id;
+    h.key('r');
+    assert!(matches!(h.form().purpose, Purpose::Rename { id: i } if i == id));
+    assert_eq!(h.form().title, "rename blog-post-sqlite-fts5");
+    assert_eq!(h.form().value(0), "blog-post-sqlite-fts5");
+
+    h.clear_field();
+    h.typ("bad/name");
+    assert!(h.key_code(KeyCode::Enter).is_empty());
+    assert!(h.app.dialog.is_some(), "the dialog stays open");
+    assert!(h.form().error.as_ref().unwrap().contains("invalid name"));
+    assert!(h.store.session("bad/name").is_err());
+
+    h.clear_field();
+    h.typ("fts5-blog-post");
+    let cmds = h.key_code(KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Rename {
+            id,
+            name: "fts5-blog-post".into()
+        })]
+    );
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.session("fts5-blog-post").id, id);
+    assert!(h.store.session("blog-post-sqlite-fts5").is_err());
+    assert_eq!(h.app.status.message, "renamed to fts5-blog-post");
+    assert_eq!(h.current_name(), "fts5-blog-post", "the selection follows");
+    assert_eq!(h.history().session.name, "fts5-blog-post");
+
+    // A taken name fails in the store: the status says so.
+    h.key('r');
+    h.clear_field();
+    h.typ("api-redesign");
+    h.key_code(KeyCode::Enter);
+    assert!(h.app.status.error);
+    assert!(
+        h.app.status.message.contains("already exists"),
+        "{}",
+        h.app.status.message
+    );
+    assert_eq!(h.session("fts5-blog-post").id, id);
+}
+
+#[test]
+fn tags_dialog_adds_removes_and_completes() {
+    let mut h = Harness::demo(80, 24);
+    h.select("rust-async-deep-dive");
+    let id = h.session("rust-async-deep-dive").id;
+    h.key('t');
+    assert!(
+        matches!(&h.form().purpose, Purpose::Tags { id: i, current, known }
+            if *i == id && current == &["keep", "research", "rust"] && known.contains(&"planning".to_string()))
+    );
+    assert_eq!(h.form().value(0), "keep research rust");
+    assert_eq!(
+        h.form().info[0],
+        "the tags it should carry, space separated; -tag removes one; tab completes"
+    );
+    assert!(h.form().info[1].starts_with("known: "));
+
+    h.clear_field();
+    h.typ("rust research pla");
+    h.key_code(KeyCode::Tab);
+    assert_eq!(h.form().value(0), "rust research planning");
+    // Nothing to complete: unchanged.
+    h.typ(" zz");
+    h.key_code(KeyCode::Tab);
+    assert_eq!(h.form().value(0), "rust research planning zz");
+    for _ in 0..3 {
+        h.key_code(KeyCode::Backspace);
+    }
+    // A full tag is not completed further.
+    h.key_code(KeyCode::Tab);
+    assert_eq!(h.form().value(0), "rust research planning");
+
+    let cmds = h.key_code(KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Tags {
+            id,
+            add: vec!["planning".into()],
+            remove: vec!["keep".into()],
+        })]
+    );
+    assert!(h.app.dialog.is_none());
+    assert_eq!(
+        h.session("rust-async-deep-dive").tags,
+        ["planning", "research", "rust"]
+    );
+    assert_eq!(h.app.status.message, "tags: planning, research, rust");
+    // The open history and the details follow.
+    assert_eq!(
+        h.app.meta.as_ref().unwrap().session.tags,
+        ["planning", "research", "rust"]
+    );
+    assert_eq!(h.history().session.tags, ["planning", "research", "rust"]);
+}
+
+#[test]
+fn tags_dialog_refuses_bad_tags_and_accepts_plus() {
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign");
+    h.key('t');
+    h.typ(" a,b");
+    assert!(h.key_code(KeyCode::Enter).is_empty());
+    assert!(h.form().error.as_ref().unwrap().contains("invalid tag"));
+    for _ in 0..4 {
+        h.key_code(KeyCode::Backspace);
+    }
+    h.typ(" +fresh");
+    h.key_code(KeyCode::Enter);
+    assert!(h.app.dialog.is_none());
+    assert!(
+        h.session("api-redesign")
+            .tags
+            .contains(&"fresh".to_string())
+    );
+}
+
+#[test]
+fn tags_dialog_minus_removes_a_tag() {
+    let mut h = Harness::demo(80, 24);
+    h.select("rust-async-deep-dive");
+    let id = h.session("rust-async-deep-dive").id;
+    h.key('t');
+    assert_eq!(h.form().value(0), "keep research rust");
+    h.typ(" -ke");
+    h.key_code(KeyCode::Tab);
+    assert_eq!(h.form().value(0), "keep research rust -keep");
+    let cmds = h.key_code(KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Tags {
+            id,
+            add: Vec::new(),
+            remove: vec!["keep".into()],
+        })]
+    );
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.session("rust-async-deep-dive").tags, ["research", "rust"]);
+    assert_eq!(h.app.status.message, "tags: research, rust");
+    assert_eq!(h.history().session.tags, ["research", "rust"]);
+}
+
+#[test]
+fn metadata_dialog_edits_removes_and_types_values() {
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign");
+    let before = h.session("api-redesign");
+    assert!(before.metadata.contains_key("billable"));
+    h.key('e');
+    assert!(matches!(h.form().purpose, Purpose::Metadata { id } if id == before.id));
+    let shown = metadata_lines(&before.metadata);
+    assert_eq!(h.form().value(0), shown);
+    let lines = shown.lines().count();
+    assert_eq!(lines, 4);
+
+    // A line without `=`: the error names it, nothing is saved.
+    h.typ("\nnonsense");
+    assert!(h.ctrl('s').is_empty());
+    assert!(h.app.dialog.is_some(), "the dialog stays open");
+    let error = h.form().error.clone().unwrap();
+    assert!(error.contains(&format!("line {}", lines + 1)), "{error}");
+    assert!(error.contains("nonsense"), "{error}");
+    assert_eq!(h.session("api-redesign").metadata, before.metadata);
+
+    // Rewritten: billable dropped, priority changed, two keys added.
+    h.ctrl('u');
+    assert_eq!(h.form().value(0), "");
+    h.typ("project = ledgerly\ntopic = api design\npriority = 5\nreviewed = true\nowner = ana");
+    let cmds = h.ctrl('s');
+    assert!(
+        matches!(
+            cmds.as_slice(),
+            [Command::Mutate(Mutation::Metadata { id, .. })] if *id == before.id
+        ),
+        "{cmds:?}"
+    );
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.app.status.message, "metadata saved");
+    assert!(!h.app.status.error);
+    let after = h.session("api-redesign").metadata;
+    assert!(!after.contains_key("billable"), "{after:?}");
+    assert_eq!(
+        serde_json::Value::Object(after.clone()),
+        json!({
+            "project": "ledgerly",
+            "topic": "api design",
+            "priority": 5,
+            "reviewed": true,
+            "owner": "ana",
+        })
+    );
+    assert_eq!(after["priority"], json!(5));
+    assert!(after["priority"].is_number());
+    assert_eq!(after["reviewed"], json!(true));
+    assert!(after["owner"].is_string());
+    // The details pane follows.
+    assert_eq!(h.app.meta.as_ref().unwrap().session.metadata, after);
+    // Opened again, the dialog shows the saved lines.
+    h.key('e');
+    assert_eq!(h.form().value(0), metadata_lines(&after));
+}
+
+#[test]
+fn metadata_dialog_refuses_an_empty_key() {
+    let mut h = Harness::demo(80, 24);
+    h.select("code-review-template");
+    let before = h.session("code-review-template").metadata;
+    h.key('e');
+    assert_eq!(h.form().value(0), "kind = template");
+    h.typ("\n = 3");
+    assert!(h.ctrl('s').is_empty());
+    assert_eq!(h.form().error.as_deref(), Some("line 2: the key is empty"));
+    h.key_code(KeyCode::Esc);
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.session("code-review-template").metadata, before);
+}
+
+// ---------------------------------------------------------------------------
+// Compose, new session
+// ---------------------------------------------------------------------------
+
+#[test]
+fn compose_adds_a_message_with_the_chosen_role() {
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign");
+    let before = h.session("api-redesign");
+    h.key('a');
+    assert!(matches!(h.form().purpose, Purpose::Compose { id } if id == before.id));
+    assert_eq!(h.form().focus, 0);
+    assert_eq!(h.form().value(0), "user");
+    for want in ["assistant", "system", "tool", "user", "assistant"] {
+        assert!(h.key_code(KeyCode::Right).is_empty());
+        assert_eq!(h.form().value(0), want);
+    }
+
+    // Nothing typed: refused, the dialog stays.
+    assert!(h.ctrl('s').is_empty());
+    assert_eq!(h.form().error.as_deref(), Some("the message is empty"));
+    h.key_code(KeyCode::Tab);
+    assert_eq!(h.form().focus, 1);
+    h.typ("   ");
+    assert!(h.ctrl('s').is_empty(), "blanks are empty too");
+    assert!(h.app.dialog.is_some());
+    assert_eq!(h.session("api-redesign").message_count, 10);
+
+    h.ctrl('u');
+    h.typ("First line\nsecond line");
+    let cmds = h.ctrl('s');
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Compose {
+            id: before.id,
+            role: Role::Assistant,
+            text: "First line\nsecond line".into(),
+        })]
+    );
+    assert!(h.app.dialog.is_none());
+    let after = h.session("api-redesign");
+    assert_eq!(after.message_count, before.message_count + 1);
+    let all = h.store.all_messages(after.id).unwrap();
+    let last = all.last().unwrap();
+    assert_eq!(last.seq, before.message_count);
+    assert_eq!(last.role, Role::Assistant);
+    assert_eq!(last.content, "First line\nsecond line");
+    assert_eq!(
+        h.app.status.message,
+        format!("added message {} (G goes to the end)", last.seq)
+    );
+    // The session stays selected and open, with the new message.
+    assert_eq!(h.current_name(), "api-redesign");
+    assert_eq!(h.history().session.message_count, 11);
+    h.key_code(KeyCode::Tab);
+    h.key('G');
+    assert_eq!(
+        h.history().message(10).unwrap().content,
+        "First line\nsecond line"
+    );
+}
+
+#[test]
+fn compose_on_the_open_session_from_the_history() {
+    let mut h = Harness::demo(80, 24);
+    h.open("tui-localisation-ja-zh");
+    h.key('a');
+    for _ in 0..3 {
+        h.key_code(KeyCode::Right);
+    }
+    assert_eq!(h.form().value(0), "tool");
+    h.key_code(KeyCode::Tab);
+    h.typ("ok");
+    h.ctrl('s');
+    let s = h.session("tui-localisation-ja-zh");
+    assert_eq!(s.message_count, 9);
+    let last = h.store.messages(s.id, 8, 1).unwrap();
+    assert_eq!((last[0].role, last[0].content.as_str()), (Role::Tool, "ok"));
+}
+
+#[test]
+fn new_session_is_created_selected_and_opened() {
+    let mut h = Harness::demo(80, 24);
+    let cmds = h.key('+');
+    assert!(cmds.is_empty());
+    assert!(matches!(h.form().purpose, Purpose::NewSession));
+    assert_eq!(h.form().value(0), "");
+    h.typ("fresh-notes");
+    let cmds = h.key_code(KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::New {
+            name: "fresh-notes".into(),
+            template: None,
+        })]
+    );
+    assert!(h.app.dialog.is_none());
+    let s = h.session("fresh-notes");
+    assert_eq!(s.message_count, 0);
+    assert!(s.tags.is_empty());
+    assert_eq!(h.app.list.total, 12);
+    assert_eq!(
+        h.current_name(),
+        "fresh-notes",
+        "the new session is selected"
+    );
+    assert_eq!(h.history().session.id, s.id, "and opened");
+    assert!(h.history().messages.is_empty());
+    assert!(!h.history().loading);
+    assert_eq!(h.app.meta.as_ref().unwrap().session.id, s.id);
+    assert_eq!(h.app.status.message, "created fresh-notes");
+    assert!(!h.app.status.error);
+}
+
+#[test]
+fn new_session_from_a_template_starts_with_its_messages() {
+    let mut h = Harness::demo(80, 24);
+    let template = h.session("code-review-template");
+    let want = h.store.all_messages(template.id).unwrap();
+    assert!(!want.is_empty());
+    h.key('+');
+    h.typ("review-login-flow");
+    h.key_code(KeyCode::Tab);
+    h.typ("code-review-template");
+    let cmds = h.key_code(KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::New {
+            name: "review-login-flow".into(),
+            template: Some("code-review-template".into()),
+        })]
+    );
+    let s = h.session("review-login-flow");
+    assert_eq!(s.message_count, template.message_count);
+    let got = h.store.all_messages(s.id).unwrap();
+    assert_eq!(
+        got.iter()
+            .map(|m| (m.role, m.content.as_str()))
+            .collect::<Vec<_>>(),
+        want.iter()
+            .map(|m| (m.role, m.content.as_str()))
+            .collect::<Vec<_>>()
+    );
+    assert!(!s.tags.contains(&"template".to_string()));
+    assert_eq!(h.current_name(), "review-login-flow");
+    assert_eq!(h.history().session.id, s.id);
+    assert_eq!(h.history().messages.len(), want.len());
+    assert_eq!(h.history().messages[0].content, want[0].content);
+}
+
+#[test]
+fn new_session_with_a_taken_name_or_an_unknown_template_fails() {
+    let mut h = Harness::demo(80, 24);
+    // A bad name is refused in the dialog.
+    h.key('+');
+    h.typ("a/b");
+    assert!(h.key_code(KeyCode::Enter).is_empty());
+    assert!(h.form().error.as_ref().unwrap().contains("invalid name"));
+    h.key_code(KeyCode::Esc);
+
+    // A taken name fails in the store.
+    h.key('+');
+    h.typ("api-redesign");
+    let cmds = h.press(KeyCode::Enter, KeyModifiers::NONE);
+    assert!(h.app.dialog.is_none());
+    let [c] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let ev = run_now(&mut h.store, &mut h.search, c.clone(), &[]);
+    let Event::Failed(msg) = &ev else {
+        panic!("{ev:?}")
+    };
+    assert!(msg.contains("already exists"), "{msg}");
+    assert!(h.app.update(ev.clone()).is_empty());
+    assert!(h.app.status.error);
+    assert_eq!(&h.app.status.message, msg);
+    assert_eq!(h.app.list.total, 11);
+
+    // An unknown template.
+    h.key('+');
+    h.typ("from-nothing");
+    h.key_code(KeyCode::Tab);
+    h.typ("no-such-template");
+    let cmds = h.press(KeyCode::Enter, KeyModifiers::NONE);
+    let [c] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let ev = run_now(&mut h.store, &mut h.search, c.clone(), &[]);
+    let Event::Failed(msg) = &ev else {
+        panic!("{ev:?}")
+    };
+    assert!(msg.contains("no-such-template"), "{msg}");
+    h.app.update(ev.clone());
+    assert!(h.app.status.error);
+    assert_eq!(&h.app.status.message, msg);
+    assert!(h.store.session("from-nothing").is_err());
+    assert_eq!(h.store.list(&ListQuery::default()).unwrap().len(), 11);
+}
+
+// ---------------------------------------------------------------------------
+// Export, import
+// ---------------------------------------------------------------------------
+
+#[test]
+fn export_json_writes_an_array_with_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("api.json");
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign");
+    let s = h.session("api-redesign");
+    h.key('x');
+    assert!(matches!(&h.form().purpose, Purpose::Export { ids } if *ids == [s.id]));
+    assert_eq!(h.form().value(0), "json");
+    assert_eq!(h.form().value(1), "api-redesign.json");
+    assert_eq!(h.form().info, ["exports api-redesign"]);
+    h.key_code(KeyCode::Tab);
+    h.clear_field();
+    // An empty path is refused.
+    assert!(h.key_code(KeyCode::Enter).is_empty());
+    assert_eq!(h.form().error.as_deref(), Some("give a path"));
+    h.typ(path.to_str().unwrap());
+    let cmds = h.key_code(KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Export {
+            ids: vec![s.id],
+            format: scrollback::export::ExportFormat::Json,
+            path: path.clone(),
+        })]
+    );
+    assert!(h.app.dialog.is_none());
+    assert!(path.exists());
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let arr = doc.as_array().unwrap();
+    assert_eq!(arr.len(), 1);
+    assert_eq!(arr[0]["name"], "api-redesign");
+    assert_eq!(arr[0]["uid"], json!(s.uid.as_str()));
+    assert_eq!(arr[0]["messages"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        h.app.status.message,
+        format!("exported 1 sessions to {}", path.display())
+    );
+    assert!(!h.app.status.error);
+}
+
+#[test]
+fn export_jsonl_of_marked_sessions_writes_one_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two.jsonl");
+    let mut h = Harness::demo(80, 24);
+    let names = h.names();
+    h.key(' ');
+    h.key(' ');
+    h.key('x');
+    assert_eq!(h.form().info, ["exports 2 marked sessions"]);
+    h.key_code(KeyCode::Right);
+    assert_eq!(h.form().value(0), "jsonl");
+    h.key_code(KeyCode::Tab);
+    h.clear_field();
+    h.typ(path.to_str().unwrap());
+    let cmds = h.key_code(KeyCode::Enter);
+    assert!(
+        matches!(
+            cmds.as_slice(),
+            [Command::Mutate(Mutation::Export { ids, format: scrollback::export::ExportFormat::Jsonl, .. })] if ids.len() == 2
+        ),
+        "{cmds:?}"
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    let got: BTreeSet<String> = lines
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let want: BTreeSet<String> = names[..2].iter().cloned().collect();
+    assert_eq!(got, want);
+    assert_eq!(
+        h.app.status.message,
+        format!("exported 2 sessions to {}", path.display())
+    );
+}
+
+#[test]
+fn export_to_an_unwritable_path_fails_in_the_status_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-such-dir").join("out.json");
+    let mut h = Harness::demo(80, 24);
+    h.key('x');
+    h.key_code(KeyCode::Tab);
+    h.clear_field();
+    h.typ(path.to_str().unwrap());
+    let cmds = h.key_code(KeyCode::Enter);
+    assert_eq!(cmds.len(), 1);
+    assert!(h.app.dialog.is_none());
+    assert!(!path.exists());
+    assert!(h.app.status.error);
+    assert!(
+        h.app.status.message.contains("no-such-dir"),
+        "{}",
+        h.app.status.message
+    );
+}
+
+#[test]
+fn importing_an_export_of_the_same_store_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("all.json");
+    let mut h = Harness::demo(80, 24);
+    // Export two sessions through the dialog.
+    h.key(' ');
+    h.key(' ');
+    h.key('x');
+    h.key_code(KeyCode::Tab);
+    h.clear_field();
+    h.typ(path.to_str().unwrap());
+    h.key_code(KeyCode::Enter);
+    assert!(path.exists());
+    let before = h.store.list(&ListQuery::default()).unwrap();
+    let messages_before: u64 = before.iter().map(|s| s.message_count).sum();
+
+    h.key('i');
+    assert!(matches!(h.form().purpose, Purpose::Import));
+    assert_eq!(h.form().value(1), "auto");
+    // An empty path is refused.
+    assert!(h.key_code(KeyCode::Enter).is_empty());
+    assert_eq!(h.form().error.as_deref(), Some("give a path"));
+    h.typ(path.to_str().unwrap());
+    let cmds = h.press(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Import {
+            path: path.clone(),
+            format: None,
+        })]
+    );
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.app.status.job, Some(("importing".into(), 0, 1)));
+    h.pump(cmds);
+    assert_eq!(
+        h.app.status.message,
+        "imported 0 new sessions (0 messages), 0 grew"
+    );
+    assert!(!h.app.status.error);
+    assert_eq!(h.app.status.job, None);
+    let after = h.store.list(&ListQuery::default()).unwrap();
+    assert_eq!(after.len(), before.len());
+    assert_eq!(
+        after.iter().map(|s| s.message_count).sum::<u64>(),
+        messages_before
+    );
+    assert_eq!(h.app.list.total, 11);
+}
+
+#[test]
+fn importing_a_missing_file_fails_in_the_status_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.json");
+    let mut h = Harness::demo(80, 24);
+    h.key('i');
+    h.typ(path.to_str().unwrap());
+    h.key_code(KeyCode::Enter);
+    assert!(h.app.dialog.is_none());
+    assert!(h.app.status.error);
+    assert!(
+        h.app.status.message.contains("missing.json"),
+        "{}",
+        h.app.status.message
+    );
+    assert_eq!(h.app.list.total, 11);
+}
+
+// ---------------------------------------------------------------------------
+// Delete and undo
+// ---------------------------------------------------------------------------
+
+#[test]
+fn delete_trashes_the_selection_and_undo_restores_it() {
+    let mut h = Harness::demo(80, 24);
+    h.select("blog-post-sqlite-fts5");
+    let s = h.session("blog-post-sqlite-fts5");
+    assert_eq!(h.history().session.id, s.id);
+    let cmds = h.press(KeyCode::Char('d'), KeyModifiers::NONE);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Trash { ids: vec![s.id] })]
+    );
+    assert!(h.app.history.is_none(), "the history showed it: closed");
+    assert!(h.app.meta.is_none());
+    assert_eq!(h.app.focus, Pane::List);
+    h.pump(cmds);
+    assert!(h.session("blog-post-sqlite-fts5").trashed);
+    assert_eq!(h.app.list.total, 10);
+    assert!(!h.names().contains(&s.name));
+    assert_eq!(h.app.last_trashed, [s.id]);
+    assert_eq!(
+        h.app.status.message,
+        "moved 1 sessions to the trash (u undoes)"
+    );
+    // The row that took its place is shown.
+    assert_eq!(h.history().session.id, h.app.list.current().unwrap().id);
+    assert_ne!(h.history().session.id, s.id);
+
+    let cmds = h.key('u');
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Restore { ids: vec![s.id] })]
+    );
+    assert!(!h.session("blog-post-sqlite-fts5").trashed);
+    assert_eq!(h.app.list.total, 11);
+    assert_eq!(h.app.status.message, "restored 1 sessions");
+    assert!(h.app.last_trashed.is_empty());
+    assert_eq!(h.current_name(), "blog-post-sqlite-fts5", "selected again");
+    assert_eq!(h.history().session.id, s.id, "and opened");
+
+    // Nothing more to undo.
+    assert!(h.key('u').is_empty());
+    assert_eq!(h.app.status.message, "nothing to undo");
+    assert!(!h.app.status.error);
+}
+
+#[test]
+fn delete_with_marked_sessions_trashes_them_all() {
+    let mut h = Harness::demo(80, 24);
+    let names = h.names();
+    h.key(' ');
+    h.key(' ');
+    assert_eq!(h.app.list.selected, 2);
+    let shown = h.history().session.id;
+    assert_eq!(shown, h.session(&names[2]).id);
+    let mut ids = vec![h.session(&names[0]).id, h.session(&names[1]).id];
+    ids.sort();
+    let cmds = h.press(KeyCode::Char('d'), KeyModifiers::NONE);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Trash { ids: ids.clone() })]
+    );
+    assert!(h.app.list.marked.is_empty());
+    assert_eq!(
+        h.history().session.id,
+        shown,
+        "the open session was not marked: it stays"
+    );
+    h.pump(cmds);
+    assert!(h.session(&names[0]).trashed);
+    assert!(h.session(&names[1]).trashed);
+    assert!(!h.session(&names[2]).trashed);
+    assert_eq!(h.app.list.total, 9);
+    assert_eq!(
+        h.app.status.message,
+        "moved 2 sessions to the trash (u undoes)"
+    );
+    assert_eq!(h.app.last_trashed, ids);
+
+    h.key('u');
+    assert!(!h.session(&names[0]).trashed);
+    assert!(!h.session(&names[1]).trashed);
+    assert_eq!(h.app.list.total, 11);
+    assert_eq!(h.app.status.message, "restored 2 sessions");
+}
+
+#[test]
+fn delete_from_the_history_trashes_the_open_session() {
+    let mut h = Harness::demo(80, 24);
+    // The list selects api-redesign, the history shows its branch.
+    h.select("api-redesign");
+    h.key_code(KeyCode::BackTab);
+    h.key('j');
+    h.key_code(KeyCode::Enter);
+    assert_eq!(h.app.focus, Pane::History);
+    assert_eq!(h.history().session.name, "api-redesign-grpc");
+    assert_eq!(h.current_name(), "api-redesign");
+    let grpc = h.session("api-redesign-grpc").id;
+
+    let cmds = h.press(KeyCode::Char('d'), KeyModifiers::NONE);
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Trash { ids: vec![grpc] })]
+    );
+    assert!(h.app.history.is_none());
+    assert_eq!(h.app.focus, Pane::List);
+    h.pump(cmds);
+    assert!(h.session("api-redesign-grpc").trashed);
+    assert!(
+        !h.session("api-redesign").trashed,
+        "the list's selection is kept"
+    );
+    assert_eq!(h.app.list.total, 10);
+    assert!(!h.names().contains(&"api-redesign-grpc".to_string()));
+    assert!(h.app.history.as_ref().is_none_or(|v| v.session.id != grpc));
+
+    h.key('u');
+    assert!(!h.session("api-redesign-grpc").trashed);
+    assert_eq!(h.app.list.total, 11);
+}
+
+#[test]
+fn delete_in_an_empty_store_does_nothing() {
+    let mut h = Harness::with_store(Store::open_in_memory().unwrap(), 80, 24, Vec::new());
+    assert!(h.key('d').is_empty());
+    assert!(h.key('u').is_empty());
+    assert_eq!(h.app.status.message, "nothing to undo");
+}
+
+// ---------------------------------------------------------------------------
+// Cleanup
+// ---------------------------------------------------------------------------
+
+/// Names of the sessions in the cleanup dialog's plan.
+fn plan_names(h: &Harness) -> BTreeSet<String> {
+    match &h.form().purpose {
+        Purpose::Cleanup { plan: Some(p) } => p.sessions.iter().map(|s| s.name.clone()).collect(),
+        other => panic!("no cleanup plan: {other:?}"),
+    }
+}
+
+#[test]
+fn cleanup_archives_and_spares_protected_sessions() {
+    let store = scrollback::demo::store(StoreOptions::default()).unwrap();
+    let mut h = Harness::with_store(store, 80, 24, vec!["keep".into()]);
+    let cmds = h.press(KeyCode::Char('c'), KeyModifiers::NONE);
+    assert!(matches!(h.form().purpose, Purpose::Cleanup { plan: None }));
+    assert_eq!(h.form().value(0), "90d");
+    assert_eq!(h.form().value(6), "archive");
+    let cut = frozen()
+        .checked_sub(jiff::SignedDuration::from_hours(90 * 24))
+        .unwrap();
+    assert!(
+        matches!(
+            cmds.as_slice(),
+            [Command::PreviewCleanup {
+                criteria,
+                action: CleanupAction::Archive,
+            }] if criteria.updated_before == Some(cut) && !criteria.empty && criteria.tag.is_none()
+        ),
+        "{cmds:?}"
+    );
+    h.pump(cmds);
+    assert!(h.form().error.is_none());
+    let Purpose::Cleanup { plan: Some(plan) } = &h.form().purpose else {
+        panic!("no preview");
+    };
+    assert_eq!(plan.protected_tags, ["keep"]);
+    let names = plan_names(&h);
+    assert_eq!(
+        names,
+        ["pandas-to-polars-orders-job", "postgres-slow-dau-query"]
+            .iter()
+            .map(ToString::to_string)
+            .collect::<BTreeSet<_>>()
+    );
+    for s in &names {
+        assert!(!h.session(s).tags.contains(&"keep".to_string()));
+    }
+    assert_eq!(h.form().info[0], "would archive 2 sessions (40 messages)");
+    assert_eq!(h.form().info[1], "sessions tagged keep are protected");
+
+    let cmds = h.key_code(KeyCode::Enter);
+    assert!(matches!(
+        cmds.as_slice(),
+        [Command::Mutate(Mutation::Cleanup { plan })] if plan.sessions.len() == 2
+    ));
+    assert!(h.app.dialog.is_none());
+    for s in &names {
+        assert!(h.session(s).archived, "{s}");
+    }
+    assert!(!h.session("rust-async-deep-dive").archived);
+    assert_eq!(h.app.status.message, "archived 2 sessions");
+    assert_eq!(h.app.list.total, 9);
+}
+
+#[test]
+fn cleanup_without_protection_plans_the_kept_sessions_too() {
+    let mut h = Harness::demo(80, 24);
+    h.key('c');
+    let names = plan_names(&h);
+    assert_eq!(names.len(), 5, "{names:?}");
+    for n in [
+        "rust-async-deep-dive",
+        "nas-restic-backup-script",
+        "code-review-template",
+    ] {
+        assert!(names.contains(n), "{n}");
+    }
+    assert!(!h.form().info.iter().any(|l| l.contains("protected")));
+}
+
+#[test]
+fn cleanup_purge_needs_the_count_typed() {
+    let store = scrollback::demo::store(StoreOptions::default()).unwrap();
+    let mut h = Harness::with_store(store, 80, 24, vec!["keep".into()]);
+    h.key('c');
+    for _ in 0..6 {
+        h.key_code(KeyCode::Tab);
+    }
+    assert_eq!(h.form().focus, 6);
+    let cmds = h.key_code(KeyCode::Right);
+    assert!(
+        matches!(
+            &cmds[..],
+            [Command::PreviewCleanup {
+                action: CleanupAction::Trash,
+                ..
+            }]
+        ),
+        "{cmds:?}"
+    );
+    // Unlike archive, trash (and purge) include the archived postmortem.
+    assert_eq!(
+        h.form().info[0],
+        "would move to the trash 3 sessions (49 messages)"
+    );
+    assert!(plan_names(&h).contains("postmortem-db-failover-march"));
+    h.key_code(KeyCode::Right);
+    assert_eq!(h.form().value(6), "purge");
+    assert_eq!(
+        h.form().info[0],
+        "would DELETE FOR GOOD 3 sessions (49 messages)"
+    );
+
+    assert!(h.key_code(KeyCode::Enter).is_empty());
+    assert_eq!(
+        h.form().error.as_deref(),
+        Some("purge deletes for good: type 3 in the last field to confirm")
+    );
+    assert_eq!(h.form().focus, 7);
+    h.typ("2");
+    assert!(h.key_code(KeyCode::Enter).is_empty(), "the wrong count");
+    assert!(h.app.dialog.is_some());
+    h.key_code(KeyCode::Backspace);
+    h.typ("3");
+    let cmds = h.key_code(KeyCode::Enter);
+    assert!(matches!(
+        cmds.as_slice(),
+        [Command::Mutate(Mutation::Cleanup { plan })] if plan.action == CleanupAction::Purge
+    ));
+    assert!(h.store.session("pandas-to-polars-orders-job").is_err());
+    assert!(h.store.session("postgres-slow-dau-query").is_err());
+    assert!(h.store.session("postmortem-db-failover-march").is_err());
+    assert!(h.store.session("rust-async-deep-dive").is_ok(), "kept");
+    assert_eq!(h.app.status.message, "deleted for good 3 sessions");
+    assert_eq!(h.app.list.total, 9);
+}
+
+#[test]
+fn cleanup_to_the_trash_and_criteria_errors() {
+    let store = scrollback::demo::store(StoreOptions::default()).unwrap();
+    let mut h = Harness::with_store(store, 80, 24, vec!["keep".into()]);
+    h.key('c');
+    // No criterion at all.
+    h.clear_field();
+    assert_eq!(
+        h.form().error.as_deref(),
+        Some("give at least one criterion")
+    );
+    assert!(matches!(h.form().purpose, Purpose::Cleanup { plan: None }));
+    assert!(h.key_code(KeyCode::Enter).is_empty());
+    assert_eq!(
+        h.form().error.as_deref(),
+        Some("give at least one criterion")
+    );
+    // A bad span.
+    h.typ("xyz");
+    assert!(h.form().error.as_ref().unwrap().contains("span"));
+    assert!(matches!(h.form().purpose, Purpose::Cleanup { plan: None }));
+    h.clear_field();
+    // Nothing matches.
+    h.typ("1000d");
+    assert!(h.form().error.is_none());
+    assert_eq!(plan_names(&h).len(), 0);
+    assert!(h.key_code(KeyCode::Enter).is_empty());
+    assert_eq!(
+        h.form().error.as_deref(),
+        Some("nothing matches these criteria")
+    );
+    // By tag, to the trash.
+    h.clear_field();
+    h.key_code(KeyCode::Tab);
+    h.key_code(KeyCode::Tab);
+    h.typ("sql");
+    assert_eq!(
+        plan_names(&h),
+        ["blog-post-sqlite-fts5", "postgres-slow-dau-query"]
+            .iter()
+            .map(ToString::to_string)
+            .collect::<BTreeSet<_>>()
+    );
+    h.key_code(KeyCode::Down);
+    h.key_code(KeyCode::Down);
+    h.key_code(KeyCode::Down);
+    h.key_code(KeyCode::Down);
+    assert_eq!(h.form().focus, 6);
+    h.key_code(KeyCode::Right);
+    h.key_code(KeyCode::Enter);
+    assert!(h.app.dialog.is_none());
+    assert!(h.session("blog-post-sqlite-fts5").trashed);
+    assert_eq!(h.app.status.message, "moved to the trash 2 sessions");
+    // The empty check box: no demo session is empty.
+    h.key('c');
+    h.key_code(KeyCode::Tab);
+    h.key(' ');
+    assert!(h.form().checked(1));
+    assert_eq!(plan_names(&h).len(), 0);
+    h.key_code(KeyCode::Esc);
+    assert!(h.app.dialog.is_none());
+}
+
+// ---------------------------------------------------------------------------
+// Search
+// ---------------------------------------------------------------------------
+
+#[test]
+fn search_as_you_type_drops_stale_answers_and_opens_a_hit() {
+    let mut h = Harness::demo(80, 24);
+    h.key('/');
+    assert_eq!(h.app.screen, Screen::Search);
+    let mut sent = Vec::new();
+    for c in "tokio".chars() {
+        let cmds = h.press(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(cmds.len(), 1);
+        sent.push(cmds.into_iter().next().unwrap());
+    }
+    let gens: Vec<u64> = sent
+        .iter()
+        .map(|c| match c {
+            Command::Search {
+                generation,
+                archived: false,
+                ..
+            } => *generation,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(gens.windows(2).all(|w| w[0] < w[1]), "{gens:?}");
+    assert!(matches!(&sent[4], Command::Search { text, .. } if text == "tokio"));
+    assert_eq!(h.app.search.generation, gens[4]);
+
+    let stale = run_now(&mut h.store, &mut h.search, sent[1].clone(), &[]);
+    let latest = run_now(&mut h.store, &mut h.search, sent[4].clone(), &[]);
+    // The stale answer first: dropped.
+    assert!(h.app.update(stale.clone()).is_empty());
+    assert!(h.app.search.results.is_empty());
+    assert_ne!(h.app.search.shown, h.app.search.generation);
+    // The latest: shown.
+    h.app.update(latest);
+    assert_eq!(h.app.search.shown, gens[4]);
+    let results = h.app.search.results.clone();
+    assert!(!results.is_empty());
+    assert!(
+        results
+            .iter()
+            .any(|r| r.session.name == "rust-async-deep-dive")
+    );
+    // The stale one after it: still dropped.
+    h.app.update(stale);
+    assert_eq!(h.app.search.results, results);
+
+    // Move down and up in the results.
+    h.key_code(KeyCode::Down);
+    assert_eq!(h.app.search.selected, 1.min(results.len() - 1));
+    h.key_code(KeyCode::Up);
+    assert_eq!(h.app.search.selected, 0);
+
+    let best = results[0].clone();
+    let seq = best.message.as_ref().unwrap().seq;
+    let cmds = h.press(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(h.app.screen, Screen::Main);
+    assert_eq!(h.app.focus, Pane::History);
+    assert!(cmds.contains(&Command::SessionHits {
+        id: best.session_id,
+        text: "tokio".into()
+    }));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::LoadHistory { id, .. } if *id == best.session_id))
+    );
+    h.pump(cmds);
+    let hist = h.history();
+    assert_eq!(hist.session.id, best.session_id);
+    assert_eq!(hist.cursor, seq);
+    assert!(hist.top <= seq);
+    assert!(
+        hist.terms.contains(&"tokio".to_string()),
+        "{:?}",
+        hist.terms
+    );
+    assert!(hist.hits.contains(&seq));
+    let hits = hist.hits.clone();
+    assert!(hits.len() > 1, "{hits:?}");
+    assert!(hits.windows(2).all(|w| w[0] < w[1]));
+    for s in &hits {
+        let m = h.store.messages(best.session_id, *s, 1).unwrap();
+        assert!(m[0].content.to_lowercase().contains("tokio"), "hit {s}");
+    }
+
+    // n and N step through the hits.
+    h.key('G');
+    h.key('g');
+    assert_eq!(h.history().cursor, 0);
+    let k = hits.iter().position(|&s| s > 0).unwrap();
+    h.key('n');
+    assert_eq!(h.history().cursor, hits[k]);
+    assert_eq!(
+        h.app.status.message,
+        format!("hit {} of {}", k + 1, hits.len())
+    );
+    h.key('n');
+    assert_eq!(h.history().cursor, hits[k + 1]);
+    h.key('N');
+    assert_eq!(h.history().cursor, hits[k]);
+    h.key('G');
+    h.key('N');
+    assert_eq!(h.history().cursor, *hits.last().unwrap());
+    assert_eq!(
+        h.app.status.message,
+        format!("hit {} of {}", hits.len(), hits.len())
+    );
+    h.key('n');
+    assert_eq!(h.history().cursor, *hits.last().unwrap());
+    assert_eq!(h.app.status.message, "no more hits this way");
+}
+
+#[test]
+fn search_keys_clear_toggle_archived_and_report_errors() {
+    let mut h = Harness::demo(80, 24);
+    h.key('/');
+    h.typ("postmortem");
+    assert!(
+        !h.app
+            .search
+            .results
+            .iter()
+            .any(|r| r.session.name == "postmortem-db-failover-march"),
+        "archived sessions are left out"
+    );
+    let cmds = h.ctrl('a');
+    assert!(matches!(
+        &cmds[..],
+        [Command::Search { archived: true, .. }]
+    ));
+    assert!(h.app.search.archived);
+    assert!(
+        h.app
+            .search
+            .results
+            .iter()
+            .any(|r| r.session.name == "postmortem-db-failover-march")
+    );
+    assert_eq!(h.app.status.message, "searching archived sessions too");
+
+    // ctrl-u clears: no command, no results, nothing stale.
+    let g = h.app.search.generation;
+    assert!(h.ctrl('u').is_empty());
+    assert!(h.app.search.input.is_empty());
+    assert!(h.app.search.results.is_empty());
+    assert_eq!(h.app.search.generation, g + 1);
+    assert_eq!(h.app.search.shown, h.app.search.generation);
+
+    // Backspace searches again.
+    h.typ("tokioX");
+    let cmds = h.key_code(KeyCode::Backspace);
+    assert!(matches!(&cmds[..], [Command::Search { text, .. }] if text == "tokio"));
+
+    // An error answer is shown, and cleared by the next good one.
+    let g = h.app.search.generation;
+    h.app.update(Event::SearchDone {
+        generation: g,
+        result: Err("bad query".into()),
+    });
+    assert_eq!(h.app.search.error.as_deref(), Some("bad query"));
+    h.typ(" runtime");
+    assert!(h.app.search.error.is_none());
+
+    // Enter without results does nothing; Esc goes back.
+    h.ctrl('u');
+    assert!(h.key_code(KeyCode::Enter).is_empty());
+    assert_eq!(h.app.screen, Screen::Search);
+    h.key_code(KeyCode::Esc);
+    assert_eq!(h.app.screen, Screen::Main);
+}
+
+#[test]
+fn search_hit_outside_the_list_keeps_its_terms() {
+    let mut h = Harness::demo(80, 24);
+    h.key('f');
+    h.typ("tag:sql");
+    h.key_code(KeyCode::Enter);
+    assert!(!h.app.list.filtering);
+    let shown: BTreeSet<String> = h.names().into_iter().collect();
+    assert!(!shown.contains("rust-async-deep-dive"), "{shown:?}");
+    let target = h.session("rust-async-deep-dive");
+
+    h.key('/');
+    h.typ("tokio");
+    let results = h.app.search.results.clone();
+    let index = results
+        .iter()
+        .position(|r| r.session_id == target.id)
+        .expect("a hit in rust-async-deep-dive");
+    for _ in 0..index {
+        h.key_code(KeyCode::Down);
+    }
+    assert_eq!(h.app.search.selected, index);
+    let chosen = results[index].clone();
+    let seq = chosen.message.as_ref().unwrap().seq;
+    let cmds = h.press(KeyCode::Enter, KeyModifiers::NONE);
+    assert!(
+        h.app.history.is_none(),
+        "the session is not among the list rows: nothing to show yet"
+    );
+    assert!(cmds.contains(&Command::SessionHits {
+        id: target.id,
+        text: "tokio".into()
+    }));
+    h.pump(cmds);
+
+    let want = h.search.session_hits("tokio", target.id).unwrap();
+    assert!(want.len() > 1, "{want:?}");
+    let hist = h.history();
+    assert_eq!(hist.session.id, target.id);
+    assert_eq!(hist.cursor, seq);
+    assert!(!hist.loading);
+    assert!(!hist.terms.is_empty());
+    assert!(
+        hist.terms.contains(&"tokio".to_string()),
+        "{:?}",
+        hist.terms
+    );
+    assert_eq!(hist.hits, want);
+    assert!(hist.hits.contains(&seq));
+    assert!(h.app.pending_marks.is_none());
+    assert_eq!(h.app.meta.as_ref().unwrap().session.id, target.id);
+    // The filter stays; n steps through the hits.
+    assert_eq!(h.app.list.filter, "tag:sql");
+    let k = want.iter().position(|&s| s > 0).unwrap();
+    h.key('g');
+    h.key('n');
+    assert_eq!(h.history().cursor, want[k]);
+    assert_eq!(
+        h.app.status.message,
+        format!("hit {} of {}", k + 1, want.len())
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Other screens, terminal commands, quitting
+// ---------------------------------------------------------------------------
+
+#[test]
+fn stats_and_help_screens_and_back() {
+    let mut h = Harness::demo(80, 24);
+    assert!(h.app.stats.is_none());
+    let cmds = h.key('S');
+    assert_eq!(cmds, vec![Command::LoadStats]);
+    assert_eq!(h.app.screen, Screen::Stats);
+    let (stats, largest) = h.app.stats.as_ref().unwrap();
+    assert_eq!(stats.sessions, 12);
+    assert_eq!(stats.archived, 1);
+    assert_eq!(stats.live, 11);
+    assert_eq!(largest[0].name, "rust-async-deep-dive");
+    // j and k scroll; Esc goes back.
+    h.key('j');
+    assert_eq!(h.app.help_scroll, 1);
+    h.key_code(KeyCode::Esc);
+    assert_eq!(h.app.screen, Screen::Main);
+
+    assert!(h.key('?').is_empty());
+    assert_eq!(h.app.screen, Screen::Help);
+    assert_eq!(h.app.help_scroll, 0);
+    h.key('j');
+    h.key('j');
+    assert_eq!(h.app.help_scroll, 2);
+    h.key('k');
+    assert_eq!(h.app.help_scroll, 1);
+    h.key('g');
+    assert_eq!(h.app.help_scroll, 0);
+    h.key_code(KeyCode::Esc);
+    assert_eq!(h.app.screen, Screen::Main);
+    // ? again closes the help; q on a screen goes back without quitting.
+    h.key('?');
+    h.key('?');
+    assert_eq!(h.app.screen, Screen::Main);
+    h.key('S');
+    h.key('q');
+    assert_eq!(h.app.screen, Screen::Main);
+    assert!(!h.app.quit);
+    // / from the help goes to the search.
+    h.key('?');
+    h.key('/');
+    assert_eq!(h.app.screen, Screen::Search);
+}
+
+#[test]
+fn m_toggles_the_mouse() {
+    let mut h = Harness::demo(80, 24);
+    assert!(h.app.mouse);
+    let cmds = h.key('M');
+    assert_eq!(cmds, vec![Command::SetMouse(false)]);
+    assert!(!h.app.mouse);
+    assert_eq!(h.app.status.message, "mouse off: the terminal selects text");
+    let cmds = h.key('M');
+    assert_eq!(cmds, vec![Command::SetMouse(true)]);
+    assert!(h.app.mouse);
+    assert_eq!(h.app.status.message, "mouse on");
+    assert_eq!(
+        h.terminal,
+        [Command::SetMouse(false), Command::SetMouse(true)]
+    );
+}
+
+#[test]
+fn copy_the_message_or_the_session() {
+    let mut h = Harness::demo(80, 24);
+    h.open("api-redesign");
+    h.key('j');
+    h.key('j');
+    let s = h.session("api-redesign");
+    let all = h.store.all_messages(s.id).unwrap();
+    let cmds = h.key('y');
+    assert_eq!(
+        cmds,
+        vec![Command::Copy {
+            text: all[2].content.clone(),
+            what: "message 2".into(),
+        }]
+    );
+    let whole = all
+        .iter()
+        .map(|m| format!("## {} · {}\n\n{}\n", m.role, m.created_at, m.content))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cmds = h.key('Y');
+    assert_eq!(
+        cmds,
+        vec![Command::Copy {
+            text: whole.clone(),
+            what: "session".into(),
+        }]
+    );
+    // y on the list copies the session too.
+    h.key_code(KeyCode::Esc);
+    assert_eq!(h.app.focus, Pane::List);
+    let cmds = h.key('y');
+    assert_eq!(
+        cmds,
+        vec![Command::Copy {
+            text: whole,
+            what: "session".into(),
+        }]
+    );
+    assert_eq!(h.terminal.len(), 3);
+    assert!(h.terminal.iter().all(|c| matches!(c, Command::Copy { .. })));
+    // Nothing open: nothing to copy.
+    let mut empty = Harness::with_store(Store::open_in_memory().unwrap(), 80, 24, Vec::new());
+    assert!(empty.key('y').is_empty());
+    assert_eq!(empty.app.status.message, "open a session first (enter)");
+}
+
+#[test]
+fn pager_and_editor_get_the_message_or_the_session() {
+    let mut h = Harness::demo(80, 24);
+    h.open("api-redesign");
+    h.key('j');
+    let s = h.session("api-redesign");
+    let all = h.store.all_messages(s.id).unwrap();
+    let one = format!(
+        "{} · {}\n\n{}",
+        all[1].role, all[1].created_at, all[1].content
+    );
+    let cmds = h.key('o');
+    assert_eq!(
+        cmds,
+        vec![Command::External {
+            editor: false,
+            text: one.clone(),
+        }]
+    );
+    let cmds = h.key('E');
+    assert_eq!(
+        cmds,
+        vec![Command::External {
+            editor: true,
+            text: one,
+        }]
+    );
+    // From the list: the whole session.
+    h.key_code(KeyCode::Esc);
+    let whole = all
+        .iter()
+        .map(|m| format!("## {} · {}\n\n{}\n", m.role, m.created_at, m.content))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cmds = h.key('o');
+    assert!(
+        matches!(&cmds[..], [Command::External { editor: false, text }] if *text == whole),
+        "{cmds:?}"
+    );
+    let cmds = h.key('E');
+    assert!(
+        matches!(&cmds[..], [Command::External { editor: true, text }] if *text == whole),
+        "{cmds:?}"
+    );
+    assert_eq!(h.terminal.len(), 4);
+}
+
+#[test]
+fn q_quits_and_ctrl_c_quits_even_in_a_dialog() {
+    let mut h = Harness::demo(80, 24);
+    assert!(h.key('q').is_empty());
+    assert!(h.app.quit);
+
+    let mut h = Harness::demo(80, 24);
+    h.key('r');
+    assert!(h.app.dialog.is_some());
+    // q is text in a dialog.
+    h.key('q');
+    assert!(!h.app.quit);
+    assert!(h.form().value(0).ends_with('q'));
+    assert!(h.ctrl('c').is_empty());
+    assert!(h.app.quit);
+
+    // And in the filter and the search.
+    let mut h = Harness::demo(80, 24);
+    h.key('f');
+    h.key('q');
+    assert!(!h.app.quit);
+    h.ctrl('c');
+    assert!(h.app.quit);
+    let mut h = Harness::demo(80, 24);
+    h.key('/');
+    h.ctrl('c');
+    assert!(h.app.quit);
+}
+
+#[test]
+fn key_releases_change_nothing() {
+    let mut h = Harness::demo(80, 24);
+    for code in [
+        KeyCode::Char('j'),
+        KeyCode::Char('q'),
+        KeyCode::Char('d'),
+        KeyCode::Enter,
+        KeyCode::Tab,
+    ] {
+        let cmds = h.event(Event::Key(KeyEvent::new_with_kind(
+            code,
+            KeyModifiers::NONE,
+            KeyEventKind::Release,
+        )));
+        assert!(cmds.is_empty(), "{code:?}");
+    }
+    let ctrl_c = KeyEvent::new_with_kind(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+        KeyEventKind::Release,
+    );
+    assert!(h.event(Event::Key(ctrl_c)).is_empty());
+    assert!(!h.app.quit);
+    assert_eq!(h.app.list.selected, 0);
+    assert_eq!(h.app.focus, Pane::List);
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.app.list.total, 11);
+    // A repeat counts as a press.
+    h.event(Event::Key(KeyEvent::new_with_kind(
+        KeyCode::Char('j'),
+        KeyModifiers::NONE,
+        KeyEventKind::Repeat,
+    )));
+    assert_eq!(h.app.list.selected, 1);
+}
+
+#[test]
+fn esc_closes_every_dialog() {
+    let mut h = Harness::demo(80, 24);
+    h.open("rust-async-deep-dive");
+    h.key_code(KeyCode::Esc);
+    assert_eq!(h.app.focus, Pane::List);
+    let total = h.app.list.total;
+    for (c, what) in [
+        ('b', "branch"),
+        ('r', "rename"),
+        ('t', "tags"),
+        ('e', "metadata"),
+        ('a', "compose"),
+        ('+', "new"),
+        ('x', "export"),
+        ('i', "import"),
+        ('c', "cleanup"),
+    ] {
+        h.key(c);
+        assert!(h.app.dialog.is_some(), "{what}");
+        // Something typed, then Esc: nothing is done.
+        h.key_code(KeyCode::Tab);
+        h.typ("zz");
+        h.key_code(KeyCode::Esc);
+        assert!(h.app.dialog.is_none(), "{what}");
+        assert_eq!(h.app.focus, Pane::List, "{what}");
+        assert_eq!(h.app.screen, Screen::Main, "{what}");
+    }
+    // Merge, with two marked.
+    h.key(' ');
+    h.key(' ');
+    h.key('m');
+    assert!(matches!(h.form().purpose, Purpose::Merge { .. }));
+    h.key_code(KeyCode::Esc);
+    assert!(h.app.dialog.is_none());
+    // Jump, from the history.
+    h.key_code(KeyCode::Enter);
+    assert_eq!(h.app.focus, Pane::History);
+    h.key(':');
+    assert!(matches!(h.form().purpose, Purpose::JumpTo));
+    h.key_code(KeyCode::Esc);
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.app.focus, Pane::History, "Esc closed the dialog only");
+    // Nothing changed.
+    assert_eq!(h.app.list.total, total);
+    assert_eq!(h.store.list(&ListQuery::default()).unwrap().len(), 11);
+    assert!(!h.app.quit);
+}
+
+// ---------------------------------------------------------------------------
+// The mouse
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_click_on_a_list_row_selects_and_opens_it() {
+    let (w, ht) = (80, 24);
+    let mut h = Harness::demo(w, ht);
+    let names = h.names();
+    let list = scrollback::tui::layout::areas(w, ht, Pane::List)
+        .list
+        .unwrap();
+    let cmds = h.mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        list.x + 3,
+        list.y + 1 + 3,
+    );
+    assert_eq!(h.app.list.selected, 3);
+    assert_eq!(h.current_name(), names[3]);
+    let id = h.session(&names[3]).id;
+    assert!(cmds.contains(&Command::LoadHistory {
+        id,
+        from: 0,
+        limit: 300
+    }));
+    assert_eq!(h.history().session.name, names[3]);
+    assert_eq!(h.app.meta.as_ref().unwrap().session.id, id);
+    assert_eq!(h.app.focus, Pane::List);
+    // The first row, right under the border.
+    h.mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        list.x + 3,
+        list.y + 1,
+    );
+    assert_eq!(h.app.list.selected, 0);
+    assert_eq!(h.history().session.name, names[0]);
+    // The border itself selects nothing.
+    h.mouse(MouseEventKind::Down(MouseButton::Left), list.x + 3, list.y);
+    assert_eq!(h.app.list.selected, 0);
+    // Below the last row: nothing.
+    h.mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        list.x + 3,
+        list.y + 1 + 11,
+    );
+    assert_eq!(h.app.list.selected, 0);
+}
+
+#[test]
+fn a_click_on_the_history_focuses_it() {
+    let (w, ht) = (120, 40);
+    let mut h = Harness::demo(w, ht);
+    let a = scrollback::tui::layout::areas(w, ht, Pane::List);
+    let hist = a.history.unwrap();
+    let cmds = h.mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        hist.x + 2,
+        hist.y + 2,
+    );
+    assert!(cmds.is_empty());
+    assert_eq!(h.app.focus, Pane::History);
+    let meta = a.meta.unwrap();
+    h.mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        meta.x + 2,
+        meta.y + 2,
+    );
+    assert_eq!(h.app.focus, Pane::Meta);
+}
+
+#[test]
+fn the_wheel_over_the_history_scrolls_it_and_focuses_it() {
+    let (w, ht) = (80, 24);
+    let mut h = Harness::demo(w, ht);
+    assert_eq!(h.app.focus, Pane::List);
+    assert_eq!(h.history().cursor, 0);
+    let hist = scrollback::tui::layout::areas(w, ht, Pane::List)
+        .history
+        .unwrap();
+    let (x, y) = (hist.x + 2, hist.y + 2);
+    h.mouse(MouseEventKind::ScrollDown, x, y);
+    assert_eq!(h.app.focus, Pane::History);
+    assert_eq!(h.history().cursor, 1);
+    h.mouse(MouseEventKind::ScrollDown, x, y);
+    h.mouse(MouseEventKind::ScrollDown, x, y);
+    assert_eq!(h.history().cursor, 3);
+    h.mouse(MouseEventKind::ScrollUp, x, y);
+    assert_eq!(h.history().cursor, 2);
+    assert_eq!(h.app.list.selected, 0, "the list did not move");
+
+    // Over the list, the wheel moves the selection.
+    let list = scrollback::tui::layout::areas(w, ht, Pane::History)
+        .list
+        .unwrap();
+    h.mouse(MouseEventKind::ScrollDown, list.x + 2, list.y + 2);
+    assert_eq!(h.app.focus, Pane::List);
+    assert_eq!(h.app.list.selected, 1);
+    assert_eq!(h.history().session.name, h.names()[1]);
+}
+
+#[test]
+fn the_mouse_does_nothing_under_a_dialog() {
+    let (w, ht) = (80, 24);
+    let mut h = Harness::demo(w, ht);
+    h.key('r');
+    let list = scrollback::tui::layout::areas(w, ht, Pane::List)
+        .list
+        .unwrap();
+    assert!(
+        h.mouse(
+            MouseEventKind::Down(MouseButton::Left),
+            list.x + 3,
+            list.y + 4
+        )
+        .is_empty()
+    );
+    assert_eq!(h.app.list.selected, 0);
+    assert!(h.app.dialog.is_some());
+}
+
+#[test]
+fn a_click_on_the_filter_line_selects_nothing() {
+    // 80x13: one pane at a time; the list is 12 rows, 10 inside, 9 rows of
+    // sessions and the filter line at y 10.
+    let mut h = Harness::demo(80, 13);
+    h.key('f');
+    assert_eq!(h.app.list.total, 11);
+    h.mouse(MouseEventKind::Down(MouseButton::Left), 5, 10);
+    assert_eq!(h.app.list.selected, 0);
+}
+
+// ---------------------------------------------------------------------------
+// Resize, failures, progress
+// ---------------------------------------------------------------------------
+
+/// The cursor's message starts inside the history pane.
+fn cursor_visible(app: &App) -> bool {
+    let (rows, cols) = app.history_size();
+    let h = app.history.as_ref().unwrap();
+    if h.cursor < h.top {
+        return false;
+    }
+    let above: usize = (h.top..h.cursor)
+        .map(|s| text::height(h.message(s).unwrap(), cols, h.expanded.contains(&s)))
+        .sum();
+    above < rows
+}
+
+#[test]
+fn resize_keeps_the_history_cursor_visible() {
+    let mut h = Harness::demo(120, 40);
+    h.open("rust-async-deep-dive");
+    h.key(':');
+    h.typ("60");
+    h.key_code(KeyCode::Enter);
+    assert!(cursor_visible(&h.app));
+    for (w, ht) in [(60, 20), (200, 60), (80, 24), (40, 10), (120, 40)] {
+        assert!(h.event(Event::Resize(w, ht)).is_empty());
+        assert_eq!((h.app.width, h.app.height), (w, ht));
+        assert!(cursor_visible(&h.app), "{w}x{ht}");
+    }
+    // With long messages expanded around it too.
+    for _ in 0..5 {
+        h.key('k');
+        h.key('z');
+    }
+    h.key('G');
+    for (w, ht) in [(50, 12), (160, 50)] {
+        h.event(Event::Resize(w, ht));
+        assert!(cursor_visible(&h.app), "{w}x{ht}");
+    }
+    // The list selection stays visible too.
+    h.key_code(KeyCode::Esc);
+    h.key('G');
+    h.event(Event::Resize(80, 13));
+    let l = &h.app.list;
+    assert!(l.top <= l.selected && l.selected < l.top + 10);
+}
+
+#[test]
+fn failures_and_progress_show_in_the_status_bar() {
+    let mut h = Harness::demo(80, 24);
+    h.event(Event::Failed("disk on fire".into()));
+    assert_eq!(h.app.status.message, "disk on fire");
+    assert!(h.app.status.error);
+    // The next action clears it.
+    h.key('j');
+    assert!(!h.app.status.error);
+    assert!(h.app.status.message.is_empty());
+
+    h.event(Event::Progress {
+        label: "indexing".into(),
+        done: 3,
+        total: 10,
+    });
+    assert_eq!(h.app.status.job, Some(("indexing".into(), 3, 10)));
+    h.event(Event::Progress {
+        label: "indexing".into(),
+        done: 10,
+        total: 10,
+    });
+    assert_eq!(h.app.status.job, None);
+
+    // A failed load stops the history's loading state.
+    h.history();
+    h.app.history.as_mut().unwrap().loading = true;
+    h.event(Event::Failed("gone".into()));
+    assert!(!h.history().loading);
+}
+
+#[test]
+fn details_of_a_branched_session_and_opening_its_lineage() {
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign");
+    let meta = h.app.meta.as_ref().unwrap();
+    assert!(meta.parent.is_none());
+    let branches: Vec<&str> = meta.branches.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(branches, ["api-redesign-graphql", "api-redesign-grpc"]);
+    h.key_code(KeyCode::BackTab);
+    assert_eq!(h.app.focus, Pane::Meta);
+    h.key('j');
+    assert_eq!(h.app.meta_cursor, 1);
+    h.key('j');
+    assert_eq!(h.app.meta_cursor, 1, "two items");
+    h.key('k');
+    h.key('G');
+    assert_eq!(h.app.meta_cursor, 1);
+    // Enter opens the branch in the history.
+    h.key_code(KeyCode::Enter);
+    assert_eq!(h.app.focus, Pane::History);
+    assert_eq!(h.history().session.name, "api-redesign-grpc");
+    let meta = h.app.meta.as_ref().unwrap();
+    assert_eq!(meta.parent.as_ref().unwrap().name, "api-redesign");
+    assert_eq!(h.app.meta_cursor, 0);
+    // And from there, the parent.
+    h.key_code(KeyCode::Tab);
+    h.key_code(KeyCode::Enter);
+    assert_eq!(h.history().session.name, "api-redesign");
+}
+
+#[test]
+fn meta_of_another_session_is_ignored() {
+    let mut h = Harness::demo(80, 24);
+    let other = h.session("api-redesign");
+    let ev = run_now(
+        &mut h.store,
+        &mut h.search,
+        Command::LoadMeta { id: other.id },
+        &[],
+    );
+    h.app.update(ev);
+    assert_eq!(
+        h.app.meta.as_ref().unwrap().session.name,
+        "tiler-fix-gap-layout"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// A list larger than one window
+// ---------------------------------------------------------------------------
+
+fn big_store(n: usize) -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    for i in 0..n {
+        store
+            .create_session(&NewSession::named(format!("s{i:04}")))
+            .unwrap();
+    }
+    store
+}
+
+#[test]
+fn a_big_list_loads_windows_as_the_selection_moves() {
+    let mut h = Harness::with_store(big_store(700), 80, 24, Vec::new());
+    assert_eq!(h.app.list.total, 700);
+    assert_eq!(h.app.list.rows.len(), 300);
+    h.key('G');
+    assert_eq!(h.app.list.selected, 699);
+    assert_eq!(h.app.list.offset, 549);
+    assert!(h.app.list.current().is_some());
+    assert_eq!(h.history().session.id, h.app.list.current().unwrap().id);
+    h.key('g');
+    assert_eq!(h.app.list.offset, 0);
+    assert_eq!(h.history().session.id, h.app.list.current().unwrap().id);
+    for _ in 0..20 {
+        h.key_code(KeyCode::PageDown);
+        assert!(
+            h.app.list.current().is_some(),
+            "row {} loaded",
+            h.app.list.selected
+        );
+    }
+    assert_eq!(h.app.list.query.state, StateFilter::Live);
+}
+
+#[test]
+fn sorting_with_the_selection_far_down_starts_at_the_top() {
+    let mut h = Harness::with_store(big_store(700), 80, 24, Vec::new());
+    h.key('G');
+    assert_eq!(h.app.list.selected, 699);
+    assert_eq!(h.app.list.offset, 549);
+    let cmds = h.press(KeyCode::Char('s'), KeyModifiers::NONE);
+    assert!(
+        matches!(
+            &cmds[..],
+            [Command::LoadList {
+                offset: 0,
+                query,
+                ..
+            }] if query.sort == Sort::Created
+        ),
+        "{cmds:?}"
+    );
+    assert_eq!(h.app.list.selected, 0);
+    assert_eq!(h.app.list.top, 0);
+    h.pump(cmds);
+    assert_eq!(h.app.list.selected, 0);
+    assert_eq!(h.app.list.offset, 0);
+    assert_eq!(h.app.list.total, 700);
+    let current = h.app.list.current().expect("the selected row is loaded");
+    assert_eq!(current.id, h.app.list.rows[0].id);
+    let id = current.id;
+    assert_eq!(h.history().session.id, id, "and opened");
+    assert!(!h.history().loading);
+    assert_eq!(h.app.meta.as_ref().unwrap().session.id, id);
+    assert_eq!(h.app.status.message, "sorted by creation");
+}
