@@ -198,3 +198,529 @@ pub fn median_ms(samples: &mut [f64]) -> f64 {
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
+
+// ---------------------------------------------------------------------------
+// The search corpus: a Zipf-distributed vocabulary (real words first, then
+// made-up words, so rare words exist and can be named), prose with a few
+// stock phrases, code blocks with identifiers, some very long messages.
+
+/// Size of the search corpus's vocabulary.
+pub const VOCAB: usize = 1_000_000;
+
+/// The most frequent words of the search corpus, most frequent first.
+pub const HEAD: &[&str] = &[
+    "the",
+    "of",
+    "and",
+    "to",
+    "a",
+    "in",
+    "is",
+    "it",
+    "you",
+    "that",
+    "for",
+    "this",
+    "with",
+    "on",
+    "as",
+    "are",
+    "be",
+    "can",
+    "not",
+    "use",
+    "if",
+    "or",
+    "by",
+    "from",
+    "an",
+    "your",
+    "we",
+    "will",
+    "have",
+    "at",
+    "but",
+    "all",
+    "which",
+    "one",
+    "there",
+    "more",
+    "when",
+    "so",
+    "also",
+    "here",
+    "error",
+    "function",
+    "data",
+    "file",
+    "code",
+    "value",
+    "return",
+    "string",
+    "type",
+    "example",
+    "session",
+    "model",
+    "query",
+    "index",
+    "store",
+    "message",
+    "user",
+    "server",
+    "request",
+    "response",
+    "time",
+    "name",
+    "list",
+    "result",
+    "test",
+    "config",
+    "output",
+    "input",
+    "step",
+    "version",
+    "memory",
+    "cache",
+    "thread",
+    "async",
+    "timeout",
+    "retry",
+    "database",
+    "transaction",
+    "commit",
+    "rollback",
+    "branch",
+    "merge",
+    "token",
+    "search",
+    "latency",
+    "throughput",
+    "vector",
+    "matrix",
+    "schema",
+    "migration",
+    "deploy",
+    "client",
+    "parser",
+    "lexer",
+    "compiler",
+    "variable",
+    "closure",
+    "iterator",
+    "pipeline",
+    "benchmark",
+    "profile",
+    "allocation",
+    "explain",
+    "compare",
+    "improve",
+    "rewrite",
+    "translate",
+    "analyze",
+    "design",
+    "review",
+    "summary",
+    "history",
+    "physics",
+    "poem",
+    "story",
+    "recipe",
+    "travel",
+    "budget",
+    "garden",
+    "lambda",
+    "socket",
+    "kernel",
+    "docker",
+    "cluster",
+    "router",
+    "widget",
+    "plugin",
+    "tensor",
+    "gradient",
+    "optimizer",
+    "dataset",
+    "embedding",
+    "prompt",
+    "context",
+    "window",
+    "serialize",
+    "deserialize",
+    "interface",
+    "protocol",
+    "payload",
+    "header",
+    "cookie",
+    "session_id",
+    "endpoint",
+    "middleware",
+    "handler",
+    "callback",
+    "promise",
+    "future",
+    "mutex",
+    "channel",
+    "sender",
+    "receiver",
+    "borrow",
+    "lifetime",
+    "trait",
+    "generic",
+];
+
+/// Two-letter syllables of the made-up words (a fixed width keeps them unique).
+const SYLLABLES: [&str; 32] = [
+    "ba", "be", "bo", "da", "de", "di", "do", "fa", "fe", "ga", "go", "ka", "ki", "ko", "la", "le",
+    "li", "lo", "ma", "mi", "mo", "na", "ne", "no", "pa", "pi", "ra", "re", "ri", "sa", "ta", "vu",
+];
+
+/// Stock phrases sprinkled in prose (1 sentence in 60), for phrase queries.
+pub const PHRASES: &[&str] = &[
+    "let me know if you have any questions",
+    "thank you for the detailed explanation",
+    "as an AI language model",
+    "here is an example",
+    "step by step",
+];
+
+const TAGS: &[&str] = &[
+    "work", "personal", "rust", "python", "research", "ops", "writing", "travel",
+];
+const SOURCES: &[&str] = &["chatgpt", "claude", "cursor", "aider"];
+
+/// The word of rank `rank` (0 = most frequent): a real word for the first
+/// few, then a made-up word of three or more syllables.
+pub fn vocab_word(rank: usize) -> String {
+    let mut s = String::new();
+    push_vocab_word(&mut s, rank);
+    s
+}
+
+fn push_vocab_word(s: &mut String, rank: usize) {
+    if let Some(w) = HEAD.get(rank) {
+        s.push_str(w);
+        return;
+    }
+    let mut n = rank - HEAD.len() + 1024;
+    let mut digits = [0usize; 8];
+    let mut k = 0;
+    while n > 0 {
+        digits[k] = n % 32;
+        n /= 32;
+        k += 1;
+    }
+    for d in digits[..k].iter().rev() {
+        s.push_str(SYLLABLES[*d]);
+    }
+}
+
+/// A rank in `0..n` with probability about proportional to 1 / (rank + 1).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+pub fn zipf(rng: &mut Rng, n: usize) -> usize {
+    let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+    let r = ((n as f64 + 1.0).powf(u) - 1.0) as usize;
+    r.min(n - 1)
+}
+
+fn push_capitalized(s: &mut String, rank: usize) {
+    let at = s.len();
+    push_vocab_word(s, rank);
+    if let Some(b) = s.get_mut(at..=at) {
+        b.make_ascii_uppercase();
+    }
+}
+
+/// A code identifier from the top of the vocabulary.
+fn ident(rng: &mut Rng, s: &mut String) {
+    push_vocab_word(s, zipf(rng, 20_000));
+}
+
+fn code_block(rng: &mut Rng, s: &mut String) {
+    s.push_str("\n```\n");
+    let lines = 3 + rng.below(12);
+    for _ in 0..lines {
+        match rng.below(8) {
+            0 => {
+                s.push_str("fn ");
+                ident(rng, s);
+                s.push('_');
+                ident(rng, s);
+                s.push_str("(&self, ");
+                ident(rng, s);
+                s.push_str(": &");
+                push_capitalized(s, zipf(rng, 20_000));
+                s.push_str(") -> Result<");
+                push_capitalized(s, zipf(rng, 20_000));
+                s.push_str("> {");
+            }
+            1 => {
+                s.push_str("    let ");
+                ident(rng, s);
+                s.push_str(" = self.");
+                ident(rng, s);
+                s.push('.');
+                ident(rng, s);
+                s.push('(');
+                ident(rng, s);
+                s.push_str(")?;");
+            }
+            2 => {
+                s.push_str("def ");
+                ident(rng, s);
+                s.push('_');
+                ident(rng, s);
+                s.push('(');
+                ident(rng, s);
+                s.push_str(", ");
+                ident(rng, s);
+                s.push_str("=None):");
+            }
+            3 => {
+                s.push_str("    return ");
+                ident(rng, s);
+                s.push('.');
+                ident(rng, s);
+                s.push('(');
+                ident(rng, s);
+                s.push(')');
+            }
+            4 => {
+                s.push_str("const ");
+                ident(rng, s);
+                push_capitalized(s, zipf(rng, 20_000));
+                s.push_str(" = await ");
+                ident(rng, s);
+                s.push('.');
+                ident(rng, s);
+                s.push_str("();");
+            }
+            5 => {
+                s.push_str("SELECT ");
+                ident(rng, s);
+                s.push_str(", ");
+                ident(rng, s);
+                s.push_str(" FROM ");
+                ident(rng, s);
+                s.push_str(" WHERE ");
+                ident(rng, s);
+                s.push_str(" = ?;");
+            }
+            _ => s.push_str(CODE[rng.below(CODE.len())]),
+        }
+        s.push('\n');
+    }
+    s.push_str("```\n");
+}
+
+fn sentence(rng: &mut Rng, s: &mut String) {
+    if rng.below(60) == 0 {
+        let p = PHRASES[rng.below(PHRASES.len())];
+        s.push_str(&p[..1].to_ascii_uppercase());
+        s.push_str(&p[1..]);
+        s.push_str(". ");
+        return;
+    }
+    let words = 5 + rng.below(16);
+    for i in 0..words {
+        if i == 0 {
+            push_capitalized(s, zipf(rng, VOCAB));
+        } else {
+            push_vocab_word(s, zipf(rng, VOCAB));
+        }
+        s.push(match (i + 1 == words, rng.below(12)) {
+            (true, _) => '.',
+            (false, 0) => ',',
+            _ => ' ',
+        });
+        if rng.below(12) == 0 && i + 1 < words {
+            s.push(' ');
+        }
+    }
+    s.push(if rng.below(6) == 0 { '\n' } else { ' ' });
+}
+
+/// A message of roughly `target` bytes: prose, with code blocks in one of
+/// `code_in` messages.
+pub fn search_text(rng: &mut Rng, target: usize, code_in: usize) -> String {
+    let mut s = String::with_capacity(target + 256);
+    let code = rng.below(code_in) == 0;
+    while s.len() < target {
+        if code && rng.below(4) == 0 {
+            code_block(rng, &mut s);
+        } else {
+            sentence(rng, &mut s);
+        }
+    }
+    s
+}
+
+/// Size of the next message of the search corpus: as [`message_len`], and
+/// 1 in 10,000 very long (100 to 300 kB).
+pub fn search_message_len(rng: &mut Rng) -> usize {
+    if rng.below(10_000) == 0 {
+        100_000 + rng.below(200_000)
+    } else {
+        message_len(rng)
+    }
+}
+
+/// What [`write_search_jsonl`] wrote.
+pub struct SearchCorpus {
+    pub sessions: usize,
+    pub messages: u64,
+    pub bytes: u64,
+    /// Name of the one long session.
+    pub long_session: String,
+}
+
+/// Writes the search corpus as scrollback JSONL: `sessions` sessions of 50
+/// messages plus, in the middle, one session of `long` messages. Sessions
+/// start 10 minutes apart from 2025-01-01, messages 30 s apart; each has one
+/// or two tags and a source.
+pub fn write_search_jsonl(path: &Path, seed: u64, sessions: usize, long: usize) -> SearchCorpus {
+    let mut rng = Rng::new(seed);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create corpus file"));
+    let base: i64 = 1_735_689_600; // 2025-01-01
+    let mut bytes = 0u64;
+    let mut messages = 0u64;
+    let long_at = sessions / 2;
+    for s in 0..=sessions {
+        let n = if s == long_at { long } else { 50 };
+        let start = base + i64::try_from(s).unwrap_or(0) * 600;
+        let msgs: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                let user = i % 2 == 0;
+                let at = jiff::Timestamp::from_second(start + i64::try_from(i).unwrap_or(0) * 30)
+                    .expect("valid time");
+                let len = search_message_len(&mut rng);
+                let content = search_text(&mut rng, len, if user { 10 } else { 3 });
+                let mut m = serde_json::json!({
+                    "role": if user { "user" } else { "assistant" },
+                    "content": content,
+                    "created_at": at.to_string(),
+                });
+                if !user {
+                    m["model"] = serde_json::Value::from(if rng.below(2) == 0 {
+                        "gpt-4o"
+                    } else {
+                        "claude-sonnet-4-5"
+                    });
+                }
+                m
+            })
+            .collect();
+        messages += n as u64;
+        let mut tags = vec![TAGS[rng.below(TAGS.len())]];
+        if rng.below(3) == 0 {
+            tags.push(TAGS[rng.below(TAGS.len())]);
+        }
+        let name = if s == long_at {
+            "gen-long".to_string()
+        } else {
+            format!("gen-{s}")
+        };
+        let line = serde_json::json!({
+            "uid": format!("{seed:04x}{s:012x}-search"),
+            "name": name,
+            "title": search_text(&mut rng, 30, usize::MAX).trim().to_string(),
+            "tags": tags,
+            "source": SOURCES[rng.below(SOURCES.len())],
+            "messages": msgs,
+        });
+        let text = line.to_string();
+        bytes += text.len() as u64 + 1;
+        writeln!(out, "{text}").expect("write corpus");
+    }
+    out.flush().expect("flush corpus");
+    SearchCorpus {
+        sessions: sessions + 1,
+        messages,
+        bytes,
+        long_session: "gen-long".to_string(),
+    }
+}
+
+/// Resets the peak RSS to the current RSS (Linux >= 4.0). Whether it worked.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// The `p`-th percentile (0..=100) of samples, nearest rank.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
+)]
+pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    samples.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+    samples[rank.clamp(1, samples.len()) - 1]
+}
+
+// ---------------------------------------------------------------------------
+// The TUI benchmark's corpus (benches/tui.rs): short messages of words from
+// a vocabulary of common words followed by made-up ones, drawn Zipf-like so
+// that some words are frequent and most are rare.
+
+/// Size of the TUI corpus's vocabulary.
+pub const TUI_VOCAB: usize = 50_000;
+
+/// The word of rank `rank`: a common word, then made-up words of two or
+/// more syllables (each rank its own word).
+pub fn tui_word(rank: usize) -> String {
+    const SYL: [&str; 16] = [
+        "ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "be", "do", "fu", "ga", "hi", "jo", "pe",
+        "so",
+    ];
+    if let Some(w) = WORDS.get(rank) {
+        return (*w).to_string();
+    }
+    let mut n = rank - WORDS.len() + 16;
+    let mut parts = Vec::new();
+    while n > 0 {
+        parts.push(SYL[n % 16]);
+        n /= 16;
+    }
+    parts.iter().rev().copied().collect()
+}
+
+/// A rank in `0..n`, about proportional to 1 / (rank + 1).
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
+)]
+pub fn tui_zipf(rng: &mut Rng, n: usize) -> usize {
+    let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+    let r = ((n as f64 + 1.0).powf(u) - 1.0) as usize;
+    r.min(n - 1)
+}
+
+/// One line of prose of about `target` bytes from the TUI vocabulary.
+pub fn tui_text(rng: &mut Rng, target: usize) -> String {
+    let mut s = String::with_capacity(target + 16);
+    while s.len() < target {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str(&tui_word(tui_zipf(rng, TUI_VOCAB)));
+    }
+    s.push('.');
+    s
+}
+
+/// A field of /proc/PID/status in MB (`VmRSS`, `VmHWM`, `RssAnon`...), or
+/// `None` when it cannot be read (not Linux, process gone).
+#[allow(clippy::cast_precision_loss)]
+pub fn proc_status_mb(pid: u32, field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map(|kb| kb as f64 / 1024.0)
+}

@@ -1324,9 +1324,11 @@ impl App {
         messages: Vec<Message>,
     ) -> Vec<Command> {
         let same = self.history.as_ref().filter(|h| h.session.id == session.id);
-        let cursor = match (self.pending_open, same) {
-            (Some((id, c)), _) if id == session.id => c,
-            (_, Some(h)) => h.cursor,
+        // Moves made while the session was loading are kept: the view's own
+        // cursor wins over the one it was opened at.
+        let cursor = match (same, self.pending_open) {
+            (Some(h), _) => h.cursor,
+            (None, Some((id, c))) if id == session.id => c,
             _ => return Vec::new(),
         };
         let (expanded, mut hits, mut terms, top) = same.map_or_else(

@@ -140,7 +140,20 @@ fn status(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
             },
         }
     };
+    // The last action's result comes first: at 80 columns the hints give way.
     let mut spans: Vec<Span<'_>> = Vec::new();
+    if !app.status.message.is_empty() {
+        let style = if app.status.error {
+            theme.error
+        } else {
+            theme.title
+        };
+        spans.push(Span::styled(
+            format!(" {} ", super::sanitize::clean(&app.status.message)),
+            style,
+        ));
+        spans.push(Span::styled("│", theme.dim));
+    }
     for (k, what) in hints {
         if !k.is_empty() {
             spans.push(Span::styled(format!(" {k}"), theme.accent));
@@ -151,18 +164,6 @@ fn status(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
     if let Some((label, done, total)) = &app.status.job {
         let pct = if *total == 0 { 0 } else { done * 100 / total };
         right = format!(" [{label} {pct}%] ");
-    }
-    if !app.status.message.is_empty() {
-        let style = if app.status.error {
-            theme.error
-        } else {
-            theme.title
-        };
-        spans.push(Span::raw(" │ "));
-        spans.push(Span::styled(
-            super::sanitize::clean(&app.status.message),
-            style,
-        ));
     }
     let right_w = u16::try_from(unicode_width::UnicodeWidthStr::width(right.as_str())).unwrap_or(0);
     let left = Rect {
