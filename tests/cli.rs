@@ -1381,11 +1381,19 @@ fn completions_for_each_shell() {
 }
 
 #[test]
-fn no_subcommand_prints_help() {
+fn no_subcommand_without_a_terminal_points_at_the_subcommands() {
+    // Bare `scrollback` opens the TUI; with no terminal it says what to do instead.
     let dir = TempDir::new().unwrap();
-    let out = ok(&dir, &[]);
-    assert!(out.contains("Usage: scrollback"), "{out}");
-    assert!(out.contains("scrollback --demo list"), "{out}");
+    let out = sb(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("needs a terminal"), "{err}");
+    assert!(err.contains("scrollback --help"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        !dir.path().join("x").join("scrollback.db").exists(),
+        "nothing is created"
+    );
 }
 
 // ---------------------------------------------------------------------------
