@@ -351,21 +351,31 @@ fn mutate(store: &mut Store, m: Mutation, events: &Sender<Event>) -> Result<Even
 pub fn run_now(store: &mut Store, search: &mut Search, c: Command, protected: &[String]) -> Event {
     let (tx, _rx) = channel();
     match c {
+        c @ (Command::Search { .. } | Command::SessionHits { .. }) => {
+            run_search(search, c, &|_, _| {})
+        }
+        other => {
+            run_store(store, other, protected, &tx).unwrap_or_else(|e| Event::Failed(e.to_string()))
+        }
+    }
+}
+
+/// The search worker's part: queries, hits in a session, catching up.
+fn run_search(search: &mut Search, c: Command, progress: &crate::jobs::ProgressFn<'_>) -> Event {
+    match c {
         Command::Search {
             generation,
             text,
             archived,
         } => {
+            let limit = Limit {
+                limit: 100,
+                offset: 0,
+                archived,
+                snippets: true,
+            };
             let result = search
-                .query(
-                    &text,
-                    Limit {
-                        limit: 100,
-                        offset: 0,
-                        archived,
-                        snippets: true,
-                    },
-                )
+                .query(&text, limit)
                 .map(|r| r.hits)
                 .map_err(|e| e.to_string());
             Event::SearchDone { generation, result }
@@ -374,9 +384,15 @@ pub fn run_now(store: &mut Store, search: &mut Search, c: Command, protected: &[
             Ok(seqs) => Event::SessionHits { id, seqs },
             Err(e) => Event::Failed(e.to_string()),
         },
-        other => {
-            run_store(store, other, protected, &tx).unwrap_or_else(|e| Event::Failed(e.to_string()))
-        }
+        // After a change: catch up now, so the next search is instant.
+        _ => match search.sync(progress) {
+            Ok(_) => Event::Progress {
+                label: String::new(),
+                done: 1,
+                total: 1,
+            },
+            Err(e) => Event::Failed(e.to_string()),
+        },
     }
 }
 
@@ -407,40 +423,7 @@ fn search_worker(
     });
     while let Ok(first) = rx.recv() {
         for c in drain(first, rx) {
-            let event = match c {
-                Command::Search {
-                    generation,
-                    text,
-                    archived,
-                } => {
-                    let result = search
-                        .query(
-                            &text,
-                            Limit {
-                                limit: 100,
-                                offset: 0,
-                                archived,
-                                snippets: true,
-                            },
-                        )
-                        .map(|r| r.hits)
-                        .map_err(|e| e.to_string());
-                    Event::SearchDone { generation, result }
-                }
-                Command::SessionHits { id, text } => match search.session_hits(&text, id) {
-                    Ok(seqs) => Event::SessionHits { id, seqs },
-                    Err(e) => Event::Failed(e.to_string()),
-                },
-                // After a change: catch up now, so the next search is instant.
-                _ => match search.sync(&progress) {
-                    Ok(_) => Event::Progress {
-                        label: String::new(),
-                        done: 1,
-                        total: 1,
-                    },
-                    Err(e) => Event::Failed(e.to_string()),
-                },
-            };
+            let event = run_search(&mut search, c, &progress);
             if events.send(event).is_err() {
                 return;
             }
