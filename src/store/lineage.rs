@@ -63,19 +63,17 @@ impl Store {
         let id = insert_session(
             &tx,
             &SessionRow {
-                uid: uid.as_str(),
-                name,
-                title: &src.title,
-                created_at: now,
-                updated_at: now,
-                archived_at: None,
-                trashed_at: None,
                 parent: parent.map(Uid::as_str),
                 fork_seq,
                 source: &src.source,
-                source_ref: None,
-                metadata: &src.metadata,
-                tags: &src.tags,
+                ..SessionRow::made_here(
+                    uid.as_str(),
+                    name,
+                    &src.title,
+                    now,
+                    &src.metadata,
+                    &src.tags,
+                )
             },
         )?;
         tx.prepare_cached(
@@ -143,21 +141,7 @@ impl Store {
         let tx = self.write()?;
         let id = insert_session(
             &tx,
-            &SessionRow {
-                uid: uid.as_str(),
-                name,
-                title: &title,
-                created_at: now,
-                updated_at: now,
-                archived_at: None,
-                trashed_at: None,
-                parent: None,
-                fork_seq: None,
-                source: "scrollback",
-                source_ref: None,
-                metadata: &metadata,
-                tags: &tags,
-            },
+            &SessionRow::made_here(uid.as_str(), name, &title, now, &metadata, &tags),
         )?;
         for (seq, &(i, j)) in picked.iter().enumerate() {
             let m = NewMessage::from(inputs[i].messages[j].clone());

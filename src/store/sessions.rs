@@ -30,6 +30,34 @@ pub(super) struct SessionRow<'a> {
     pub tags: &'a [String],
 }
 
+impl<'a> SessionRow<'a> {
+    /// A new live session made here at `now`, without lineage.
+    pub(super) fn made_here(
+        uid: &'a str,
+        name: &'a str,
+        title: &'a str,
+        now: i64,
+        metadata: &'a Map<String, Value>,
+        tags: &'a [String],
+    ) -> Self {
+        SessionRow {
+            uid,
+            name,
+            title,
+            created_at: now,
+            updated_at: now,
+            archived_at: None,
+            trashed_at: None,
+            parent: None,
+            fork_seq: None,
+            source: "scrollback",
+            source_ref: None,
+            metadata,
+            tags,
+        }
+    }
+}
+
 /// Inserts a session row and its tags; checks name and tags first.
 pub(super) fn insert_session(tx: &Transaction<'_>, row: &SessionRow<'_>) -> Result<SessionId> {
     validate_name(row.name)?;
@@ -130,21 +158,7 @@ impl Store {
         let tx = self.write()?;
         let id = insert_session(
             &tx,
-            &SessionRow {
-                uid: uid.as_str(),
-                name: &new.name,
-                title: &title,
-                created_at: now,
-                updated_at: now,
-                archived_at: None,
-                trashed_at: None,
-                parent: None,
-                fork_seq: None,
-                source: "scrollback",
-                source_ref: None,
-                metadata: &metadata,
-                tags: &tags,
-            },
+            &SessionRow::made_here(uid.as_str(), &new.name, &title, now, &metadata, &tags),
         )?;
         if let Some(t) = &template {
             tx.prepare_cached(
