@@ -1573,3 +1573,50 @@ fn random_queries_never_panic() {
         }
     }
 }
+
+#[test]
+fn identifier_pieces_match_exactly_and_inside_phrases() {
+    let mut st = Store::open_in_memory().unwrap();
+    let a = st.create_session(&NewSession::named("exact")).unwrap();
+    st.add_message(
+        a.id,
+        NewMessage::new(Role::User, "let text = std::fs::read_to_string(path)?;"),
+    )
+    .unwrap();
+    let b = st.create_session(&NewSession::named("scattered")).unwrap();
+    st.add_message(
+        b.id,
+        NewMessage::new(Role::User, "use the state you read to make a string"),
+    )
+    .unwrap();
+    let c = st.create_session(&NewSession::named("hooks")).unwrap();
+    st.add_message(
+        c.id,
+        NewMessage::new(Role::User, "const [x, setX] = React.useState(0)"),
+    )
+    .unwrap();
+    let mut search = Search::open(&st, &|_, _| {}).unwrap();
+    let names = |search: &mut Search, q: &str| {
+        let mut n: Vec<String> = search
+            .query(q, Limit::default())
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.session.name)
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&mut search, "read_to_string"), ["exact"]);
+    assert_eq!(names(&mut search, "\"read_to_string(path)\""), ["exact"]);
+    assert_eq!(
+        names(&mut search, "\"fs::read_to_string(path)\""),
+        ["exact"]
+    );
+    assert_eq!(
+        names(&mut search, "useState"),
+        ["hooks"],
+        "parts scattered over a message are not the identifier"
+    );
+    assert_eq!(names(&mut search, "state"), ["hooks", "scattered"]);
+}

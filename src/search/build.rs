@@ -199,20 +199,10 @@ fn words(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<Box<dyn Qu
     })
 }
 
-/// One word: the whole token, or, for an identifier, all of its parts in
-/// the same message (so `snake_case` also finds `my_snake_case`).
+/// One word: its whole token. Pieces of longer identifiers are indexed as
+/// tokens of their own, so `snake_case` finds `my_snake_case` exactly.
 fn identifier(field: tantivy::schema::Field, group: &[String]) -> Box<dyn Query> {
-    let whole = scored(Term::from_field_text(field, &group[0]));
-    if group.len() < 2 {
-        return whole;
-    }
-    let parts = BooleanQuery::new(
-        group[1..]
-            .iter()
-            .map(|p| (Occur::Must, scored(Term::from_field_text(field, p))))
-            .collect(),
-    );
-    either(whole, Box::new(parts))
+    scored(Term::from_field_text(field, &group[0]))
 }
 
 fn regex_escape(s: &str) -> String {

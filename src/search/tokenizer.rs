@@ -248,35 +248,59 @@ fn needs_parts(raw: &str) -> bool {
     raw.chars().filter(|c| c.is_uppercase()).count() > 1 && raw.chars().any(char::is_lowercase)
 }
 
-/// Byte ranges (offset by `base`) of the parts of an identifier. Parts at
-/// `_`, `.` and `::` are kept whole (`pd.DataFrame` gives `pd`, `DataFrame`)
-/// and are split again at case changes (`Data`, `Frame`; `HTTPServer` gives
-/// `HTTP`, `Server`).
+/// Byte ranges (offset by `base`) of the parts of an identifier. It is cut
+/// into components at `.` and `::`, components into atoms at `_`, atoms at
+/// case changes. Every component, every atom and every run of neighbouring
+/// ones is a part, so any piece of an identifier is found whole:
+/// `std::fs::read_to_string` gives `std`, `fs`, `read_to_string`, `std::fs`,
+/// `fs::read_to_string`, `read`, `to`, `string`, `read_to`, `to_string`;
+/// `DataFrame` gives `Data`, `Frame`.
 fn parts_into(raw: &str, base: usize, out: &mut Vec<(usize, usize)>) {
-    let mut components = Vec::new();
+    let components = split_at(raw, 0, |c| c == '.' || c == ':');
+    runs(&components, 4, base, out);
+    for &(s, e) in &components {
+        let atoms = split_at(&raw[s..e], s, |c| c == '_');
+        runs(&atoms, 3, base, out);
+        for &(a, b) in &atoms {
+            let before = out.len();
+            camel_into(&raw[a..b], base + a, out);
+            // An atom without case changes gave one camel part: itself.
+            if out.len() - before == 1 {
+                out.pop();
+            }
+        }
+    }
+}
+
+/// Ranges of `text` between separators, offset by `offset`.
+fn split_at(text: &str, offset: usize, sep: impl Fn(char) -> bool) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
     let mut start: Option<usize> = None;
-    for (i, c) in raw.char_indices() {
-        if c == '_' || c == '.' || c == ':' {
+    for (i, c) in text.char_indices() {
+        if sep(c) {
             if let Some(s) = start.take() {
-                components.push((s, i));
+                out.push((offset + s, offset + i));
             }
         } else if start.is_none() {
             start = Some(i);
         }
     }
     if let Some(s) = start {
-        components.push((s, raw.len()));
+        out.push((offset + s, offset + text.len()));
     }
-    let joined = components.len() > 1;
-    for (s, e) in components {
-        let before = out.len();
-        if joined {
-            out.push((base + s, base + e));
-        }
-        camel_into(&raw[s..e], base + s, out);
-        // A component without case changes gave one camel part: itself.
-        if out.len() - before == 2 && out[before] == out[before + 1] {
-            out.pop();
+    out
+}
+
+/// Each piece and each run of up to `longest` neighbouring pieces, except the
+/// run of all of them (that is the whole, already a token).
+fn runs(pieces: &[(usize, usize)], longest: usize, base: usize, out: &mut Vec<(usize, usize)>) {
+    let n = pieces.len();
+    if n < 2 {
+        return;
+    }
+    for len in 1..=longest.min(n - 1) {
+        for first in 0..=n - len {
+            out.push((base + pieces[first].0, base + pieces[first + len - 1].1));
         }
     }
 }
@@ -340,7 +364,7 @@ mod tests {
         assert_eq!(texts("np.array("), ["np.array", "np", "array"]);
         assert_eq!(
             texts("std::fs::read"),
-            ["std::fs::read", "std", "fs", "read"]
+            ["std::fs::read", "std", "fs", "read", "std::fs", "fs::read"]
         );
         assert_eq!(texts("HTTPServer"), ["httpserver", "http", "server"]);
         assert_eq!(
@@ -380,17 +404,9 @@ mod tests {
         let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
         assert_eq!(texts(&format!("hash {sha}")), ["hash"]);
         assert_eq!(
-            texts("a_very_long_but_ordinary_identifier_name"),
-            [
-                "a_very_long_but_ordinary_identifier_name",
-                "a",
-                "very",
-                "long",
-                "but",
-                "ordinary",
-                "identifier",
-                "name"
-            ]
+            texts("a_very_long_but_ordinary_identifier_name").len(),
+            1 + 7 + 6 + 5,
+            "the whole, its 7 atoms, and every run of 2 and of 3 atoms"
         );
     }
 }
