@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::{DocAddress, DocId, Score, SegmentReader};
+use tantivy::{DocAddress, Score};
 
 pub use index::{Rebuilt, SearchIndex, SyncReport, index_dir};
 
@@ -122,6 +122,10 @@ pub struct Results {
 pub struct Search {
     store: Store,
     index: SearchIndex,
+    /// The store's data version when the index last caught up.
+    synced_at: Option<i64>,
+    /// Sessions left out of results, by "archived too", as of a data version.
+    hidden: Option<(i64, bool, Vec<SessionId>)>,
 }
 
 impl Search {
@@ -146,15 +150,43 @@ impl Search {
         if rebuilt != Rebuilt::No {
             own.outbox_everything()?;
         }
-        let mut search = Search { store: own, index };
-        search.index.sync(&mut search.store, progress)?;
+        let mut search = Search {
+            store: own,
+            index,
+            synced_at: None,
+            hidden: None,
+        };
+        search.sync(progress)?;
         Ok((search, rebuilt))
     }
 
     /// Applies pending changes from the store. Another process holding the
     /// index writer is not an error: the changes wait for the next call.
     pub fn sync(&mut self, progress: &ProgressFn<'_>) -> Result<SyncReport> {
-        self.index.sync(&mut self.store, progress)
+        // Nothing committed by anyone since the last catch-up: nothing to do.
+        let version = self.store.data_version()?;
+        if self.synced_at == Some(version) {
+            return Ok(SyncReport::default());
+        }
+        let report = self.index.sync(&mut self.store, progress)?;
+        if !report.busy {
+            self.synced_at = Some(version);
+        }
+        Ok(report)
+    }
+
+    /// Sessions a query leaves out (trashed; archived unless asked for),
+    /// read again only when the store changed.
+    fn hidden(&mut self, archived: bool) -> Result<Vec<SessionId>> {
+        let version = self.store.data_version()?;
+        match &self.hidden {
+            Some((v, a, ids)) if *v == version && *a == archived => Ok(ids.clone()),
+            _ => {
+                let ids = self.store.hidden_ids(archived)?;
+                self.hidden = Some((version, archived, ids.clone()));
+                Ok(ids)
+            }
+        }
     }
 
     /// Imports files into the store and indexes them as they are read, in one
@@ -210,6 +242,7 @@ impl Search {
     /// Throws the index away and builds it again from the store.
     pub fn rebuild(&mut self, progress: &ProgressFn<'_>) -> Result<SyncReport> {
         self.store.outbox_everything()?;
+        self.synced_at = None;
         {
             let mut w: tantivy::IndexWriter<tantivy::TantivyDocument> = self
                 .index
@@ -233,6 +266,11 @@ impl Search {
     /// reindexing, then applies the queue. Returns how many differed.
     pub fn repair(&mut self, progress: &ProgressFn<'_>) -> Result<usize> {
         self.sync(progress)?;
+        // Look at the index as it is on disk, whatever happened to it.
+        self.index
+            .reader
+            .reload()
+            .map_err(|e| index::index_error(None, &e))?;
         let indexed = self.index.message_counts()?;
         let mut drift = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -255,6 +293,8 @@ impl Search {
         );
         if !drift.is_empty() {
             self.store.outbox_sessions(&drift)?;
+            // Written through this connection: its data version did not move.
+            self.synced_at = None;
             self.sync(progress)?;
         }
         Ok(drift.len())
@@ -310,20 +350,19 @@ impl Search {
         self.sync(&|_, _| {})?;
         let parsed = query::parse(text, now())
             .map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(text))))?;
-        let hidden = self.store.hidden_ids(limit.archived)?;
+        let hidden = self.hidden(limit.archived)?;
         let built = build::build(&parsed, &self.index.fields, &self.store, &hidden)?;
         let searcher = self.index.reader.searcher();
         let want = limit.offset + limit.limit;
         let mut k = (want * 8).max(200);
         let now_ms = ts_to_ms(now());
         let (groups, order) = loop {
-            let top = searcher
-                .search(
-                    &built.query,
-                    &TopDocs::with_limit(k)
-                        .tweak_score(move |seg: &SegmentReader| recency(seg, now_ms)),
-                )
+            // BM25 top-k (block-max WAND skips most of a common word's
+            // documents), then the mild recency boost within them.
+            let mut top = searcher
+                .search(&built.query, &TopDocs::with_limit(k).order_by_score())
                 .map_err(|e| index::index_error(None, &e))?;
+            boost_recent(&searcher, &mut top, now_ms)?;
             let (groups, order) = group(&searcher, &top)?;
             if order.len() >= want || top.len() < k {
                 break (groups, order);
@@ -337,10 +376,24 @@ impl Search {
             let Ok(session) = self.store.session_by_id(id) else {
                 continue;
             };
-            let message = if g.kind == index::KIND_MESSAGE {
+            let message = if g.kind != index::KIND_MESSAGE {
+                None
+            } else if limit.snippets {
                 self.store.messages(id, g.seq, 1)?.into_iter().next()
             } else {
-                None
+                // Role and time are enough: the text is not read.
+                self.store
+                    .message_header(id, g.seq)?
+                    .map(|(role, created_at)| crate::domain::Message {
+                        seq: g.seq,
+                        role,
+                        content: String::new(),
+                        created_at,
+                        model: None,
+                        tokens: None,
+                        metadata: serde_json::Map::new(),
+                        source_id: None,
+                    })
             };
             let (snippet, highlights) = if limit.snippets {
                 let text = message.as_ref().map_or_else(
@@ -431,19 +484,31 @@ fn group(
 }
 
 /// BM25 times a mild boost for recent messages: up to +10% for today,
-/// halving every 180 days.
-fn recency(seg: &SegmentReader, now_ms: i64) -> impl Fn(DocId, Score) -> Score + use<> {
-    let created = seg
-        .fast_fields()
-        .i64("created")
-        .ok()
-        .map(|c| c.first_or_default_col(0));
-    move |doc, score| {
-        let Some(col) = &created else { return score };
+/// halving every 180 days. Re-sorts `top`, best first.
+fn boost_recent(
+    searcher: &tantivy::Searcher,
+    top: &mut [(Score, DocAddress)],
+    now_ms: i64,
+) -> Result<()> {
+    let mut columns = HashMap::new();
+    for (score, addr) in top.iter_mut() {
+        let col = match columns.entry(addr.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                searcher
+                    .segment_reader(addr.segment_ord)
+                    .fast_fields()
+                    .i64("created")
+                    .map_err(|e| index::index_error(None, &e))?
+                    .first_or_default_col(0),
+            ),
+        };
         #[allow(clippy::cast_precision_loss)]
-        let age_days = ((now_ms - col.get_val(doc)).max(0) as f64) / 86_400_000.0;
+        let age_days = ((now_ms - col.get_val(addr.doc_id)).max(0) as f64) / 86_400_000.0;
         #[allow(clippy::cast_possible_truncation)]
         let boost = (1.0 + 0.1 * 0.5f64.powf(age_days / 180.0)) as f32;
-        score * boost
+        *score *= boost;
     }
+    top.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok(())
 }

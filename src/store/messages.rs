@@ -101,6 +101,30 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Role and time of one message, without its text.
+    pub fn message_header(
+        &self,
+        id: SessionId,
+        seq: u64,
+    ) -> Result<Option<(crate::domain::Role, jiff::Timestamp)>> {
+        use rusqlite::OptionalExtension;
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT role, created_at FROM message WHERE session_id = ?1 AND seq = ?2",
+            )?
+            .query_row(params![id.0, to_i64(seq)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .optional()?;
+        Ok(row.map(|(role, at)| {
+            (
+                role.parse().unwrap_or(crate::domain::Role::User),
+                crate::domain::ts_from_ms(at),
+            )
+        }))
+    }
+
     /// The last `n` messages of a session, in order.
     pub fn last_messages(&self, id: SessionId, n: u64) -> Result<Vec<Message>> {
         let count = self.session_by_id(id)?.message_count;

@@ -160,6 +160,14 @@ impl Store {
         self.options
     }
 
+    /// SQLite's data version: it changes when another connection commits,
+    /// so a cache built from this connection's reads knows when to refresh.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// Schema version of the open database.
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self
