@@ -5,7 +5,9 @@
 //! target/corpus/sharegpt.json, fetched with scripts/fetch-sharegpt.sh when
 //! missing; then 1M generated messages, 100k with `SCROLLBACK_BENCH_QUICK`),
 //! prints and writes to target/bench/search.json:
-//! - import + index throughput (MB/s of input) and peak RSS of that phase;
+//! - import + index throughput (MB/s of input) and peak RSS of that phase:
+//!   `import_paths` then `Search::open` applying the outbox, and beside it
+//!   the CLI's one-pass `Search::import`;
 //! - latency of a fixed set of queries (top 50 sessions), p50/p90/p99, and
 //!   what snippets for 20 hits add;
 //! - the same queries through an FTS5 table over the same rows, and ripgrep
@@ -555,6 +557,7 @@ fn run_corpus(input: &Input, queries: &[String], dir: &Path, rg: bool, generated
 
     // 1. Import + index.
     let reset = common::reset_peak_rss();
+    let base_rss = common::rss_mb();
     let t = Instant::now();
     let mut store = Store::open(&db).unwrap();
     let control = JobControl::new();
@@ -587,7 +590,7 @@ fn run_corpus(input: &Input, queries: &[String], dir: &Path, rg: bool, generated
         ok(rate >= TARGET_MB_S)
     );
     println!(
-        "peak RSS       {rss:.0} MB during import+index ({})   target < {TARGET_RSS_MB} MB: {}",
+        "peak RSS       {rss:.0} MB during import+index ({}, {base_rss:.0} MB when it began)   target < {TARGET_RSS_MB} MB: {}",
         if reset {
             "peak reset before this phase"
         } else {
@@ -604,6 +607,32 @@ fn run_corpus(input: &Input, queries: &[String], dir: &Path, rg: bool, generated
         share * 100.0,
         TARGET_INDEX_SHARE * 100.0,
         ok(share <= TARGET_INDEX_SHARE)
+    );
+
+    // The CLI's import: `Search::import` indexes while it reads, in one
+    // pass, into a second fresh store (thrown away afterwards).
+    let one_db = dir.join(format!("search-{}-onepass.db", input.key));
+    remove_store(&one_db);
+    let one_reset = common::reset_peak_rss();
+    let one_base = common::rss_mb();
+    let t = Instant::now();
+    let one_store = Store::open(&one_db).unwrap();
+    let mut one = Search::open(&one_store, &|_, _| {}).unwrap();
+    one.import(&import_request(&paths, input, &control))
+        .unwrap();
+    let one_s = t.elapsed().as_secs_f64();
+    let one_rss = common::peak_rss_mb();
+    let one_indexed: u64 = one.index().message_counts().unwrap().values().sum();
+    let one_bytes = one.index().size_on_disk();
+    drop(one);
+    drop(one_store);
+    remove_store(&one_db);
+    let one_rate = in_mb / one_s;
+    println!(
+        "one pass       Search::import (the CLI's import): {in_mb:.1} MB in {one_s:.2} s = {one_rate:.1} MB/s, peak RSS {one_rss:.0} MB{} ({one_base:.0} MB when it began: the store and index above are still open), {one_indexed} of {messages} messages indexed, index {:.1} MB   target >= {TARGET_MB_S} MB/s: {}",
+        if one_reset { "" } else { " (cumulative)" },
+        mb(one_bytes),
+        ok(one_rate >= TARGET_MB_S)
     );
 
     // 3. FTS5 over the same rows (built before timing anything, so that both
@@ -817,8 +846,13 @@ fn run_corpus(input: &Input, queries: &[String], dir: &Path, rg: bool, generated
         },
         "peak_rss_mb": rss,
         "peak_rss_reset_before_phase": reset,
+        "rss_mb_at_start_of_phase": base_rss,
         "target_peak_rss_mb": TARGET_RSS_MB,
         "index": {"bytes": index_bytes, "share_of_input": share, "target_share": TARGET_INDEX_SHARE},
+        "one_pass_import": {"api": "Search::import", "seconds": one_s, "mb_per_s": one_rate,
+                            "peak_rss_mb": one_rss, "peak_rss_reset_before_phase": one_reset,
+                            "rss_mb_at_start_of_phase": one_base,
+                            "messages_indexed": one_indexed, "index_bytes": one_bytes},
         "queries": runs.iter().map(|r| json!({
             "query": r.text,
             "scrollback": {"p50_ms": pct(&r.sb, 50.0), "p90_ms": pct(&r.sb, 90.0), "p99_ms": pct(&r.sb, 99.0),

@@ -640,6 +640,17 @@ pub fn write_search_jsonl(path: &Path, seed: u64, sessions: usize, long: usize) 
     }
 }
 
+/// Resident set size of this process now, in MB (Linux; 0 elsewhere).
+pub fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 /// Resets the peak RSS to the current RSS (Linux >= 4.0). Whether it worked.
 pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
