@@ -1620,3 +1620,48 @@ fn identifier_pieces_match_exactly_and_inside_phrases() {
     );
     assert_eq!(names(&mut search, "state"), ["hooks", "scattered"]);
 }
+
+#[test]
+fn filters_that_keep_most_sessions_are_exact() {
+    // Over 1024 matching sessions the filter is run as "none of the others".
+    let mut st = Store::open_in_memory().unwrap();
+    let docs = (0..1200).map(|i| SessionDoc {
+        name: Some(format!("s{i}")),
+        source: Some(if i < 1150 {
+            "big".into()
+        } else {
+            "small".into()
+        }),
+        tags: if i % 100 == 0 {
+            vec![]
+        } else {
+            vec!["common".into()]
+        },
+        messages: vec![MessageDoc {
+            role: Some(Role::User),
+            content: "a shared kestrel".into(),
+            ..MessageDoc::default()
+        }],
+        ..SessionDoc::default()
+    });
+    st.import_docs(docs, ImportOptions::default()).unwrap();
+    let mut search = Search::open(&st, &|_, _| {}).unwrap();
+    let count = |search: &mut Search, q: &str| {
+        search
+            .query(
+                q,
+                Limit {
+                    limit: 5000,
+                    ..Limit::default()
+                },
+            )
+            .unwrap()
+            .hits
+            .len()
+    };
+    assert_eq!(count(&mut search, "source:big kestrel"), 1150);
+    assert_eq!(count(&mut search, "source:small kestrel"), 50);
+    assert_eq!(count(&mut search, "tag:common kestrel"), 1188);
+    assert_eq!(count(&mut search, "-tag:common kestrel"), 12);
+    assert_eq!(count(&mut search, "source:none kestrel"), 0);
+}

@@ -474,6 +474,19 @@ impl Store {
         self.ids("SELECT session_id FROM tag WHERE tag = ?1", Some(tag))
     }
 
+    /// Ids of the sessions not carrying `tag`.
+    pub fn ids_without_tag(&self, tag: &str) -> Result<Vec<SessionId>> {
+        self.ids(
+            "SELECT id FROM session WHERE id NOT IN (SELECT session_id FROM tag WHERE tag = ?1)",
+            Some(tag),
+        )
+    }
+
+    /// Ids of the sessions not from `source`.
+    pub fn ids_not_from_source(&self, source: &str) -> Result<Vec<SessionId>> {
+        self.ids("SELECT id FROM session WHERE source != ?1", Some(source))
+    }
+
     /// Ids of the sessions from `source`.
     pub fn ids_from_source(&self, source: &str) -> Result<Vec<SessionId>> {
         self.ids("SELECT id FROM session WHERE source = ?1", Some(source))
