@@ -137,8 +137,8 @@ fn term(t: &Q, f: &Fields, store: &Store, marks: Option<&mut Marks>) -> Result<B
             Bound::Unbounded,
             Bound::Excluded(Term::from_field_i64(f.created, ts_to_ms(*ts))),
         )),
-        Q::Tag(tag) => session_filter(f, store.ids_with_tag(tag)?, || store.ids_without_tag(tag))?,
-        Q::Source(src) => session_filter(f, store.ids_from_source(src)?, || {
+        Q::Tag(tag) => session_filter(f, &store.ids_with_tag(tag)?, || store.ids_without_tag(tag))?,
+        Q::Source(src) => session_filter(f, &store.ids_from_source(src)?, || {
             store.ids_not_from_source(src)
         })?,
         Q::Session(sel) => match store.session(sel) {
@@ -153,15 +153,15 @@ fn term(t: &Q, f: &Fields, store: &Store, marks: Option<&mut Marks>) -> Result<B
 /// others" instead, so a filter that keeps nearly everything stays cheap.
 fn session_filter(
     f: &Fields,
-    ids: Vec<SessionId>,
+    ids: &[SessionId],
     others: impl FnOnce() -> Result<Vec<SessionId>>,
 ) -> Result<Box<dyn Query>> {
     if ids.len() < 1024 {
-        return Ok(sessions_or_nothing(f, &ids));
+        return Ok(sessions_or_nothing(f, ids));
     }
     let others = others()?;
     if others.len() >= ids.len() {
-        return Ok(sessions_or_nothing(f, &ids));
+        return Ok(sessions_or_nothing(f, ids));
     }
     let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(AllQuery))];
     if !others.is_empty() {
