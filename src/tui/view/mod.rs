@@ -20,44 +20,17 @@ use super::theme::Theme;
 pub fn draw(f: &mut Frame<'_>, app: &App, theme: &Theme) {
     let area = f.area();
     let a = areas(area.width, area.height, app.focus);
+    // Every full screen sits above the status bar.
+    let body = Rect {
+        height: area.height.saturating_sub(1),
+        ..area
+    };
     match app.screen {
-        Screen::Main if app.welcome() => screens::welcome(
-            f,
-            app,
-            theme,
-            Rect {
-                height: area.height - 1,
-                ..area
-            },
-        ),
+        Screen::Main if app.welcome() => screens::welcome(f, app, theme, body),
         Screen::Main => main_panes::draw(f, app, theme, &a),
-        Screen::Search => screens::search(
-            f,
-            app,
-            theme,
-            Rect {
-                height: area.height - 1,
-                ..area
-            },
-        ),
-        Screen::Stats => screens::stats(
-            f,
-            app,
-            theme,
-            Rect {
-                height: area.height - 1,
-                ..area
-            },
-        ),
-        Screen::Help => screens::help(
-            f,
-            app,
-            theme,
-            Rect {
-                height: area.height - 1,
-                ..area
-            },
-        ),
+        Screen::Search => screens::search(f, app, theme, body),
+        Screen::Stats => screens::stats(f, app, theme, body),
+        Screen::Help => screens::help(f, app, theme, body),
     }
     status(f, app, theme, a.status);
     if let Some(form) = &app.dialog {
