@@ -4,6 +4,7 @@
 //! trashing a session never means reindexing its messages.
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use tantivy::Term;
 use tantivy::query::{
@@ -12,7 +13,8 @@ use tantivy::query::{
 };
 use tantivy::schema::IndexRecordOption;
 
-use super::index::{Fields, KIND_MESSAGE, id_u64};
+use super::collect::SessionSet;
+use super::index::{Fields, KIND_MESSAGE, id_u64, role_code};
 use super::query::{ParsedQuery, Term as Q};
 use super::snippet::Marks;
 use super::tokenizer::tokens;
@@ -22,56 +24,170 @@ use crate::store::Store;
 
 /// A query ready to run.
 pub struct Built {
+    /// What selects and scores documents.
     pub query: Box<dyn Query>,
+    /// Checks on each candidate the query yields: it must match every `Must`
+    /// and no `MustNot` (filters and excluded words, kept out of `query` so
+    /// that it stays a plain term, union or intersection, which tantivy can
+    /// prune with block-max WAND).
+    pub filters: Vec<(Occur, Box<dyn Query>)>,
     pub marks: Marks,
+    /// Session filters left to the collector: results come from sessions in
+    /// every `within` set and in no `without` set.
+    pub within: Vec<Arc<SessionSet>>,
+    pub without: Vec<Arc<SessionSet>>,
 }
 
-/// Builds the tantivy query of `q`. `hidden` are sessions to leave out.
-pub fn build(q: &ParsedQuery, f: &Fields, store: &Store, hidden: &[SessionId]) -> Result<Built> {
+impl Built {
+    /// Everything as one tantivy query (for tantivy's own collectors).
+    pub fn into_query(self, f: &Fields) -> Box<dyn Query> {
+        let mut parts = vec![(Occur::Must, self.query)];
+        parts.extend(self.filters);
+        for s in &self.within {
+            parts.push((Occur::Must, sessions_or_nothing(f, s)));
+        }
+        for s in self.without.iter().filter(|s| !s.is_empty()) {
+            parts.push((Occur::MustNot, term_set(f, s.iter())));
+        }
+        if parts.len() == 1 {
+            return parts.remove(0).1;
+        }
+        Box::new(BooleanQuery::new(parts))
+    }
+}
+
+/// The sessions a session-level term (`tag:`, `source:`, `session:`) selects.
+pub type Resolve<'r> = dyn FnMut(&Q) -> Result<Arc<SessionSet>> + 'r;
+
+/// Sets up to this size also restrict the tantivy query itself, so that a
+/// query for a few sessions reads only their postings.
+const SMALL_SET: usize = 64;
+
+/// Builds the tantivy query of `q`.
+///
+/// When the query has words, they alone make the scored query; clauses made
+/// only of session-level terms are resolved to session sets that the
+/// collector checks in a bitset (far cheaper than a union over the postings
+/// of thousands of sessions), and the other clauses become filters checked
+/// on each candidate. A query of filters alone keeps them all in the tantivy
+/// query, where they are what selects documents.
+pub fn build(
+    q: &ParsedQuery,
+    f: &Fields,
+    store: &Store,
+    resolve: &mut Resolve<'_>,
+) -> Result<Built> {
     let mut marks = Marks::default();
-    let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut text = false;
+    let text = q
+        .clauses
+        .iter()
+        .any(|c| !c.negated && c.alternatives.iter().all(is_text));
+    let mut scored: Vec<Box<dyn Query>> = Vec::new();
+    let mut terms: Vec<Term> = Vec::new();
+    let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let (mut within, mut without) = (Vec::new(), Vec::new());
     let mut message_only = false;
     for clause in &q.clauses {
-        let mut alts = Vec::new();
-        for t in &clause.alternatives {
-            text |= !clause.negated && matches!(t, Q::Word(_) | Q::Prefix(_) | Q::Phrase(_));
-            message_only |= matches!(t, Q::Role(_) | Q::Model(_) | Q::After(_) | Q::Before(_));
-            alts.push(term(
-                t,
-                f,
-                store,
-                if clause.negated {
-                    None
-                } else {
-                    Some(&mut marks)
-                },
-            )?);
-        }
         let occur = if clause.negated {
             Occur::MustNot
         } else {
             Occur::Must
         };
-        parts.push((occur, one_of(alts)));
+        if text && clause.alternatives.iter().all(is_session_level) {
+            let mut set = SessionSet::default();
+            for t in &clause.alternatives {
+                set.extend(&*resolve(t)?);
+            }
+            let set = Arc::new(set);
+            if clause.negated {
+                without.push(set);
+            } else {
+                if set.len() <= SMALL_SET {
+                    scored.push(sessions_or_nothing(f, &set));
+                }
+                within.push(set);
+            }
+            continue;
+        }
+        if let (true, false, [Q::Word(w) | Q::Phrase(w)]) =
+            (text, clause.negated, clause.alternatives.as_slice())
+        {
+            // Words and phrases are scored by their terms, which keeps the
+            // query a plain intersection that block-max WAND can prune; a
+            // phrase is then checked on each candidate that could rank.
+            let (ts, phrase) = phrase_parts(w, f, &mut marks)?;
+            for t in ts {
+                if !terms.contains(&t) {
+                    terms.push(t);
+                }
+            }
+            filters.extend(phrase.map(|q| (Occur::Must, q)));
+            continue;
+        }
+        let mut alts = Vec::new();
+        for t in &clause.alternatives {
+            message_only |= matches!(t, Q::Role(_) | Q::Model(_) | Q::After(_) | Q::Before(_));
+            let marks = (!clause.negated).then_some(&mut marks);
+            alts.push(term(t, f, store, marks)?);
+        }
+        if text && !clause.negated && clause.alternatives.iter().all(is_text) {
+            scored.push(one_of(alts));
+        } else {
+            filters.push((occur, one_of(alts)));
+        }
     }
+    scored.extend(terms.into_iter().map(scored));
     if !text || message_only {
         // Filters alone (or message-level filters) select messages, never session documents.
-        parts.push((
+        filters.push((
             Occur::Must,
             exact(Term::from_field_u64(f.kind, KIND_MESSAGE)),
         ));
     }
-    if !parts.iter().any(|(o, _)| *o == Occur::Must) {
-        parts.push((Occur::Must, Box::new(AllQuery)));
-    }
-    if !hidden.is_empty() {
-        parts.push((Occur::MustNot, session_set(f, hidden)));
-    }
+    let query: Box<dyn Query> = match scored.len() {
+        0 => {
+            // Filters alone: they select; every match scores the same.
+            let mut parts = std::mem::take(&mut filters);
+            if !parts.iter().any(|(o, _)| *o == Occur::Must) {
+                parts.push((Occur::Must, Box::new(AllQuery)));
+            }
+            Box::new(BooleanQuery::new(parts))
+        }
+        1 => scored.remove(0),
+        _ => Box::new(BooleanQuery::new(
+            scored.into_iter().map(|q| (Occur::Must, q)).collect(),
+        )),
+    };
     Ok(Built {
-        query: Box::new(BooleanQuery::new(parts)),
+        query,
+        filters,
         marks,
+        within,
+        without,
     })
+}
+
+fn is_text(t: &Q) -> bool {
+    matches!(t, Q::Word(_) | Q::Prefix(_) | Q::Phrase(_))
+}
+
+fn is_session_level(t: &Q) -> bool {
+    matches!(t, Q::Tag(_) | Q::Source(_) | Q::Session(_))
+}
+
+/// The sessions a session-level term selects, read from the store.
+pub fn session_set(t: &Q, store: &Store) -> Result<SessionSet> {
+    let ids = match t {
+        Q::Tag(tag) => store.ids_with_tag(tag)?,
+        Q::Source(src) => store.ids_from_source(src)?,
+        Q::Session(sel) => match store.session(sel) {
+            Ok(s) => vec![s.id],
+            Err(e) if e.is_not_found() => Vec::new(),
+            Err(e) => return Err(e),
+        },
+        _ => Vec::new(),
+    };
+    Ok(SessionSet::of(ids.into_iter().map(id_u64)))
 }
 
 fn one_of(mut alts: Vec<Box<dyn Query>>) -> Box<dyn Query> {
@@ -91,10 +207,10 @@ fn scored(t: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs))
 }
 
-fn session_set(f: &Fields, ids: &[SessionId]) -> Box<dyn Query> {
+fn term_set(f: &Fields, ids: impl IntoIterator<Item = u64>) -> Box<dyn Query> {
     Box::new(TermSetQuery::new(
-        ids.iter()
-            .map(|&id| Term::from_field_u64(f.session, id_u64(id))),
+        ids.into_iter()
+            .map(|id| Term::from_field_u64(f.session, id)),
     ))
 }
 
@@ -113,18 +229,12 @@ fn term(t: &Q, f: &Fields, store: &Store, marks: Option<&mut Marks>) -> Result<B
             if let Some(m) = marks {
                 m.prefixes.push(last.clone());
             }
-            either(
-                Box::new(
-                    RegexQuery::from_pattern(&pattern, f.content)
-                        .map_err(|e| Error::Query(e.to_string()))?,
-                ),
-                Box::new(
-                    RegexQuery::from_pattern(&pattern, f.meta)
-                        .map_err(|e| Error::Query(e.to_string()))?,
-                ),
+            Box::new(
+                RegexQuery::from_pattern(&pattern, f.content)
+                    .map_err(|e| Error::Query(e.to_string()))?,
             )
         }
-        Q::Role(r) => exact(Term::from_field_text(f.role, r.as_str())),
+        Q::Role(r) => exact(Term::from_field_u64(f.role, role_code(*r))),
         Q::Model(m) => Box::new(
             RegexQuery::from_pattern(&format!("{}.*", regex_escape(&m.to_lowercase())), f.model)
                 .map_err(|e| Error::Query(e.to_string()))?,
@@ -141,11 +251,7 @@ fn term(t: &Q, f: &Fields, store: &Store, marks: Option<&mut Marks>) -> Result<B
         Q::Source(src) => session_filter(f, &store.ids_from_source(src)?, || {
             store.ids_not_from_source(src)
         })?,
-        Q::Session(sel) => match store.session(sel) {
-            Ok(s) => sessions_or_nothing(f, &[s.id]),
-            Err(e) if e.is_not_found() => Box::new(EmptyQuery),
-            Err(e) => return Err(e),
-        },
+        Q::Session(_) => sessions_or_nothing(f, &session_set(t, store)?),
     })
 }
 
@@ -156,47 +262,38 @@ fn session_filter(
     ids: &[SessionId],
     others: impl FnOnce() -> Result<Vec<SessionId>>,
 ) -> Result<Box<dyn Query>> {
+    let set = || SessionSet::of(ids.iter().map(|&id| id_u64(id)));
     if ids.len() < 1024 {
-        return Ok(sessions_or_nothing(f, ids));
+        return Ok(sessions_or_nothing(f, &set()));
     }
     let others = others()?;
     if others.len() >= ids.len() {
-        return Ok(sessions_or_nothing(f, ids));
+        return Ok(sessions_or_nothing(f, &set()));
     }
     let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(AllQuery))];
     if !others.is_empty() {
-        parts.push((Occur::MustNot, session_set(f, &others)));
+        parts.push((
+            Occur::MustNot,
+            term_set(f, others.iter().map(|&id| id_u64(id))),
+        ));
     }
     Ok(Box::new(BooleanQuery::new(parts)))
 }
 
-fn sessions_or_nothing(f: &Fields, ids: &[SessionId]) -> Box<dyn Query> {
-    if ids.is_empty() {
+fn sessions_or_nothing(f: &Fields, set: &SessionSet) -> Box<dyn Query> {
+    if set.is_empty() {
         Box::new(EmptyQuery)
     } else {
-        session_set(f, ids)
+        term_set(f, set.iter())
     }
-}
-
-fn either(a: Box<dyn Query>, b: Box<dyn Query>) -> Box<dyn Query> {
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Should, a),
-        (Occur::Should, b),
-    ]))
 }
 
 /// A word or phrase: its tokens, one per position (the whole token where an
 /// identifier also gave parts). One position is a term; several a phrase.
-/// Matches message text or a session's name, title and tags.
+/// Matches message text, or a session's name, title and tags (indexed as
+/// the text of the session's own document).
 fn words(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<Box<dyn Query>> {
-    // Tokens grouped by position: the whole word first, then its parts.
-    let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
-    for (pos, tok) in tokens(text) {
-        match groups.last_mut() {
-            Some((p, g)) if *p == pos => g.push(tok),
-            _ => groups.push((pos, vec![tok])),
-        }
-    }
+    let groups = position_groups(text);
     if let Some(m) = marks {
         m.terms
             .extend(groups.iter().flat_map(|(_, g)| g.iter().cloned()));
@@ -207,19 +304,40 @@ fn words(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<Box<dyn Qu
                 "{text:?} has nothing searchable (letters or digits, not a blob)"
             )));
         }
-        [(_, group)] => either(identifier(f.content, group), identifier(f.meta, group)),
-        [(base, _), ..] => {
-            let phrase = |field| {
-                Box::new(PhraseQuery::new_with_offset(
-                    groups
-                        .iter()
-                        .map(|(p, g)| (p - base, Term::from_field_text(field, &g[0])))
-                        .collect(),
-                )) as Box<dyn Query>
-            };
-            either(phrase(f.content), phrase(f.meta))
-        }
+        [(_, group)] => identifier(f.content, group),
+        [(base, _), ..] => Box::new(PhraseQuery::new_with_offset(
+            groups
+                .iter()
+                .map(|(p, g)| (p - base, Term::from_field_text(f.content, &g[0])))
+                .collect(),
+        )),
     })
+}
+
+type PhraseParts = (Vec<Term>, Option<Box<dyn Query>>);
+
+/// The terms of a word or phrase (the whole token of each position), and
+/// the phrase query that checks their order when there are several.
+fn phrase_parts(text: &str, f: &Fields, marks: &mut Marks) -> Result<PhraseParts> {
+    let q = words(text, f, Some(marks))?;
+    let groups = position_groups(text);
+    let terms = groups
+        .iter()
+        .map(|(_, g)| Term::from_field_text(f.content, &g[0]))
+        .collect();
+    Ok((terms, (groups.len() > 1).then_some(q)))
+}
+
+/// Tokens grouped by position: the whole word first, then its parts.
+fn position_groups(text: &str) -> Vec<(usize, Vec<String>)> {
+    let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
+    for (pos, tok) in tokens(text) {
+        match groups.last_mut() {
+            Some((p, g)) if *p == pos => g.push(tok),
+            _ => groups.push((pos, vec![tok])),
+        }
+    }
+    groups
 }
 
 /// One word: its whole token. Pieces of longer identifiers are indexed as

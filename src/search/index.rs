@@ -21,7 +21,7 @@ use crate::jobs::ProgressFn;
 use crate::store::{OutboxOp, Store};
 
 /// Schema version of the index; a different one on disk means a rebuild.
-pub const INDEX_VERSION: &str = "1";
+pub const INDEX_VERSION: &str = "2";
 const VERSION_FILE: &str = "scrollback-index-version";
 
 /// Document kinds.
@@ -38,8 +38,8 @@ pub struct Fields {
     pub role: Field,
     pub model: Field,
     pub created: Field,
+    /// A message's text; a session document's name, title and tags.
     pub content: Field,
-    pub meta: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -53,11 +53,10 @@ fn schema() -> (Schema, Fields) {
         kind: b.add_u64_field("kind", INDEXED | FAST),
         session: b.add_u64_field("session", INDEXED | FAST),
         seq: b.add_u64_field("seq", INDEXED | FAST),
-        role: b.add_text_field("role", STRING),
+        role: b.add_u64_field("role", INDEXED | FAST),
         model: b.add_text_field("model", STRING),
         created: b.add_i64_field("created", INDEXED | FAST),
-        content: b.add_text_field("content", text.clone()),
-        meta: b.add_text_field("meta", text),
+        content: b.add_text_field("content", text),
     };
     (b.build(), fields)
 }
@@ -302,7 +301,7 @@ impl SearchIndex {
         d.add_u64(f.kind, KIND_MESSAGE);
         d.add_u64(f.session, id_u64(id));
         d.add_u64(f.seq, seq);
-        d.add_text(f.role, role.as_str());
+        d.add_u64(f.role, role_code(role));
         if let Some(model) = model {
             d.add_text(f.model, model.to_lowercase());
         }
@@ -319,7 +318,7 @@ impl SearchIndex {
         d.add_u64(f.seq, 0);
         d.add_i64(f.created, ts_to_ms(s.updated_at));
         d.add_text(
-            f.meta,
+            f.content,
             format!("{} {} {}", s.name, s.title, s.tags.join(" ")),
         );
         d
@@ -388,6 +387,19 @@ impl Plan {
 
 fn term_query(t: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(t, IndexRecordOption::Basic))
+}
+
+/// A role as the index stores it (a fast field, read back for results).
+pub fn role_code(role: Role) -> u64 {
+    Role::ALL.iter().position(|&r| r == role).unwrap_or(0) as u64
+}
+
+/// The role of a stored code.
+pub fn role_of(code: u64) -> Role {
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| Role::ALL.get(i).copied())
+        .unwrap_or(Role::User)
 }
 
 /// Session row ids are positive; the index keys them as u64.

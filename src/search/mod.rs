@@ -15,19 +15,21 @@
 //! ```
 
 mod build;
+mod collect;
 pub mod index;
 pub mod query;
 pub mod snippet;
 pub mod tokenizer;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use tantivy::collector::TopDocs;
-use tantivy::{DocAddress, Score};
 
 pub use index::{Rebuilt, SearchIndex, SyncReport, index_dir};
+
+use collect::{SegmentColumns, SessionFilter, SessionSet, SessionTopK};
 
 use crate::domain::{Role, SessionId, Uid, now, ts_to_ms};
 use crate::error::{Error, Result};
@@ -124,8 +126,52 @@ pub struct Search {
     index: SearchIndex,
     /// The store's data version when the index last caught up.
     synced_at: Option<i64>,
-    /// Sessions left out of results, by "archived too", as of a data version.
-    hidden: Option<(i64, bool, Vec<SessionId>)>,
+    /// Session sets (hidden sessions, `tag:`/`source:`/`session:` filters)
+    /// as of one data version of the store.
+    sets: SetCache,
+    /// Fast-field columns of each segment, as of one searcher generation.
+    columns: Option<(u64, Arc<Vec<SegmentColumns>>)>,
+}
+
+/// Session sets read from the store, kept while its data version holds.
+#[derive(Default)]
+struct SetCache {
+    version: Option<i64>,
+    hidden: HashMap<bool, Arc<SessionSet>>,
+    terms: HashMap<String, Arc<SessionSet>>,
+}
+
+impl SetCache {
+    fn at(&mut self, version: i64) -> &mut Self {
+        if self.version != Some(version) {
+            *self = SetCache {
+                version: Some(version),
+                ..SetCache::default()
+            };
+        }
+        self
+    }
+
+    /// Sessions a query leaves out: trashed, and archived unless asked for.
+    fn hidden(&mut self, store: &Store, archived: bool) -> Result<Arc<SessionSet>> {
+        if let Some(s) = self.hidden.get(&archived) {
+            return Ok(s.clone());
+        }
+        let ids = store.hidden_ids(archived)?;
+        let set = Arc::new(SessionSet::of(ids.into_iter().map(index::id_u64)));
+        self.hidden.insert(archived, set.clone());
+        Ok(set)
+    }
+
+    fn term(&mut self, store: &Store, t: &query::Term) -> Result<Arc<SessionSet>> {
+        let key = format!("{t:?}");
+        if let Some(s) = self.terms.get(&key) {
+            return Ok(s.clone());
+        }
+        let set = Arc::new(build::session_set(t, store)?);
+        self.terms.insert(key, set.clone());
+        Ok(set)
+    }
 }
 
 impl Search {
@@ -154,7 +200,8 @@ impl Search {
             store: own,
             index,
             synced_at: None,
-            hidden: None,
+            sets: SetCache::default(),
+            columns: None,
         };
         search.sync(progress)?;
         Ok((search, rebuilt))
@@ -173,20 +220,6 @@ impl Search {
             self.synced_at = Some(version);
         }
         Ok(report)
-    }
-
-    /// Sessions a query leaves out (trashed; archived unless asked for),
-    /// read again only when the store changed.
-    fn hidden(&mut self, archived: bool) -> Result<Vec<SessionId>> {
-        let version = self.store.data_version()?;
-        match &self.hidden {
-            Some((v, a, ids)) if *v == version && *a == archived => Ok(ids.clone()),
-            _ => {
-                let ids = self.store.hidden_ids(archived)?;
-                self.hidden = Some((version, archived, ids.clone()));
-                Ok(ids)
-            }
-        }
     }
 
     /// Imports files into the store and indexes them as they are read, in one
@@ -306,10 +339,14 @@ impl Search {
         self.sync(&|_, _| {})?;
         let parsed = query::parse(text, now())
             .map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(text))))?;
-        let built = build::build(&parsed, &self.index.fields, &self.store, &[])?;
+        let (store, sets) = (&self.store, self.sets.at(self.store.data_version()?));
+        let built = build::build(&parsed, &self.index.fields, store, &mut |t| {
+            sets.term(store, t)
+        })?;
+        let q = built.into_query(&self.index.fields);
         let f = &self.index.fields;
         let q = tantivy::query::BooleanQuery::new(vec![
-            (tantivy::query::Occur::Must, built.query),
+            (tantivy::query::Occur::Must, q),
             (
                 tantivy::query::Occur::Must,
                 Box::new(tantivy::query::TermQuery::new(
@@ -329,19 +366,25 @@ impl Search {
         let docs = searcher
             .search(&q, &tantivy::collector::DocSetCollector)
             .map_err(|e| index::index_error(None, &e))?;
-        let mut seqs = Vec::with_capacity(docs.len());
+        let mut found = Vec::with_capacity(docs.len());
+        let mut columns = HashMap::new();
         for addr in docs {
-            let col = searcher
-                .segment_reader(addr.segment_ord)
-                .fast_fields()
-                .u64("seq")
-                .map_err(|e| index::index_error(None, &e))?
-                .first_or_default_col(0);
-            seqs.push(col.get_val(addr.doc_id));
+            let col = match columns.entry(addr.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                    searcher
+                        .segment_reader(addr.segment_ord)
+                        .fast_fields()
+                        .u64("seq")
+                        .map_err(|e| index::index_error(None, &e))?
+                        .first_or_default_col(0),
+                ),
+            };
+            found.push(col.get_val(addr.doc_id));
         }
-        seqs.sort_unstable();
-        seqs.dedup();
-        Ok(seqs)
+        found.sort_unstable();
+        found.dedup();
+        Ok(found)
     }
 
     /// Runs a query in the query language (see [`query::parse`]) and returns
@@ -350,63 +393,90 @@ impl Search {
         self.sync(&|_, _| {})?;
         let parsed = query::parse(text, now())
             .map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(text))))?;
-        let hidden = self.hidden(limit.archived)?;
-        let built = build::build(&parsed, &self.index.fields, &self.store, &hidden)?;
-        let searcher = self.index.reader.searcher();
-        let want = limit.offset + limit.limit;
-        let mut k = (want * 8).max(200);
-        let now_ms = ts_to_ms(now());
-        let (groups, order) = loop {
-            // BM25 top-k (block-max WAND skips most of a common word's
-            // documents), then the mild recency boost within them.
-            let mut top = searcher
-                .search(&built.query, &TopDocs::with_limit(k).order_by_score())
-                .map_err(|e| index::index_error(None, &e))?;
-            boost_recent(&searcher, &mut top, now_ms)?;
-            let (groups, order) = group(&searcher, &top)?;
-            if order.len() >= want || top.len() < k {
-                break (groups, order);
-            }
-            k *= 8;
+        let (store, sets) = (&self.store, self.sets.at(self.store.data_version()?));
+        let hidden = sets.hidden(store, limit.archived)?;
+        let built = build::build(&parsed, &self.index.fields, store, &mut |t| {
+            sets.term(store, t)
+        })?;
+        let filter = SessionFilter {
+            within: built.within.iter().map(|s| &**s).collect(),
+            without: std::iter::once(&*hidden)
+                .chain(built.without.iter().map(|s| &**s))
+                .collect(),
         };
-        let mut hits = Vec::new();
-        for key in order.iter().skip(limit.offset).take(limit.limit) {
-            let g = &groups[key];
-            let id = SessionId(i64::try_from(*key).unwrap_or(0));
-            let Ok(session) = self.store.session_by_id(id) else {
+        let searcher = self.index.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let columns = match &self.columns {
+            Some((g, c)) if *g == generation => c.clone(),
+            _ => {
+                let c = searcher
+                    .segment_readers()
+                    .iter()
+                    .map(SegmentColumns::open)
+                    .collect::<tantivy::Result<Vec<_>>>()
+                    .map_err(|e| index::index_error(None, &e))?;
+                let c = Arc::new(c);
+                self.columns = Some((generation, c.clone()));
+                c
+            }
+        };
+        let unscored = tantivy::query::EnableScoring::disabled_from_searcher(&searcher);
+        let checks = built
+            .filters
+            .iter()
+            .map(|(occur, q)| Ok((*occur, q.weight(unscored)?)))
+            .collect::<tantivy::Result<Vec<_>>>()
+            .map_err(|e| index::index_error(None, &e))?;
+        let collector = SessionTopK::new(
+            limit.offset + limit.limit,
+            ts_to_ms(now()),
+            &filter,
+            &columns,
+            &checks,
+        );
+        searcher
+            .search(&*built.query, &collector)
+            .map_err(|e| index::index_error(None, &e))?;
+        let found = collector.into_top();
+        let page: Vec<&(u64, collect::Best)> = found.top.iter().skip(limit.offset).collect();
+        let ids: Vec<SessionId> = page
+            .iter()
+            .map(|(key, _)| SessionId(i64::try_from(*key).unwrap_or(0)))
+            .collect();
+        let mut sessions: HashMap<SessionId, crate::domain::Session> = self
+            .store
+            .sessions_by_ids(&ids)?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        let mut hits = Vec::with_capacity(page.len());
+        for (&(_, best), &id) in page.iter().zip(&ids) {
+            let Some(session) = sessions.remove(&id) else {
                 continue;
             };
-            let message = if g.kind != index::KIND_MESSAGE {
-                None
-            } else if limit.snippets {
-                self.store.messages(id, g.seq, 1)?.into_iter().next()
-            } else {
-                // Role and time are enough: the text is not read.
-                self.store
-                    .message_header(id, g.seq)?
-                    .map(|(role, created_at)| crate::domain::Message {
-                        seq: g.seq,
-                        role,
-                        content: String::new(),
-                        created_at,
-                        model: None,
-                        tokens: None,
-                        metadata: serde_json::Map::new(),
-                        source_id: None,
-                    })
-            };
+            let cols = &columns[best.segment as usize];
+            let doc = best.doc;
+            let message = (cols.kind.get_val(doc) == index::KIND_MESSAGE).then(|| HitMessage {
+                seq: cols.seq.get_val(doc),
+                role: index::role_of(cols.role.get_val(doc)),
+                created_at: crate::domain::ts_from_ms(cols.created.get_val(doc)),
+            });
             let (snippet, highlights) = if limit.snippets {
-                let text = message.as_ref().map_or_else(
-                    || {
-                        format!(
-                            "{} {} {}",
-                            session.name,
-                            session.title,
-                            session.tags.join(" ")
-                        )
-                    },
-                    |m| m.content.clone(),
-                );
+                let text = match &message {
+                    Some(m) => self
+                        .store
+                        .messages(id, m.seq, 1)?
+                        .into_iter()
+                        .next()
+                        .map(|m| m.content)
+                        .unwrap_or_default(),
+                    None => format!(
+                        "{} {} {}",
+                        session.name,
+                        session.title,
+                        session.tags.join(" ")
+                    ),
+                };
                 snippet::snippet(&text, &built.marks, 160)
             } else {
                 (String::new(), Vec::new())
@@ -419,96 +489,17 @@ impl Search {
                     source: session.source,
                     source_ref: session.source_ref,
                 },
-                message: message.map(|m| HitMessage {
-                    seq: m.seq,
-                    role: m.role,
-                    created_at: m.created_at,
-                }),
+                message,
                 snippet,
                 highlights,
-                score: g.score,
-                other_hits: g.count - 1,
+                score: best.score,
+                other_hits: best.count - 1,
                 session_id: id,
             });
         }
         Ok(Results {
             hits,
-            sessions: order.len(),
+            sessions: found.sessions,
         })
     }
-}
-
-/// The best document of a session among the results, and how many it had.
-struct Group {
-    score: Score,
-    seq: u64,
-    kind: u64,
-    count: usize,
-}
-
-fn group(
-    searcher: &tantivy::Searcher,
-    top: &[(Score, DocAddress)],
-) -> Result<(HashMap<u64, Group>, Vec<u64>)> {
-    let mut groups: HashMap<u64, Group> = HashMap::new();
-    let mut order = Vec::new();
-    let mut columns = HashMap::new();
-    for &(score, addr) in top {
-        let cols = match columns.entry(addr.segment_ord) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
-                let col = |name: &str| {
-                    ff.u64(name)
-                        .map(|c| c.first_or_default_col(0))
-                        .map_err(|e| index::index_error(None, &e))
-                };
-                v.insert((col("session")?, col("seq")?, col("kind")?))
-            }
-        };
-        let session = cols.0.get_val(addr.doc_id);
-        groups
-            .entry(session)
-            .and_modify(|g| g.count += 1)
-            .or_insert_with(|| {
-                order.push(session);
-                Group {
-                    score,
-                    seq: cols.1.get_val(addr.doc_id),
-                    kind: cols.2.get_val(addr.doc_id),
-                    count: 1,
-                }
-            });
-    }
-    Ok((groups, order))
-}
-
-/// BM25 times a mild boost for recent messages: up to +10% for today,
-/// halving every 180 days. Re-sorts `top`, best first.
-fn boost_recent(
-    searcher: &tantivy::Searcher,
-    top: &mut [(Score, DocAddress)],
-    now_ms: i64,
-) -> Result<()> {
-    let mut columns = HashMap::new();
-    for (score, addr) in top.iter_mut() {
-        let col = match columns.entry(addr.segment_ord) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(
-                searcher
-                    .segment_reader(addr.segment_ord)
-                    .fast_fields()
-                    .i64("created")
-                    .map_err(|e| index::index_error(None, &e))?
-                    .first_or_default_col(0),
-            ),
-        };
-        #[allow(clippy::cast_precision_loss)]
-        let age_days = ((now_ms - col.get_val(addr.doc_id)).max(0) as f64) / 86_400_000.0;
-        #[allow(clippy::cast_possible_truncation)]
-        let boost = (1.0 + 0.1 * 0.5f64.powf(age_days / 180.0)) as f32;
-        *score *= boost;
-    }
-    top.sort_by(|a, b| b.0.total_cmp(&a.0));
-    Ok(())
 }

@@ -165,7 +165,8 @@ impl Store {
     pub fn data_version(&self) -> Result<i64> {
         Ok(self
             .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?)
     }
 
     /// Schema version of the open database.
@@ -241,6 +242,25 @@ impl Store {
     /// A session by internal id.
     pub fn session_by_id(&self, id: SessionId) -> Result<Session> {
         rows::session_by_id(&self.conn, id)
+    }
+
+    /// The sessions of `ids` that exist, in one query (in no set order).
+    pub fn sessions_by_ids(&self, ids: &[SessionId]) -> Result<Vec<Session>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids
+            .iter()
+            .map(|id| id.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "SELECT {} FROM session s WHERE s.id IN ({list})",
+            rows::SESSION_COLUMNS
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], rows::session_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 }
 
