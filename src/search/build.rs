@@ -82,7 +82,7 @@ pub fn build(
         .clauses
         .iter()
         .any(|c| !c.negated && c.alternatives.iter().all(is_text));
-    let mut scored: Vec<Box<dyn Query>> = Vec::new();
+    let mut ranked: Vec<Box<dyn Query>> = Vec::new();
     let mut terms: Vec<Term> = Vec::new();
     let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let (mut within, mut without) = (Vec::new(), Vec::new());
@@ -103,7 +103,7 @@ pub fn build(
                 without.push(set);
             } else {
                 if set.len() <= SMALL_SET {
-                    scored.push(sessions_or_nothing(f, &set));
+                    ranked.push(sessions_or_nothing(f, &set));
                 }
                 within.push(set);
             }
@@ -112,7 +112,7 @@ pub fn build(
         if let (true, false, [Q::Word(w) | Q::Phrase(w)]) =
             (text, clause.negated, clause.alternatives.as_slice())
         {
-            // Words and phrases are scored by their terms, which keeps the
+            // Words and phrases are ranked by their terms, which keeps the
             // query a plain intersection that block-max WAND can prune; a
             // phrase is then checked on each candidate that could rank.
             let (ts, phrase) = phrase_parts(w, f, &mut marks)?;
@@ -131,12 +131,12 @@ pub fn build(
             alts.push(term(t, f, store, marks)?);
         }
         if text && !clause.negated && clause.alternatives.iter().all(is_text) {
-            scored.push(one_of(alts));
+            ranked.push(one_of(alts));
         } else {
             filters.push((occur, one_of(alts)));
         }
     }
-    scored.extend(terms.into_iter().map(scored));
+    ranked.extend(terms.into_iter().map(scored));
     if !text || message_only {
         // Filters alone (or message-level filters) select messages, never session documents.
         filters.push((
@@ -144,7 +144,7 @@ pub fn build(
             exact(Term::from_field_u64(f.kind, KIND_MESSAGE)),
         ));
     }
-    let query: Box<dyn Query> = match scored.len() {
+    let query: Box<dyn Query> = match ranked.len() {
         0 => {
             // Filters alone: they select; every match scores the same.
             let mut parts = std::mem::take(&mut filters);
@@ -153,9 +153,9 @@ pub fn build(
             }
             Box::new(BooleanQuery::new(parts))
         }
-        1 => scored.remove(0),
+        1 => ranked.remove(0),
         _ => Box::new(BooleanQuery::new(
-            scored.into_iter().map(|q| (Occur::Must, q)).collect(),
+            ranked.into_iter().map(|q| (Occur::Must, q)).collect(),
         )),
     };
     Ok(Built {
