@@ -6,6 +6,7 @@
 //! change the top `k` sessions. The state is shared across segments: once one
 //! segment has raised the bar, the next starts from it.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -170,8 +171,9 @@ impl Ord for Ordered {
 #[derive(Debug, Default)]
 struct State {
     sessions: HashMap<u64, Best>,
-    /// The best `k` sessions: (score, session), worst first.
-    top: BTreeSet<(Ordered, u64)>,
+    /// The best `k` sessions, worst first: by score, then (among equal
+    /// scores) the higher session id is the worse, as in the final order.
+    top: BTreeSet<(Ordered, Reverse<u64>)>,
 }
 
 impl State {
@@ -188,7 +190,7 @@ impl State {
             return;
         }
         if best.in_top {
-            self.top.remove(&(Ordered(best.score), session));
+            self.top.remove(&(Ordered(best.score), Reverse(session)));
         }
         *best = Best {
             score,
@@ -197,9 +199,9 @@ impl State {
             in_top: true,
             ..*best
         };
-        self.top.insert((Ordered(score), session));
+        self.top.insert((Ordered(score), Reverse(session)));
         if self.top.len() > k
-            && let Some((_, out)) = self.top.pop_first()
+            && let Some((_, Reverse(out))) = self.top.pop_first()
             && let Some(b) = self.sessions.get_mut(&out)
         {
             b.in_top = false;
@@ -208,14 +210,17 @@ impl State {
 
     /// Whether a document scoring `score` would enter the top `k`.
     fn could_enter(&self, k: usize, score: Score) -> bool {
-        self.top.len() < k || self.top.first().is_some_and(|(Ordered(s), _)| score > *s)
+        // Equal scores may still win on the session id: `offer` decides.
+        self.top.len() < k || self.top.first().is_some_and(|(Ordered(s), _)| score >= *s)
     }
 
     /// Raw BM25 a document needs to change the top `k`, when no document
     /// has a boost above `max_boost`.
     fn threshold(&self, k: usize, max_boost: Score) -> Score {
         match self.top.first() {
-            Some((Ordered(s), _)) if self.top.len() >= k => s / max_boost,
+            // Just below the bound: a document that ties the k-th session
+            // may still win on its session id.
+            Some((Ordered(s), _)) if self.top.len() >= k => (s / max_boost).next_down(),
             _ => Score::MIN,
         }
     }
@@ -271,7 +276,7 @@ impl<'a> SessionTopK<'a> {
             .top
             .iter()
             .rev()
-            .filter_map(|&(_, s)| state.sessions.get(&s).map(|b| (s, *b)))
+            .filter_map(|&(_, Reverse(s))| state.sessions.get(&s).map(|b| (s, *b)))
             .collect();
         top.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
         TopSessions {
@@ -377,19 +382,33 @@ mod tests {
         s.offer(2, 1, 5.0, 0, 10);
         s.offer(2, 1, 7.0, 0, 11);
         s.offer(2, 2, 6.0, 0, 12);
-        assert_eq!(s.threshold(2, MAX_BOOST), 6.0 / MAX_BOOST);
+        assert_eq!(s.threshold(2, MAX_BOOST), (6.0 / MAX_BOOST).next_down());
         s.offer(2, 3, 9.0, 0, 13);
         // Session 2 fell out; the bar is now session 1's best.
-        assert_eq!(s.threshold(2, 1.0), 7.0);
-        let keys: Vec<u64> = s.top.iter().rev().map(|&(_, k)| k).collect();
+        assert_eq!(s.threshold(2, 1.0), 7.0f32.next_down());
+        let keys: Vec<u64> = s.top.iter().rev().map(|&(_, Reverse(k))| k).collect();
         assert_eq!(keys, [3, 1]);
         assert_eq!(s.sessions[&1].doc, 11);
         assert_eq!(s.sessions[&1].count, 2);
         // A session that fell out comes back when it does better.
         s.offer(2, 2, 8.0, 0, 14);
-        let keys: Vec<u64> = s.top.iter().rev().map(|&(_, k)| k).collect();
+        let keys: Vec<u64> = s.top.iter().rev().map(|&(_, Reverse(k))| k).collect();
         assert_eq!(keys, [3, 2]);
         assert!(!s.sessions[&1].in_top);
+    }
+
+    #[test]
+    fn equal_scores_rank_by_session_whatever_the_order_they_come_in() {
+        for order in [[1, 2, 3, 4], [4, 3, 2, 1], [2, 4, 1, 3]] {
+            let mut s = State::default();
+            for (doc, session) in order.into_iter().enumerate() {
+                if s.could_enter(2, 5.0) {
+                    s.offer(2, session, 5.0, 0, doc as u32);
+                }
+            }
+            let keys: Vec<u64> = s.top.iter().rev().map(|&(_, Reverse(k))| k).collect();
+            assert_eq!(keys, [1, 2], "{order:?}");
+        }
     }
 
     #[test]

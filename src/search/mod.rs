@@ -443,9 +443,9 @@ impl Search {
             .iter()
             .map(|(key, _)| SessionId(i64::try_from(*key).unwrap_or(0)))
             .collect();
-        let mut sessions: HashMap<SessionId, crate::domain::Session> = self
+        let mut sessions: HashMap<SessionId, crate::store::SessionHead> = self
             .store
-            .sessions_by_ids(&ids)?
+            .session_heads(&ids)?
             .into_iter()
             .map(|s| (s.id, s))
             .collect();
@@ -470,12 +470,10 @@ impl Search {
                         .next()
                         .map(|m| m.content)
                         .unwrap_or_default(),
-                    None => format!(
-                        "{} {} {}",
-                        session.name,
-                        session.title,
-                        session.tags.join(" ")
-                    ),
+                    None => {
+                        let s = self.store.session_by_id(id)?;
+                        format!("{} {} {}", s.name, s.title, s.tags.join(" "))
+                    }
                 };
                 snippet::snippet(&text, &built.marks, 160)
             } else {

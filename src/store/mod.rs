@@ -244,8 +244,9 @@ impl Store {
         rows::session_by_id(&self.conn, id)
     }
 
-    /// The sessions of `ids` that exist, in one query (in no set order).
-    pub fn sessions_by_ids(&self, ids: &[SessionId]) -> Result<Vec<Session>> {
+    /// Uid, name, title, source and source ref of the sessions of `ids`
+    /// that exist, in one query (in no set order).
+    pub fn session_heads(&self, ids: &[SessionId]) -> Result<Vec<SessionHead>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -255,13 +256,44 @@ impl Store {
             .collect::<Vec<_>>()
             .join(",");
         let sql = format!(
-            "SELECT {} FROM session s WHERE s.id IN ({list})",
-            rows::SESSION_COLUMNS
+            "SELECT id, uid, name, title, source, source_ref FROM session WHERE id IN ({list})"
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], rows::session_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })?;
+        let mut out = Vec::with_capacity(ids.len());
+        for row in rows {
+            let (id, uid, name, title, source, source_ref) = row?;
+            out.push(SessionHead {
+                id: SessionId(id),
+                uid: crate::domain::Uid(uid),
+                name,
+                title,
+                source,
+                source_ref,
+            });
+        }
+        Ok(out)
     }
+}
+
+/// What a search result shows of its session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionHead {
+    pub id: SessionId,
+    pub uid: crate::domain::Uid,
+    pub name: String,
+    pub title: String,
+    pub source: String,
+    pub source_ref: Option<String>,
 }
 
 fn memory_flags() -> OpenFlags {
