@@ -401,9 +401,9 @@ mod tests {
     fn equal_scores_rank_by_session_whatever_the_order_they_come_in() {
         for order in [[1, 2, 3, 4], [4, 3, 2, 1], [2, 4, 1, 3]] {
             let mut s = State::default();
-            for (doc, session) in order.into_iter().enumerate() {
+            for (doc, session) in (0u32..).zip(order) {
                 if s.could_enter(2, 5.0) {
-                    s.offer(2, session, 5.0, 0, doc as u32);
+                    s.offer(2, session, 5.0, 0, doc);
                 }
             }
             let keys: Vec<u64> = s.top.iter().rev().map(|&(_, Reverse(k))| k).collect();
