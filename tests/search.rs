@@ -1665,3 +1665,40 @@ fn filters_that_keep_most_sessions_are_exact() {
     assert_eq!(count(&mut search, "-tag:common kestrel"), 12);
     assert_eq!(count(&mut search, "source:none kestrel"), 0);
 }
+
+#[test]
+fn sessions_imported_through_the_search_meet_filters_at_once() {
+    let dir = TempDir::new().unwrap();
+    let (_db, store) = file_store(&dir);
+    let mut search = open(&store);
+    // Fills the cached session sets for these filters.
+    assert!(found(&mut search, "tag:work osprey").is_empty());
+    assert!(found(&mut search, "source:elsewhere osprey").is_empty());
+    let file = dir.path().join("one.jsonl");
+    let doc = serde_json::json!({
+        "name": "birds",
+        "title": "",
+        "tags": ["work"],
+        "source": "elsewhere",
+        "messages": [{"role": "user", "content": "an osprey over the lake"}],
+    });
+    std::fs::write(&file, format!("{doc}\n")).unwrap();
+    let control = scrollback::jobs::JobControl::new();
+    let paths = [file];
+    search
+        .import(&scrollback::import::ImportRequest {
+            paths: &paths,
+            format: None,
+            options: ImportOptions::default(),
+            partial: false,
+            progress: &|_, _| {},
+            control: &control,
+        })
+        .unwrap();
+    assert_eq!(found(&mut search, "tag:work osprey"), set(&["birds"]));
+    assert_eq!(
+        found(&mut search, "source:elsewhere osprey"),
+        set(&["birds"])
+    );
+    assert_eq!(found(&mut search, "-tag:work osprey"), set(&[]));
+}

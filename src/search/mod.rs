@@ -228,6 +228,14 @@ impl Search {
     /// process holds the index writer, the import goes on without indexing
     /// and the index catches up later.
     pub fn import(&mut self, req: &ImportRequest<'_>) -> Result<ImportReport> {
+        let report = self.import_indexing(req);
+        // Written through this connection, which the data version does not
+        // count: the cached session sets may no longer hold.
+        self.sets = SetCache::default();
+        report
+    }
+
+    fn import_indexing(&mut self, req: &ImportRequest<'_>) -> Result<ImportReport> {
         let Some(mut writer) = self.index.try_writer()? else {
             return crate::import::import_paths(&mut self.store, req);
         };
@@ -276,6 +284,7 @@ impl Search {
     pub fn rebuild(&mut self, progress: &ProgressFn<'_>) -> Result<SyncReport> {
         self.store.outbox_everything()?;
         self.synced_at = None;
+        self.sets = SetCache::default();
         {
             let mut w: tantivy::IndexWriter<tantivy::TantivyDocument> = self
                 .index
