@@ -115,7 +115,7 @@ pub fn build(
             // Words and phrases are ranked by their terms, which keeps the
             // query a plain intersection that block-max WAND can prune; a
             // phrase is then checked on each candidate that could rank.
-            let (ts, phrase) = phrase_parts(w, f, &mut marks)?;
+            let (ts, phrase) = phrase_parts(w, f, Some(&mut marks))?;
             for t in ts {
                 if !terms.contains(&t) {
                     terms.push(t);
@@ -293,39 +293,37 @@ fn sessions_or_nothing(f: &Fields, set: &SessionSet) -> Box<dyn Query> {
 /// Matches message text, or a session's name, title and tags (indexed as
 /// the text of the session's own document).
 fn words(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<Box<dyn Query>> {
-    let groups = position_groups(text);
-    if let Some(m) = marks {
-        m.terms
-            .extend(groups.iter().flat_map(|(_, g)| g.iter().cloned()));
-    }
-    Ok(match groups.as_slice() {
-        [] => {
-            return Err(Error::Query(format!(
-                "{text:?} has nothing searchable (letters or digits, not a blob)"
-            )));
-        }
-        [(_, group)] => identifier(f.content, group),
-        [(base, _), ..] => Box::new(PhraseQuery::new_with_offset(
-            groups
-                .iter()
-                .map(|(p, g)| (p - base, Term::from_field_text(f.content, &g[0])))
-                .collect(),
-        )),
+    let (mut terms, phrase) = phrase_parts(text, f, marks)?;
+    Ok(match phrase {
+        Some(q) => q,
+        None => scored(terms.remove(0)),
     })
 }
 
 type PhraseParts = (Vec<Term>, Option<Box<dyn Query>>);
 
-/// The terms of a word or phrase (the whole token of each position), and
-/// the phrase query that checks their order when there are several.
-fn phrase_parts(text: &str, f: &Fields, marks: &mut Marks) -> Result<PhraseParts> {
-    let q = words(text, f, Some(marks))?;
+/// The terms of a word or phrase (the whole token of each position, at
+/// least one), and the phrase query that checks their order when there are
+/// several. Pieces of longer identifiers are indexed as tokens of their own,
+/// so `snake_case` finds `my_snake_case` exactly as one term.
+fn phrase_parts(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<PhraseParts> {
     let groups = position_groups(text);
-    let terms = groups
+    if let Some(m) = marks {
+        m.terms
+            .extend(groups.iter().flat_map(|(_, g)| g.iter().cloned()));
+    }
+    let Some((base, _)) = groups.first() else {
+        return Err(Error::Query(format!(
+            "{text:?} has nothing searchable (letters or digits, not a blob)"
+        )));
+    };
+    let at: Vec<(usize, Term)> = groups
         .iter()
-        .map(|(_, g)| Term::from_field_text(f.content, &g[0]))
+        .map(|(p, g)| (p - base, Term::from_field_text(f.content, &g[0])))
         .collect();
-    Ok((terms, (groups.len() > 1).then_some(q)))
+    let phrase = (at.len() > 1)
+        .then(|| Box::new(PhraseQuery::new_with_offset(at.clone())) as Box<dyn Query>);
+    Ok((at.into_iter().map(|(_, t)| t).collect(), phrase))
 }
 
 /// Tokens grouped by position: the whole word first, then its parts.
@@ -338,12 +336,6 @@ fn position_groups(text: &str) -> Vec<(usize, Vec<String>)> {
         }
     }
     groups
-}
-
-/// One word: its whole token. Pieces of longer identifiers are indexed as
-/// tokens of their own, so `snake_case` finds `my_snake_case` exactly.
-fn identifier(field: tantivy::schema::Field, group: &[String]) -> Box<dyn Query> {
-    scored(Term::from_field_text(field, &group[0]))
 }
 
 fn regex_escape(s: &str) -> String {
