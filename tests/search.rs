@@ -1702,3 +1702,72 @@ fn sessions_imported_through_the_search_meet_filters_at_once() {
     );
     assert_eq!(found(&mut search, "-tag:work osprey"), set(&[]));
 }
+
+#[test]
+fn phrases_are_exact_wherever_they_stand_in_a_query() {
+    // The index keeps no word positions: every phrase below is found by its
+    // words and then checked on the text, in each place a phrase can stand.
+    let mut st = Store::open_in_memory().unwrap();
+    session(&mut st, "ordered", &["the quick brown fox jumps"]);
+    session(&mut st, "reversed", &["brown quick the fox"]);
+    session(&mut st, "apart", &["quick red brown fox"]);
+    session(&mut st, "quick-brown-notes", &["nothing to see"]);
+    session(&mut st, "zebra", &["a zebra crossing"]);
+    session(&mut st, "answer", &["hello", "unrelated words"]);
+    session(&mut st, "cjk-word", &["検索エンジンの使い方を学ぶ"]);
+    // Every bigram of 検索エンジン, but never in one run.
+    session(
+        &mut st,
+        "cjk-scattered",
+        &["検索した。索エは、エンジンです"],
+    );
+    let hits = session(
+        &mut st,
+        "steps",
+        &["quick brown", "brown quick", "a quick brown dog"],
+    );
+    let mut search = open(&st);
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "\"quick brown\"",
+            &["ordered", "quick-brown-notes", "steps"],
+        ),
+        (
+            "\"quick brown\" OR zebra",
+            &["ordered", "quick-brown-notes", "steps", "zebra"],
+        ),
+        (
+            "\"quick brown\" OR zeb*",
+            &["ordered", "quick-brown-notes", "steps", "zebra"],
+        ),
+        ("fox -\"quick brown\"", &["apart", "reversed"]),
+        ("fox NOT \"quick brown\"", &["apart", "reversed"]),
+        ("fox -\"quick brown\" -red", &["reversed"]),
+        // A message filter anywhere leaves session names out.
+        (
+            "role:assistant OR \"quick brown\"",
+            &["answer", "ordered", "steps"],
+        ),
+        ("\"brown fox\" \"quick brown\"", &["ordered"]),
+        ("\"fox quick\"", &[]),
+        ("検索エンジン", &["cjk-word"]),
+        ("\"エンジン\" -検索エンジン", &["cjk-scattered"]),
+    ];
+    for (q, want) in cases {
+        assert_eq!(found(&mut search, q), set(want), "{q}");
+    }
+    // Stepping through the hits of an opened session checks phrases too.
+    assert_eq!(
+        search.session_hits("\"quick brown\"", hits).unwrap(),
+        [0, 2]
+    );
+    assert_eq!(
+        search.session_hits("quick -\"quick brown\"", hits).unwrap(),
+        [1]
+    );
+    // A renamed session is checked against its new name.
+    let notes = st.session("quick-brown-notes").unwrap().id;
+    st.rename(notes, "brown-quick-notes").unwrap();
+    assert!(!found(&mut search, "\"quick brown\"").contains("brown-quick-notes"));
+    assert!(found(&mut search, "\"brown quick\"").contains("brown-quick-notes"));
+}

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery,
-    TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, EmptyQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::IndexRecordOption;
 
@@ -18,6 +18,7 @@ use super::index::{Fields, KIND_MESSAGE, id_u64, role_code};
 use super::query::{ParsedQuery, Term as Q};
 use super::snippet::Marks;
 use super::tokenizer::tokens;
+use super::verify::{Alt, Pattern, TextClause};
 use crate::domain::{SessionId, ts_to_ms};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -36,10 +37,16 @@ pub struct Built {
     /// every `within` set and in no `without` set.
     pub within: Vec<Arc<SessionSet>>,
     pub without: Vec<Arc<SessionSet>>,
+    /// Clauses with a phrase, checked on the text of each candidate (the
+    /// index has no positions). `query` and `filters` hold each positive
+    /// one with its phrases loosened to their words; an excluded one is
+    /// only here.
+    pub texts: Vec<TextClause>,
 }
 
 impl Built {
-    /// Everything as one tantivy query (for tantivy's own collectors).
+    /// Everything but `texts` as one tantivy query (for tantivy's own
+    /// collectors); what it finds must still pass `texts`.
     pub fn into_query(self, f: &Fields) -> Box<dyn Query> {
         let mut parts = vec![(Occur::Must, self.query)];
         parts.extend(self.filters);
@@ -85,6 +92,7 @@ pub fn build(
     let mut ranked: Vec<Box<dyn Query>> = Vec::new();
     let mut terms: Vec<Term> = Vec::new();
     let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut texts: Vec<TextClause> = Vec::new();
     let (mut within, mut without) = (Vec::new(), Vec::new());
     let mut message_only = false;
     for clause in &q.clauses {
@@ -121,7 +129,13 @@ pub fn build(
                     terms.push(t);
                 }
             }
-            filters.extend(phrase.map(|q| (Occur::Must, q)));
+            if phrase.len() > 1 {
+                texts.push(TextClause {
+                    negated: false,
+                    pre: None,
+                    alts: vec![Alt::Text(Pattern::Terms(phrase))],
+                });
+            }
             continue;
         }
         let mut alts = Vec::new();
@@ -129,6 +143,32 @@ pub fn build(
             message_only |= matches!(t, Q::Role(_) | Q::Model(_) | Q::After(_) | Q::Before(_));
             let marks = (!clause.negated).then_some(&mut marks);
             alts.push(term(t, f, store, marks)?);
+        }
+        if clause.alternatives.iter().any(is_phrase) {
+            let mut checked = Vec::with_capacity(alts.len());
+            for t in &clause.alternatives {
+                checked.push(match t {
+                    Q::Word(w) | Q::Phrase(w) => {
+                        Alt::Text(Pattern::Terms(phrase_parts(w, f, None)?.1))
+                    }
+                    Q::Prefix(p) => Alt::Text(Pattern::Prefix(prefix_token(p)?)),
+                    _ => Alt::Index(term(t, f, store, None)?),
+                });
+            }
+            if clause.negated {
+                // The loosened alternatives only say which candidates to read.
+                texts.push(TextClause {
+                    negated: true,
+                    pre: Some(one_of(alts)),
+                    alts: checked,
+                });
+                continue;
+            }
+            texts.push(TextClause {
+                negated: false,
+                pre: None,
+                alts: checked,
+            });
         }
         if text && !clause.negated && clause.alternatives.iter().all(is_text) {
             ranked.push(one_of(alts));
@@ -164,11 +204,17 @@ pub fn build(
         marks,
         within,
         without,
+        texts,
     })
 }
 
 fn is_text(t: &Q) -> bool {
     matches!(t, Q::Word(_) | Q::Prefix(_) | Q::Phrase(_))
+}
+
+/// A word or phrase of several positions, which the index alone cannot check.
+fn is_phrase(t: &Q) -> bool {
+    matches!(t, Q::Word(w) | Q::Phrase(w) if position_groups(w).len() > 1)
 }
 
 fn is_session_level(t: &Q) -> bool {
@@ -219,15 +265,10 @@ fn term(t: &Q, f: &Fields, store: &Store, marks: Option<&mut Marks>) -> Result<B
         Q::Word(w) => words(w, f, marks)?,
         Q::Phrase(p) => words(p, f, marks)?,
         Q::Prefix(p) => {
-            let toks = tokens(p);
-            let Some((_, last)) = toks.first() else {
-                return Err(Error::Query(format!(
-                    "{p:?}* has no letters or digits to search for"
-                )));
-            };
-            let pattern = format!("{}.*", regex_escape(last));
+            let first = prefix_token(p)?;
+            let pattern = format!("{}.*", regex_escape(&first));
             if let Some(m) = marks {
-                m.prefixes.push(last.clone());
+                m.prefixes.push(first);
             }
             Box::new(
                 RegexQuery::from_pattern(&pattern, f.content)
@@ -288,23 +329,39 @@ fn sessions_or_nothing(f: &Fields, set: &SessionSet) -> Box<dyn Query> {
     }
 }
 
-/// A word or phrase: its tokens, one per position (the whole token where an
-/// identifier also gave parts). One position is a term; several a phrase.
-/// Matches message text, or a session's name, title and tags (indexed as
-/// the text of the session's own document).
+/// The term a prefix query completes: the first token of `p`.
+fn prefix_token(p: &str) -> Result<String> {
+    tokens(p)
+        .into_iter()
+        .next()
+        .map(|(_, t)| t)
+        .ok_or_else(|| Error::Query(format!("{p:?}* has no letters or digits to search for")))
+}
+
+/// A word or phrase, loosened to all of its terms (one per position: the
+/// whole token where an identifier also gave parts); the order of several is
+/// checked on the text (see [`TextClause`]). Matches message text, or a
+/// session's name, title and tags (indexed as the text of the session's own
+/// document).
 fn words(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<Box<dyn Query>> {
-    let (mut terms, phrase) = phrase_parts(text, f, marks)?;
-    Ok(match phrase {
-        Some(q) => q,
-        None => scored(terms.remove(0)),
+    let (mut terms, _) = phrase_parts(text, f, marks)?;
+    Ok(if terms.len() == 1 {
+        scored(terms.remove(0))
+    } else {
+        Box::new(BooleanQuery::new(
+            terms
+                .into_iter()
+                .map(|t| (Occur::Must, scored(t)))
+                .collect(),
+        ))
     })
 }
 
-type PhraseParts = (Vec<Term>, Option<Box<dyn Query>>);
+type PhraseParts = (Vec<Term>, Vec<(usize, String)>);
 
 /// The terms of a word or phrase (the whole token of each position, at
-/// least one), and the phrase query that checks their order when there are
-/// several. Pieces of longer identifiers are indexed as tokens of their own,
+/// least one), and the same terms at their offsets, which the text must
+/// show when there are several. Pieces of longer identifiers are indexed as tokens of their own,
 /// so `snake_case` finds `my_snake_case` exactly as one term.
 fn phrase_parts(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<PhraseParts> {
     let groups = position_groups(text);
@@ -317,13 +374,15 @@ fn phrase_parts(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<Phr
             "{text:?} has nothing searchable (letters or digits, not a blob)"
         )));
     };
-    let at: Vec<(usize, Term)> = groups
+    let terms = groups
         .iter()
-        .map(|(p, g)| (p - base, Term::from_field_text(f.content, &g[0])))
+        .map(|(_, g)| Term::from_field_text(f.content, &g[0]))
         .collect();
-    let phrase = (at.len() > 1)
-        .then(|| Box::new(PhraseQuery::new_with_offset(at.clone())) as Box<dyn Query>);
-    Ok((at.into_iter().map(|(_, t)| t).collect(), phrase))
+    let at = groups
+        .iter()
+        .map(|(p, g)| (p - base, g[0].clone()))
+        .collect();
+    Ok((terms, at))
 }
 
 /// Tokens grouped by position: the whole word first, then its parts.

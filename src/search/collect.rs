@@ -8,12 +8,15 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::ColumnValues;
 use tantivy::query::{Occur, Weight};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::index::index_error;
+use super::verify::{TextChecks, matches_at};
+use crate::error::{Error, Result};
 
 /// The largest recency boost (a message written just now).
 pub const MAX_BOOST: f32 = 1.1;
@@ -236,7 +239,11 @@ pub struct TopSessions {
     pub sessions: usize,
 }
 
-/// Collects the best `k` sessions of a query (see the module doc).
+/// The text of a document of a segment (see [`super::verify`]).
+pub type TextOf<'t> = dyn FnMut(&SegmentColumns, DocId) -> Result<Option<String>> + 't;
+
+/// Collects the best `k` sessions of a query (see the module doc), one
+/// segment after another.
 pub struct SessionTopK<'a> {
     k: usize,
     now_ms: i64,
@@ -245,7 +252,9 @@ pub struct SessionTopK<'a> {
     columns: &'a [SegmentColumns],
     /// Each candidate must match the `Must` weights and none of the `MustNot`.
     checks: &'a [(Occur, Box<dyn Weight>)],
-    state: Mutex<State>,
+    /// And pass these, which read its text.
+    texts: &'a TextChecks,
+    state: State,
 }
 
 impl<'a> SessionTopK<'a> {
@@ -255,6 +264,7 @@ impl<'a> SessionTopK<'a> {
         filter: &'a SessionFilter<'a>,
         columns: &'a [SegmentColumns],
         checks: &'a [(Occur, Box<dyn Weight>)],
+        texts: &'a TextChecks,
     ) -> Self {
         SessionTopK {
             k: k.max(1),
@@ -262,16 +272,14 @@ impl<'a> SessionTopK<'a> {
             filter,
             columns,
             checks,
-            state: Mutex::new(State::default()),
+            texts,
+            state: State::default(),
         }
     }
 
     /// The sessions found, best first.
     pub fn into_top(self) -> TopSessions {
-        let state = self
-            .state
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let state = self.state;
         let mut top: Vec<(u64, Best)> = state
             .top
             .iter()
@@ -286,88 +294,76 @@ impl<'a> SessionTopK<'a> {
     }
 }
 
-/// Segments are collected by [`SessionTopK::collect_segment`] itself.
-pub struct NoSegmentCollector;
-
-impl SegmentCollector for NoSegmentCollector {
-    type Fruit = ();
-    fn collect(&mut self, _doc: DocId, _score: Score) {}
-    fn harvest(self) {}
-}
-
-impl Collector for SessionTopK<'_> {
-    type Fruit = ();
-    type Child = NoSegmentCollector;
-
-    fn for_segment(
-        &self,
-        _segment: SegmentOrdinal,
-        _reader: &SegmentReader,
-    ) -> tantivy::Result<NoSegmentCollector> {
-        Ok(NoSegmentCollector)
-    }
-
-    fn requires_scoring(&self) -> bool {
-        true
-    }
-
-    fn merge_fruits(&self, _fruits: Vec<()>) -> tantivy::Result<()> {
-        Ok(())
-    }
-
-    fn collect_segment(
-        &self,
+impl SessionTopK<'_> {
+    /// Offers the documents `weight` finds in one segment.
+    pub fn collect_segment(
+        &mut self,
         weight: &dyn Weight,
         segment: SegmentOrdinal,
         reader: &SegmentReader,
-    ) -> tantivy::Result<()> {
+        text: &mut TextOf<'_>,
+    ) -> Result<()> {
+        let failed = |e: tantivy::TantivyError| index_error(None, &e);
         let cols = usize::try_from(segment)
             .ok()
             .and_then(|s| self.columns.get(s))
-            .ok_or_else(|| {
-                tantivy::TantivyError::InternalError(format!("no columns for segment {segment}"))
-            })?;
+            .ok_or_else(|| Error::Query(format!("no columns for segment {segment}")))?;
         let (sessions, created) = (&cols.session, &cols.created);
         let alive = reader.alive_bitset();
         let mut checks = Vec::with_capacity(self.checks.len());
         for (occur, weight) in self.checks {
-            checks.push((*occur == Occur::Must, weight.scorer(reader, 1.0)?));
+            checks.push((
+                *occur == Occur::Must,
+                weight.scorer(reader, 1.0).map_err(failed)?,
+            ));
         }
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut texts = if self.texts.is_empty() {
+            None
+        } else {
+            Some(self.texts.for_segment(reader).map_err(failed)?)
+        };
+        let mut error = None;
+        let state = &mut self.state;
         // The newest message of the segment bounds its boost: the tighter
         // the bound, the more blocks block-max WAND skips.
         let max_boost = boost(self.now_ms - created.max_value());
         let mut threshold = state.threshold(self.k, max_boost);
-        weight.for_each_pruning(threshold, reader, &mut |doc, score| {
-            if alive.is_some_and(|a| a.is_deleted(doc)) {
-                return threshold;
-            }
-            let session = sessions.get_val(doc);
-            if !self.filter.allows(session) {
-                return threshold;
-            }
-            let boosted = score * boost(self.now_ms - created.get_val(doc));
-            if !state.could_enter(self.k, boosted) {
-                return threshold;
-            }
-            // Candidates come in doc order, so each check only moves forward.
-            for (must, scorer) in &mut checks {
-                let at = if scorer.doc() < doc {
-                    scorer.seek(doc)
-                } else {
-                    scorer.doc()
-                };
-                if (at == doc) != *must {
+        weight
+            .for_each_pruning(threshold, reader, &mut |doc, score| {
+                if alive.is_some_and(|a| a.is_deleted(doc)) {
                     return threshold;
                 }
-            }
-            state.offer(self.k, session, boosted, segment, doc);
-            threshold = state.threshold(self.k, max_boost);
-            threshold
-        })
+                let session = sessions.get_val(doc);
+                if !self.filter.allows(session) {
+                    return threshold;
+                }
+                let boosted = score * boost(self.now_ms - created.get_val(doc));
+                if !state.could_enter(self.k, boosted) {
+                    return threshold;
+                }
+                // Candidates come in doc order, so each check only moves forward.
+                for (must, scorer) in &mut checks {
+                    if matches_at(&mut **scorer, doc) != *must {
+                        return threshold;
+                    }
+                }
+                if let Some(texts) = &mut texts {
+                    match texts.passes(doc, &mut || text(cols, doc)) {
+                        Ok(true) => {}
+                        Ok(false) => return threshold,
+                        Err(e) => {
+                            // Stop: nothing can pass this bar.
+                            error = Some(e);
+                            return Score::MAX;
+                        }
+                    }
+                }
+                state.offer(self.k, session, boosted, segment, doc);
+                threshold = state.threshold(self.k, max_boost);
+                threshold
+            })
+            .map_err(failed)?;
+        error.map_or(Ok(()), Err)
     }
 }
 

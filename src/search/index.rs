@@ -21,7 +21,7 @@ use crate::jobs::ProgressFn;
 use crate::store::{OutboxOp, Store};
 
 /// Schema version of the index; a different one on disk means a rebuild.
-pub const INDEX_VERSION: &str = "2";
+pub const INDEX_VERSION: &str = "3";
 const VERSION_FILE: &str = "scrollback-index-version";
 
 /// Document kinds.
@@ -47,7 +47,7 @@ fn schema() -> (Schema, Fields) {
     let text = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(ANALYZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            .set_index_option(IndexRecordOption::WithFreqs),
     );
     let fields = Fields {
         kind: b.add_u64_field("kind", INDEXED | FAST),
@@ -317,10 +317,7 @@ impl SearchIndex {
         d.add_u64(f.session, id_u64(s.id));
         d.add_u64(f.seq, 0);
         d.add_i64(f.created, ts_to_ms(s.updated_at));
-        d.add_text(
-            f.content,
-            format!("{} {} {}", s.name, s.title, s.tags.join(" ")),
-        );
+        d.add_text(f.content, session_text(s));
         d
     }
 
@@ -437,4 +434,9 @@ pub fn index_error(dir: Option<&Path>, e: &TantivyError) -> Error {
         dir: dir.map_or_else(|| PathBuf::from("(in memory)"), Path::to_path_buf),
         detail: e.to_string(),
     }
+}
+
+/// The text of a session's own document: its name, title and tags.
+pub fn session_text(s: &Session) -> String {
+    format!("{} {} {}", s.name, s.title, s.tags.join(" "))
 }

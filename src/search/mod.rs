@@ -20,6 +20,7 @@ pub mod index;
 pub mod query;
 pub mod snippet;
 pub mod tokenizer;
+mod verify;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -352,6 +353,10 @@ impl Search {
         let built = build::build(&parsed, &self.index.fields, store, &mut |t| {
             sets.term(store, t)
         })?;
+        let searcher = self.index.reader.searcher();
+        let unscored = tantivy::query::EnableScoring::disabled_from_searcher(&searcher);
+        let texts = verify::TextChecks::new(&built.texts, unscored)
+            .map_err(|e| index::index_error(None, &e))?;
         let q = built.into_query(&self.index.fields);
         let f = &self.index.fields;
         let q = tantivy::query::BooleanQuery::new(vec![
@@ -371,25 +376,35 @@ impl Search {
                 )),
             ),
         ]);
-        let searcher = self.index.reader.searcher();
         let docs = searcher
             .search(&q, &tantivy::collector::DocSetCollector)
             .map_err(|e| index::index_error(None, &e))?;
+        let mut docs: Vec<_> = docs
+            .into_iter()
+            .map(|a| (a.segment_ord, a.doc_id))
+            .collect();
+        // In order, segment by segment: the checks only move forward.
+        docs.sort_unstable();
         let mut found = Vec::with_capacity(docs.len());
-        let mut columns = HashMap::new();
-        for addr in docs {
-            let col = match columns.entry(addr.segment_ord) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(v) => v.insert(
-                    searcher
-                        .segment_reader(addr.segment_ord)
-                        .fast_fields()
-                        .u64("seq")
-                        .map_err(|e| index::index_error(None, &e))?
-                        .first_or_default_col(0),
-                ),
+        let mut at = None;
+        for (segment, doc) in docs {
+            if at.as_ref().is_none_or(|(s, _, _)| *s != segment) {
+                let reader = searcher.segment_reader(segment);
+                let failed = |e: tantivy::TantivyError| index::index_error(None, &e);
+                let seq_col = reader
+                    .fast_fields()
+                    .u64("seq")
+                    .map_err(failed)?
+                    .first_or_default_col(0);
+                at = Some((segment, seq_col, texts.for_segment(reader).map_err(failed)?));
+            }
+            let Some((_, seq_col, checks)) = &mut at else {
+                continue;
             };
-            found.push(col.get_val(addr.doc_id));
+            let seq = seq_col.get_val(doc);
+            if checks.passes(doc, &mut || self.store.message_text(id, seq))? {
+                found.push(seq);
+            }
         }
         found.sort_unstable();
         found.dedup();
@@ -429,23 +444,34 @@ impl Search {
                 c
             }
         };
+        let failed = |e: tantivy::TantivyError| index::index_error(None, &e);
         let unscored = tantivy::query::EnableScoring::disabled_from_searcher(&searcher);
         let checks = built
             .filters
             .iter()
             .map(|(occur, q)| Ok((*occur, q.weight(unscored)?)))
             .collect::<tantivy::Result<Vec<_>>>()
-            .map_err(|e| index::index_error(None, &e))?;
-        let collector = SessionTopK::new(
+            .map_err(failed)?;
+        let texts = verify::TextChecks::new(&built.texts, unscored).map_err(failed)?;
+        let mut collector = SessionTopK::new(
             limit.offset + limit.limit,
             ts_to_ms(now()),
             &filter,
             &columns,
             &checks,
+            &texts,
         );
-        searcher
-            .search(&*built.query, &collector)
-            .map_err(|e| index::index_error(None, &e))?;
+        let weight = built
+            .query
+            .weight(tantivy::query::EnableScoring::enabled_from_searcher(
+                &searcher,
+            ))
+            .map_err(failed)?;
+        let store = &self.store;
+        let mut text_of = |cols: &SegmentColumns, doc| doc_text(store, cols, doc);
+        for (segment, reader) in (0..).zip(searcher.segment_readers()) {
+            collector.collect_segment(&*weight, segment, reader, &mut text_of)?;
+        }
         let found = collector.into_top();
         let page: Vec<&(u64, collect::Best)> = found.top.iter().skip(limit.offset).collect();
         let ids: Vec<SessionId> = page
@@ -479,10 +505,7 @@ impl Search {
                         .next()
                         .map(|m| m.content)
                         .unwrap_or_default(),
-                    None => {
-                        let s = self.store.session_by_id(id)?;
-                        format!("{} {} {}", s.name, s.title, s.tags.join(" "))
-                    }
+                    None => index::session_text(&self.store.session_by_id(id)?),
                 };
                 snippet::snippet(&text, &built.marks, 160)
             } else {
@@ -508,5 +531,18 @@ impl Search {
             hits,
             sessions: found.sessions,
         })
+    }
+}
+
+/// The text a document of the index was made from, as the store has it now.
+fn doc_text(store: &Store, cols: &SegmentColumns, doc: tantivy::DocId) -> Result<Option<String>> {
+    let id = SessionId(i64::try_from(cols.session.get_val(doc)).unwrap_or(0));
+    if cols.kind.get_val(doc) == index::KIND_MESSAGE {
+        return store.message_text(id, cols.seq.get_val(doc));
+    }
+    match store.session_by_id(id) {
+        Ok(s) => Ok(Some(index::session_text(&s))),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
     }
 }

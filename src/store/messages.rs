@@ -101,6 +101,16 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The text of one message, if the session has it.
+    pub fn message_text(&self, id: SessionId, seq: u64) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT content FROM message WHERE session_id = ?1 AND seq = ?2")?
+            .query_row(params![id.0, to_i64(seq)], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Role and time of one message, without its text.
     pub fn message_header(
         &self,
