@@ -1771,3 +1771,78 @@ fn phrases_are_exact_wherever_they_stand_in_a_query() {
     assert!(!found(&mut search, "\"quick brown\"").contains("brown-quick-notes"));
     assert!(found(&mut search, "\"brown quick\"").contains("brown-quick-notes"));
 }
+
+/// Whether `text` has the words of `phrase` one after another.
+fn has_phrase(text: &str, phrase: &str) -> bool {
+    let words: Vec<&str> = text.split(' ').collect();
+    let want: Vec<&str> = phrase.split(' ').collect();
+    words.windows(want.len()).any(|w| w == want.as_slice())
+}
+
+/// Whether a text matches a query, by brute force.
+type Matches = fn(&str) -> bool;
+
+#[test]
+fn phrase_results_are_exact_and_page_like_one_long_page() {
+    // More candidates than wait for their texts at once (4096), so the
+    // checks run in batches under a rising bar; against a brute-force scan.
+    let words = ["alpha", "beta", "gamma", "delta", "the", "and"];
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut store = Store::open_in_memory().unwrap();
+    let mut sessions = Vec::new();
+    for i in 0..3000 {
+        let texts: Vec<String> = (0..rng.range(1, 4))
+            .map(|_| {
+                (0..rng.range(5, 40))
+                    .map(|_| words[rng.below(words.len())])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let name = format!("s{i:04}");
+        session(&mut store, &name, &refs);
+        sessions.push((name, texts));
+    }
+    let mut search = open(&store);
+    let cases: [(&str, Matches); 3] = [
+        ("\"alpha beta\"", |t| has_phrase(t, "alpha beta")),
+        ("\"gamma delta alpha\"", |t| {
+            has_phrase(t, "gamma delta alpha")
+        }),
+        ("delta -\"alpha beta\"", |t| {
+            t.split(' ').any(|w| w == "delta") && !has_phrase(t, "alpha beta")
+        }),
+    ];
+    for (q, matches) in cases {
+        let expected: BTreeMap<String, usize> = sessions
+            .iter()
+            .map(|(name, texts)| (name.clone(), texts.iter().filter(|t| matches(t)).count()))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        assert!(expected.len() > 20, "{q}: a bad case");
+        let full = run(&mut search, q, all());
+        let got: BTreeMap<String, usize> = full
+            .hits
+            .iter()
+            .map(|h| (h.session.name.clone(), h.other_hits + 1))
+            .collect();
+        assert_eq!(got, expected, "{q}: sessions and their matching messages");
+        assert!(full.hits.windows(2).all(|w| w[0].score >= w[1].score));
+        let order: Vec<&String> = full.hits.iter().map(|h| &h.session.name).collect();
+        let mut paged = Vec::new();
+        for offset in (0..70).step_by(7) {
+            let page = run(
+                &mut search,
+                q,
+                Limit {
+                    limit: 7,
+                    offset,
+                    ..all()
+                },
+            );
+            paged.extend(page.hits.into_iter().map(|h| h.session.name));
+        }
+        assert_eq!(paged.iter().collect::<Vec<_>>(), order[..70], "{q}: pages");
+    }
+}

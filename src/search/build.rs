@@ -18,7 +18,7 @@ use super::index::{Fields, KIND_MESSAGE, id_u64, role_code};
 use super::query::{ParsedQuery, Term as Q};
 use super::snippet::Marks;
 use super::tokenizer::tokens;
-use super::verify::{Alt, Pattern, TextClause};
+use super::verify::{Alt, MAX_CLAUSES, Pattern, TextClause};
 use crate::domain::{SessionId, ts_to_ms};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -183,6 +183,11 @@ pub fn build(
             Occur::Must,
             exact(Term::from_field_u64(f.kind, KIND_MESSAGE)),
         ));
+    }
+    if texts.len() > MAX_CLAUSES {
+        return Err(Error::Query(format!(
+            "a query may have at most {MAX_CLAUSES} parts with phrases"
+        )));
     }
     let query: Box<dyn Query> = match ranked.len() {
         0 => {

@@ -15,7 +15,7 @@ use tantivy::query::{Occur, Weight};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::index::index_error;
-use super::verify::{TextChecks, matches_at};
+use super::verify::{Decision, TextChecks, TextReader, matches_at};
 use crate::error::{Error, Result};
 
 /// The largest recency boost (a message written just now).
@@ -239,11 +239,40 @@ pub struct TopSessions {
     pub sessions: usize,
 }
 
-/// The text of a document of a segment (see [`super::verify`]).
-pub type TextOf<'t> = dyn FnMut(&SegmentColumns, DocId) -> Result<Option<String>> + 't;
+/// A document of the index, as the store knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocKey {
+    pub kind: u64,
+    pub session: u64,
+    pub seq: u64,
+}
+
+/// Reads the text of a document from the store (see [`super::verify`]).
+pub type TextOf<'t> = dyn FnMut(DocKey) -> Result<Option<String>> + 't;
+
+/// A candidate whose text must be read before it can be offered.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    score: Score,
+    key: DocKey,
+    segment: SegmentOrdinal,
+    doc: DocId,
+    /// The clauses its text must pass.
+    read: u64,
+}
+
+/// Texts read at most per session shown, at the end, only to count its
+/// other hits.
+pub const COUNT_READS: usize = 16;
 
 /// Collects the best `k` sessions of a query (see the module doc), one
 /// segment after another.
+///
+/// A candidate that must have its text read (for a phrase) waits with
+/// others; once enough wait, they are read best first, which quickly raises
+/// the bar below which the rest, and every later candidate, are dropped
+/// unread. A waiting candidate that cannot better its session is not read,
+/// except at the end to count the other hits of the sessions shown.
 pub struct SessionTopK<'a> {
     k: usize,
     now_ms: i64,
@@ -252,8 +281,12 @@ pub struct SessionTopK<'a> {
     columns: &'a [SegmentColumns],
     /// Each candidate must match the `Must` weights and none of the `MustNot`.
     checks: &'a [(Occur, Box<dyn Weight>)],
-    /// And pass these, which read its text.
+    /// And pass these, which may read its text.
     texts: &'a TextChecks,
+    reader: TextReader<'a>,
+    pending: Vec<Pending>,
+    /// Waiting candidates that could not better their session.
+    later: Vec<Pending>,
     state: State,
 }
 
@@ -273,13 +306,69 @@ impl<'a> SessionTopK<'a> {
             columns,
             checks,
             texts,
+            reader: texts.reader(),
+            pending: Vec::new(),
+            later: Vec::new(),
             state: State::default(),
         }
     }
 
+    /// Candidates that wait before their texts are read: enough that the
+    /// first reads, best first, usually find the `k` sessions.
+    fn batch(&self) -> usize {
+        (4 * self.k).max(4096)
+    }
+
+    /// Reads the texts of the waiting candidates that could still enter the
+    /// top `k`, best first, and offers those that pass.
+    fn settle(&mut self, text: &mut TextOf<'_>) -> Result<()> {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_unstable_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.key.session.cmp(&b.key.session))
+        });
+        for p in &pending {
+            if !self.state.could_enter(self.k, p.score) {
+                break;
+            }
+            if self
+                .state
+                .sessions
+                .get(&p.key.session)
+                .is_some_and(|b| b.score >= p.score)
+            {
+                self.later.push(*p);
+                continue;
+            }
+            if self.reader.passes(p.read, text(p.key)?.as_deref()) {
+                self.state
+                    .offer(self.k, p.key.session, p.score, p.segment, p.doc);
+            }
+        }
+        pending.clear();
+        self.pending = pending;
+        Ok(())
+    }
+
     /// The sessions found, best first.
-    pub fn into_top(self) -> TopSessions {
-        let state = self.state;
+    pub fn finish(mut self, text: &mut TextOf<'_>) -> Result<TopSessions> {
+        self.settle(text)?;
+        let mut state = self.state;
+        let mut reads: HashMap<u64, usize> =
+            state.top.iter().map(|&(_, Reverse(s))| (s, 0)).collect();
+        for p in &self.later {
+            if let Some(n) = reads.get_mut(&p.key.session)
+                && *n < COUNT_READS
+            {
+                *n += 1;
+                if self.reader.passes(p.read, text(p.key)?.as_deref())
+                    && let Some(b) = state.sessions.get_mut(&p.key.session)
+                {
+                    b.count += 1;
+                }
+            }
+        }
         let mut top: Vec<(u64, Best)> = state
             .top
             .iter()
@@ -287,10 +376,10 @@ impl<'a> SessionTopK<'a> {
             .filter_map(|&(_, Reverse(s))| state.sessions.get(&s).map(|b| (s, *b)))
             .collect();
         top.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
-        TopSessions {
+        Ok(TopSessions {
             top,
             sessions: state.sessions.len(),
-        }
+        })
     }
 }
 
@@ -304,9 +393,10 @@ impl SessionTopK<'_> {
         text: &mut TextOf<'_>,
     ) -> Result<()> {
         let failed = |e: tantivy::TantivyError| index_error(None, &e);
+        let columns = self.columns;
         let cols = usize::try_from(segment)
             .ok()
-            .and_then(|s| self.columns.get(s))
+            .and_then(|s| columns.get(s))
             .ok_or_else(|| Error::Query(format!("no columns for segment {segment}")))?;
         let (sessions, created) = (&cols.session, &cols.created);
         let alive = reader.alive_bitset();
@@ -322,12 +412,12 @@ impl SessionTopK<'_> {
         } else {
             Some(self.texts.for_segment(reader).map_err(failed)?)
         };
+        let batch = self.batch();
         let mut error = None;
-        let state = &mut self.state;
         // The newest message of the segment bounds its boost: the tighter
         // the bound, the more blocks block-max WAND skips.
         let max_boost = boost(self.now_ms - created.max_value());
-        let mut threshold = state.threshold(self.k, max_boost);
+        let mut threshold = self.state.threshold(self.k, max_boost);
         weight
             .for_each_pruning(threshold, reader, &mut |doc, score| {
                 if alive.is_some_and(|a| a.is_deleted(doc)) {
@@ -338,7 +428,7 @@ impl SessionTopK<'_> {
                     return threshold;
                 }
                 let boosted = score * boost(self.now_ms - created.get_val(doc));
-                if !state.could_enter(self.k, boosted) {
+                if !self.state.could_enter(self.k, boosted) {
                     return threshold;
                 }
                 // Candidates come in doc order, so each check only moves forward.
@@ -347,19 +437,32 @@ impl SessionTopK<'_> {
                         return threshold;
                     }
                 }
-                if let Some(texts) = &mut texts {
-                    match texts.passes(doc, &mut || text(cols, doc)) {
-                        Ok(true) => {}
-                        Ok(false) => return threshold,
-                        Err(e) => {
+                match texts.as_mut().map_or(Decision::Passes, |t| t.decide(doc)) {
+                    Decision::Fails => return threshold,
+                    Decision::Passes => self.state.offer(self.k, session, boosted, segment, doc),
+                    Decision::ReadText(read) => {
+                        let key = DocKey {
+                            kind: cols.kind.get_val(doc),
+                            session,
+                            seq: cols.seq.get_val(doc),
+                        };
+                        self.pending.push(Pending {
+                            score: boosted,
+                            key,
+                            segment,
+                            doc,
+                            read,
+                        });
+                        if self.pending.len() >= batch
+                            && let Err(e) = self.settle(text)
+                        {
                             // Stop: nothing can pass this bar.
                             error = Some(e);
                             return Score::MAX;
                         }
                     }
                 }
-                state.offer(self.k, session, boosted, segment, doc);
-                threshold = state.threshold(self.k, max_boost);
+                threshold = self.state.threshold(self.k, max_boost);
                 threshold
             })
             .map_err(failed)?;

@@ -105,7 +105,8 @@ pub struct Hit {
     pub highlights: Vec<[usize; 2]>,
     /// Relevance (BM25 with a mild boost for recent messages).
     pub score: f32,
-    /// Other matching messages of this session among the best results.
+    /// Other matching messages of this session among the best results (for
+    /// a phrase, among those checked: at most 16).
     pub other_hits: usize,
     #[serde(skip)]
     /// Internal id of the session.
@@ -386,6 +387,7 @@ impl Search {
         // In order, segment by segment: the checks only move forward.
         docs.sort_unstable();
         let mut found = Vec::with_capacity(docs.len());
+        let mut reader = texts.reader();
         let mut at = None;
         for (segment, doc) in docs {
             if at.as_ref().is_none_or(|(s, _, _)| *s != segment) {
@@ -402,7 +404,14 @@ impl Search {
                 continue;
             };
             let seq = seq_col.get_val(doc);
-            if checks.passes(doc, &mut || self.store.message_text(id, seq))? {
+            let passes = match checks.decide(doc) {
+                verify::Decision::Fails => false,
+                verify::Decision::Passes => true,
+                verify::Decision::ReadText(read) => {
+                    reader.passes(read, self.store.message_text(id, seq)?.as_deref())
+                }
+            };
+            if passes {
                 found.push(seq);
             }
         }
@@ -468,11 +477,11 @@ impl Search {
             ))
             .map_err(failed)?;
         let store = &self.store;
-        let mut text_of = |cols: &SegmentColumns, doc| doc_text(store, cols, doc);
+        let mut text_of = |key| doc_text(store, key);
         for (segment, reader) in (0..).zip(searcher.segment_readers()) {
             collector.collect_segment(&*weight, segment, reader, &mut text_of)?;
         }
-        let found = collector.into_top();
+        let found = collector.finish(&mut text_of)?;
         let page: Vec<&(u64, collect::Best)> = found.top.iter().skip(limit.offset).collect();
         let ids: Vec<SessionId> = page
             .iter()
@@ -535,10 +544,10 @@ impl Search {
 }
 
 /// The text a document of the index was made from, as the store has it now.
-fn doc_text(store: &Store, cols: &SegmentColumns, doc: tantivy::DocId) -> Result<Option<String>> {
-    let id = SessionId(i64::try_from(cols.session.get_val(doc)).unwrap_or(0));
-    if cols.kind.get_val(doc) == index::KIND_MESSAGE {
-        return store.message_text(id, cols.seq.get_val(doc));
+fn doc_text(store: &Store, key: collect::DocKey) -> Result<Option<String>> {
+    let id = SessionId(i64::try_from(key.session).unwrap_or(0));
+    if key.kind == index::KIND_MESSAGE {
+        return store.message_text(id, key.seq);
     }
     match store.session_by_id(id) {
         Ok(s) => Ok(Some(index::session_text(&s))),

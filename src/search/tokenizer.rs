@@ -59,12 +59,22 @@ pub struct CodeTokenStream<'a> {
     cjk: Vec<usize>,
     next_cjk: usize,
     token: Token,
+    /// Lean mode (see [`find_ascii`]): only these terms matter, so token
+    /// texts are not copied and an identifier is cut into parts only when
+    /// one of them could be a part.
+    lean: Option<&'a [String]>,
 }
 
 impl Tokenizer for CodeTokenizer {
     type TokenStream<'a> = CodeTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> CodeTokenStream<'a> {
+        CodeTokenStream::new(text, None)
+    }
+}
+
+impl<'a> CodeTokenStream<'a> {
+    fn new(text: &'a str, lean: Option<&'a [String]>) -> Self {
         CodeTokenStream {
             text,
             cursor: 0,
@@ -74,18 +84,48 @@ impl Tokenizer for CodeTokenizer {
             cjk: Vec::new(),
             next_cjk: 0,
             token: Token::default(),
+            lean,
         }
     }
-}
 
-impl CodeTokenStream<'_> {
     fn emit(&mut self, from: usize, to: usize, position: usize) {
         self.token.offset_from = from;
         self.token.offset_to = to;
         self.token.position = position;
         self.token.position_length = 1;
-        self.token.text.clear();
-        self.token.text.push_str(&self.text[from..to]);
+        if self.lean.is_none() {
+            self.token.text.clear();
+            self.token.text.push_str(&self.text[from..to]);
+        }
+    }
+
+    /// Whether the parts of identifier `raw` are wanted.
+    fn wants_parts(&self, raw: &str) -> bool {
+        self.lean.is_none_or(|terms| {
+            terms.iter().any(|t| {
+                raw.as_bytes()
+                    .windows(t.len())
+                    .any(|w| w.eq_ignore_ascii_case(t.as_bytes()))
+            })
+        })
+    }
+}
+
+/// For an ASCII `text`, calls `found(i, position)` for every token the
+/// analyzer gives that equals `terms[i]` (analyzed terms), without building
+/// the tokens that cannot: for ASCII, an analyzed token is its text in lower
+/// case, and a part of an identifier is a piece of it.
+pub fn find_ascii(text: &str, terms: &[String], found: &mut impl FnMut(usize, usize)) {
+    debug_assert!(text.is_ascii());
+    let mut stream = CodeTokenStream::new(text, Some(terms));
+    while stream.advance() {
+        let t = &stream.token;
+        let raw = &text.as_bytes()[t.offset_from..t.offset_to];
+        for (i, term) in terms.iter().enumerate() {
+            if raw.eq_ignore_ascii_case(term.as_bytes()) {
+                found(i, t.position);
+            }
+        }
     }
 }
 
@@ -153,7 +193,7 @@ impl TokenStream for CodeTokenStream<'_> {
             }
             self.parts.clear();
             self.next_part = 0;
-            if needs_parts(raw) {
+            if needs_parts(raw) && self.wants_parts(raw) {
                 parts_into(raw, i, &mut self.parts);
                 if self.parts.len() < 2 {
                     self.parts.clear();
@@ -382,6 +422,41 @@ mod tests {
             t.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
             [0, 1, 1, 1, 2]
         );
+    }
+
+    #[test]
+    fn the_lean_scan_finds_what_the_analyzer_gives() {
+        let text = "Use std::fs::read_to_string(path) and np.array; HTTPServer handles \
+                    parseHTTP2Request, snake_case_name, the Read To String and \
+                    9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 read";
+        let terms: Vec<String> = [
+            "read",
+            "to_string",
+            "path",
+            "np.array",
+            "server",
+            "http2",
+            "case_name",
+            "string",
+            "the",
+            "9f86d0",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut want = Vec::new();
+        for (pos, tok) in tokens(text) {
+            for (i, t) in terms.iter().enumerate() {
+                if *t == tok {
+                    want.push((i, pos));
+                }
+            }
+        }
+        let mut got = Vec::new();
+        find_ascii(text, &terms, &mut |i, pos| got.push((i, pos)));
+        want.sort_unstable();
+        got.sort_unstable();
+        assert!(want.len() > 10, "{want:?}");
+        assert_eq!(got, want);
     }
 
     #[test]

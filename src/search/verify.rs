@@ -10,14 +10,14 @@
 //! from the same text (words, prefixes) or in the index (`role:`, `model:`,
 //! dates).
 
-use std::collections::HashMap;
-
 use tantivy::query::{EnableScoring, Query, Scorer, Weight};
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{DocId, SegmentReader};
 
-use super::tokenizer::analyzer;
-use crate::error::Result;
+use super::tokenizer::{analyzer, find_ascii};
+
+/// Most clauses a query may have checked on the text.
+pub const MAX_CLAUSES: usize = 64;
 
 /// A word or phrase looked for in a document's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,8 +64,9 @@ struct ClauseWeights {
 pub struct TextChecks {
     clauses: Vec<ClauseWeights>,
     patterns: Vec<Pattern>,
-    /// Every term of every pattern: its slot in a document's positions.
-    terms: HashMap<String, usize>,
+    /// Every term of every pattern, once: its index is its slot in a
+    /// document's positions. A query has few, so a scan beats hashing.
+    terms: Vec<String>,
     /// The prefix patterns: (index in `patterns`, prefix).
     prefixes: Vec<(usize, String)>,
 }
@@ -83,8 +84,9 @@ impl TextChecks {
                         match p {
                             Pattern::Terms(ts) => {
                                 for (_, t) in ts {
-                                    let next = checks.terms.len();
-                                    checks.terms.entry(t.clone()).or_insert(next);
+                                    if !checks.terms.contains(t) {
+                                        checks.terms.push(t.clone());
+                                    }
                                 }
                             }
                             Pattern::Prefix(x) => {
@@ -112,53 +114,59 @@ impl TextChecks {
     }
 
     /// The checks of one segment, for its documents in increasing order.
-    pub fn for_segment(&self, reader: &SegmentReader) -> tantivy::Result<SegmentChecks<'_>> {
+    pub fn for_segment(&self, reader: &SegmentReader) -> tantivy::Result<SegmentChecks> {
         let mut clauses = Vec::with_capacity(self.clauses.len());
         for c in &self.clauses {
             let pre = c.pre.as_ref().map(|w| w.scorer(reader, 1.0)).transpose()?;
-            let mut alts = Vec::with_capacity(c.alts.len());
+            let mut index = Vec::new();
+            let mut text = false;
             for a in &c.alts {
-                alts.push(match a {
-                    AltWeight::Text(i) => SegmentAlt::Text(*i),
-                    AltWeight::Index(w) => SegmentAlt::Index(w.scorer(reader, 1.0)?),
-                });
+                match a {
+                    AltWeight::Text(_) => text = true,
+                    AltWeight::Index(w) => index.push(w.scorer(reader, 1.0)?),
+                }
             }
             clauses.push(SegmentClause {
                 negated: c.negated,
                 pre,
-                alts,
+                index,
+                text,
             });
         }
-        Ok(SegmentChecks {
+        Ok(SegmentChecks { clauses })
+    }
+
+    /// What reads texts for these checks.
+    pub fn reader(&self) -> TextReader<'_> {
+        TextReader {
             checks: self,
-            clauses,
             analyzer: analyzer(),
             positions: vec![Vec::new(); self.terms.len()],
             prefixes: Vec::new(),
-        })
+        }
     }
-}
-
-enum SegmentAlt {
-    Text(usize),
-    Index(Box<dyn Scorer>),
 }
 
 struct SegmentClause {
     negated: bool,
     pre: Option<Box<dyn Scorer>>,
-    alts: Vec<SegmentAlt>,
+    index: Vec<Box<dyn Scorer>>,
+    /// Some alternatives are looked for in the text.
+    text: bool,
 }
 
-/// The checks of one segment (see [`TextChecks::for_segment`]).
-pub struct SegmentChecks<'a> {
-    checks: &'a TextChecks,
+/// The index side of the checks in one segment (see [`TextChecks::for_segment`]).
+pub struct SegmentChecks {
     clauses: Vec<SegmentClause>,
-    analyzer: TextAnalyzer,
-    /// Positions of each pattern term in the document last read.
-    positions: Vec<Vec<usize>>,
-    /// The prefix patterns found in it.
-    prefixes: Vec<usize>,
+}
+
+/// What the index says of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Fails,
+    Passes,
+    /// It passes if its text passes these clauses (one bit each).
+    ReadText(u64),
 }
 
 /// Whether `scorer` matches `doc`; documents come in increasing order, so it
@@ -172,67 +180,72 @@ pub fn matches_at(scorer: &mut dyn Scorer, doc: DocId) -> bool {
     at == doc
 }
 
-impl SegmentChecks<'_> {
-    /// Whether `doc` passes every checked clause. `text` gives the
-    /// document's text, read only when a clause needs it (`None` for a
-    /// document the store no longer has, which then matches no phrase).
-    pub fn passes(
-        &mut self,
-        doc: DocId,
-        text: &mut dyn FnMut() -> Result<Option<String>>,
-    ) -> Result<bool> {
-        let mut read: Option<bool> = None;
-        for i in 0..self.clauses.len() {
-            let c = &mut self.clauses[i];
+impl SegmentChecks {
+    /// Decides what the index can of `doc` (documents in increasing order).
+    pub fn decide(&mut self, doc: DocId) -> Decision {
+        let mut read = 0u64;
+        for (i, c) in self.clauses.iter_mut().enumerate() {
             let possible = c.pre.as_mut().is_none_or(|s| matches_at(&mut **s, doc));
-            let mut matched = false;
-            if possible {
-                let mut needs_text = false;
-                for a in &mut c.alts {
-                    match a {
-                        SegmentAlt::Index(s) => matched |= matches_at(&mut **s, doc),
-                        SegmentAlt::Text(_) => needs_text = true,
-                    }
-                }
-                if !matched && needs_text {
-                    let have = match read {
-                        Some(have) => have,
-                        None => {
-                            let have = match text()? {
-                                Some(t) => {
-                                    self.read(&t);
-                                    true
-                                }
-                                None => false,
-                            };
-                            read = Some(have);
-                            have
-                        }
-                    };
-                    let c = &self.clauses[i];
-                    matched = have
-                        && c.alts.iter().any(|a| match a {
-                            SegmentAlt::Text(p) => self.found(*p),
-                            SegmentAlt::Index(_) => false,
-                        });
-                }
-            }
-            if matched == self.clauses[i].negated {
-                return Ok(false);
+            let matched = possible && c.index.iter_mut().any(|s| matches_at(&mut **s, doc));
+            if possible && !matched && c.text {
+                read |= 1 << i;
+            } else if matched == c.negated {
+                return Decision::Fails;
             }
         }
-        Ok(true)
+        if read == 0 {
+            Decision::Passes
+        } else {
+            Decision::ReadText(read)
+        }
+    }
+}
+
+/// Looks for the patterns of the checks in texts.
+pub struct TextReader<'a> {
+    checks: &'a TextChecks,
+    analyzer: TextAnalyzer,
+    /// Positions of each pattern term in the text last read.
+    positions: Vec<Vec<usize>>,
+    /// The prefix patterns found in it.
+    prefixes: Vec<usize>,
+}
+
+impl TextReader<'_> {
+    /// Whether `text` passes the clauses of `read` (see [`Decision`]); a
+    /// document the store no longer has (`None`) matches no pattern.
+    pub fn passes(&mut self, read: u64, text: Option<&str>) -> bool {
+        match text {
+            Some(t) => self.read(t),
+            None => {
+                self.positions.iter_mut().for_each(Vec::clear);
+                self.prefixes.clear();
+            }
+        }
+        let checks = self.checks;
+        checks.clauses.iter().enumerate().all(|(i, c)| {
+            read & (1 << i) == 0
+                || c.alts
+                    .iter()
+                    .any(|a| matches!(a, AltWeight::Text(p) if self.found(*p)))
+                    != c.negated
+        })
     }
 
     /// Records where each pattern term stands in `text`.
     fn read(&mut self, text: &str) {
-        for p in &mut self.positions {
-            p.clear();
-        }
+        self.positions.iter_mut().for_each(Vec::clear);
         self.prefixes.clear();
+        if self.checks.prefixes.is_empty() && text.is_ascii() {
+            let positions = &mut self.positions;
+            find_ascii(text, &self.checks.terms, &mut |slot, p| {
+                positions[slot].push(p);
+            });
+            return;
+        }
         let mut stream = self.analyzer.token_stream(text);
         while let Some(t) = stream.next() {
-            if let Some(&slot) = self.checks.terms.get(&t.text) {
+            if let Some(slot) = self.checks.terms.iter().position(|x| *x == t.text) {
                 self.positions[slot].push(t.position);
             }
             for (i, p) in &self.checks.prefixes {
@@ -248,7 +261,10 @@ impl SegmentChecks<'_> {
         match &self.checks.patterns[i] {
             Pattern::Prefix(_) => self.prefixes.contains(&i),
             Pattern::Terms(ts) => {
-                let at = |t: &str| &self.positions[self.checks.terms[t]];
+                let at = |t: &str| {
+                    let slot = self.checks.terms.iter().position(|x| x == t);
+                    slot.map_or(&[][..], |i| &self.positions[i][..])
+                };
                 let Some(((first_off, first), rest)) = ts.split_first() else {
                     return false;
                 };
