@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
@@ -21,7 +21,7 @@ use crate::jobs::ProgressFn;
 use crate::store::{OutboxOp, Store};
 
 /// Schema version of the index; a different one on disk means a rebuild.
-pub const INDEX_VERSION: &str = "3";
+pub const INDEX_VERSION: &str = "4";
 const VERSION_FILE: &str = "scrollback-index-version";
 
 /// Document kinds.
@@ -49,13 +49,23 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqs),
     );
+    // Only the text is scored: nothing else needs field norms. `seq` and
+    // `created` are only ever read or compared in range, which tantivy does
+    // on their columns, so they have no postings.
+    let term = || NumericOptions::default().set_indexed().set_fast();
+    let model = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::Basic),
+    );
     let fields = Fields {
-        kind: b.add_u64_field("kind", INDEXED | FAST),
-        session: b.add_u64_field("session", INDEXED | FAST),
-        seq: b.add_u64_field("seq", INDEXED | FAST),
-        role: b.add_u64_field("role", INDEXED | FAST),
-        model: b.add_text_field("model", STRING),
-        created: b.add_i64_field("created", INDEXED | FAST),
+        kind: b.add_u64_field("kind", term()),
+        session: b.add_u64_field("session", term()),
+        seq: b.add_u64_field("seq", FAST),
+        role: b.add_u64_field("role", term()),
+        model: b.add_text_field("model", model),
+        created: b.add_i64_field("created", FAST),
         content: b.add_text_field("content", text),
     };
     (b.build(), fields)
