@@ -1846,3 +1846,58 @@ fn phrase_results_are_exact_and_page_like_one_long_page() {
         assert_eq!(paged.iter().collect::<Vec<_>>(), order[..70], "{q}: pages");
     }
 }
+
+#[test]
+fn time_filters_keep_the_messages_written_in_their_range() {
+    let mut st = Store::open_in_memory().unwrap();
+    let day = |d: &str| -> jiff::Timestamp { format!("2025-{d}T12:00:00Z").parse().unwrap() };
+    for (name, when) in [
+        ("jan", "01-15"),
+        ("feb", "02-15"),
+        ("mar", "03-15"),
+        ("apr", "04-15"),
+    ] {
+        let s = st.create_session(&NewSession::named(name)).unwrap();
+        let mut m = NewMessage::new(Role::User, format!("deploy notes {name}"));
+        m.created_at = Some(day(when));
+        st.add_message(s.id, m).unwrap();
+    }
+    // A session whose name, not a message, has the word: never a dated hit.
+    st.create_session(&NewSession::named("deploy-plans"))
+        .unwrap();
+    let mut search = open(&st);
+    let cases: &[(&str, &[&str])] = &[
+        ("deploy after:2025-02-01", &["feb", "mar", "apr"]),
+        ("deploy before:2025-03-01", &["jan", "feb"]),
+        ("deploy after:2025-02-01 before:2025-04-01", &["feb", "mar"]),
+        (
+            "after:2025-02-01 deploy before:2025-04-01 after:2025-03-01",
+            &["mar"],
+        ),
+        ("deploy after:2025-05-01", &[]),
+        // Elsewhere than beside words, dates are range queries: the same
+        // answers. Any date leaves session names out.
+        ("deploy -before:2025-03-01", &["mar", "apr"]),
+        (
+            "deploy after:2025-04-01 OR before:2025-02-01",
+            &["jan", "apr"],
+        ),
+        ("after:2025-03-01", &["mar", "apr"]),
+    ];
+    for (q, want) in cases {
+        assert_eq!(found(&mut search, q), set(want), "{q}");
+    }
+    let jan = st.session("jan").unwrap().id;
+    assert_eq!(
+        search
+            .session_hits("deploy before:2025-02-01", jan)
+            .unwrap(),
+        [0]
+    );
+    assert!(
+        search
+            .session_hits("deploy after:2025-02-01", jan)
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -3,7 +3,7 @@
 //! archived/trashed state are resolved in the store, so renaming, tagging or
 //! trashing a session never means reindexing its messages.
 
-use std::ops::Bound;
+use std::ops::{Bound, Range};
 use std::sync::Arc;
 
 use tantivy::Term;
@@ -37,6 +37,9 @@ pub struct Built {
     /// every `within` set and in no `without` set.
     pub within: Vec<Arc<SessionSet>>,
     pub without: Vec<Arc<SessionSet>>,
+    /// Times (ms) a message must be written in, from `after:` and
+    /// `before:` clauses: compared on the column of each candidate.
+    pub created: Option<Range<i64>>,
     /// Clauses with a phrase, checked on the text of each candidate (the
     /// index has no positions). `query` and `filters` hold each positive
     /// one with its phrases loosened to their words; an excluded one is
@@ -52,6 +55,15 @@ impl Built {
         parts.extend(self.filters);
         for s in &self.within {
             parts.push((Occur::Must, sessions_or_nothing(f, s)));
+        }
+        if let Some(r) = self.created {
+            parts.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(f.created, r.start)),
+                    Bound::Excluded(Term::from_field_i64(f.created, r.end)),
+                )),
+            ));
         }
         for s in self.without.iter().filter(|s| !s.is_empty()) {
             parts.push((Occur::MustNot, term_set(f, s.iter())));
@@ -93,6 +105,7 @@ pub fn build(
     let mut terms: Vec<Term> = Vec::new();
     let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut texts: Vec<TextClause> = Vec::new();
+    let mut created: Option<Range<i64>> = None;
     let (mut within, mut without) = (Vec::new(), Vec::new());
     let mut message_only = false;
     for clause in &q.clauses {
@@ -115,6 +128,21 @@ pub fn build(
                 }
                 within.push(set);
             }
+            continue;
+        }
+        if let (true, false, [t @ (Q::After(ts) | Q::Before(ts))]) =
+            (text, clause.negated, clause.alternatives.as_slice())
+        {
+            // A time bound beside words: a comparison on the candidate's
+            // column, far cheaper than seeking a range query.
+            let ms = ts_to_ms(*ts);
+            let r = created.get_or_insert(i64::MIN..i64::MAX);
+            if matches!(t, Q::After(_)) {
+                r.start = r.start.max(ms);
+            } else {
+                r.end = r.end.min(ms);
+            }
+            message_only = true;
             continue;
         }
         if let (true, false, [Q::Word(w) | Q::Phrase(w)]) =
@@ -209,6 +237,7 @@ pub fn build(
         marks,
         within,
         without,
+        created,
         texts,
     })
 }

@@ -121,11 +121,13 @@ impl SessionSet {
     }
 }
 
-/// Which sessions may appear: in every one of `within`, in none of `without`.
+/// Which sessions may appear: in every one of `within`, in none of
+/// `without`; and which messages: written in `created` (ms), if given.
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter<'a> {
     pub within: Vec<&'a SessionSet>,
     pub without: Vec<&'a SessionSet>,
+    pub created: Option<std::ops::Range<i64>>,
 }
 
 impl SessionFilter<'_> {
@@ -427,7 +429,16 @@ impl SessionTopK<'_> {
                 if !self.filter.allows(session) {
                     return threshold;
                 }
-                let boosted = score * boost(self.now_ms - created.get_val(doc));
+                let written = created.get_val(doc);
+                if self
+                    .filter
+                    .created
+                    .as_ref()
+                    .is_some_and(|r| !r.contains(&written))
+                {
+                    return threshold;
+                }
+                let boosted = score * boost(self.now_ms - written);
                 if !self.state.could_enter(self.k, boosted) {
                     return threshold;
                 }
@@ -527,6 +538,7 @@ mod tests {
         let f = SessionFilter {
             within: vec![&a],
             without: vec![&b],
+            created: None,
         };
         assert!(f.allows(1) && !f.allows(200) && !f.allows(3));
         assert!(SessionFilter::default().allows(42));

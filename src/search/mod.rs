@@ -436,6 +436,7 @@ impl Search {
             without: std::iter::once(&*hidden)
                 .chain(built.without.iter().map(|s| &**s))
                 .collect(),
+            created: built.created.clone(),
         };
         let searcher = self.index.reader.searcher();
         let generation = searcher.generation().generation_id();
