@@ -166,23 +166,29 @@ pub fn build(
             }
             continue;
         }
+        // Each alternative as a query (a phrase loosened to its words), and
+        // as what the text check needs of it, should the clause hold a phrase.
         let mut alts = Vec::new();
+        let mut checked = Vec::new();
+        let mut has_phrase = false;
         for t in &clause.alternatives {
             message_only |= matches!(t, Q::Role(_) | Q::Model(_) | Q::After(_) | Q::Before(_));
             let marks = (!clause.negated).then_some(&mut marks);
-            alts.push(term(t, f, store, marks)?);
-        }
-        if clause.alternatives.iter().any(is_phrase) {
-            let mut checked = Vec::with_capacity(alts.len());
-            for t in &clause.alternatives {
-                checked.push(match t {
-                    Q::Word(w) | Q::Phrase(w) => {
-                        Alt::Text(Pattern::Terms(phrase_parts(w, f, None)?.1))
-                    }
-                    Q::Prefix(p) => Alt::Text(Pattern::Prefix(prefix_token(p)?)),
-                    _ => Alt::Index(term(t, f, store, None)?),
-                });
+            if let Q::Word(w) | Q::Phrase(w) = t {
+                let (ts, at) = phrase_parts(w, f, marks)?;
+                has_phrase |= at.len() > 1;
+                alts.push(all_of(ts));
+                checked.push(Alt::Text(Pattern::Terms(at)));
+                continue;
             }
+            let q = term(t, f, store, marks)?;
+            checked.push(match t {
+                Q::Prefix(p) => Alt::Text(Pattern::Prefix(prefix_token(p)?)),
+                _ => Alt::Index(q.box_clone()),
+            });
+            alts.push(q);
+        }
+        if has_phrase {
             if clause.negated {
                 // The loosened alternatives only say which candidates to read.
                 texts.push(TextClause {
@@ -244,11 +250,6 @@ pub fn build(
 
 fn is_text(t: &Q) -> bool {
     matches!(t, Q::Word(_) | Q::Prefix(_) | Q::Phrase(_))
-}
-
-/// A word or phrase of several positions, which the index alone cannot check.
-fn is_phrase(t: &Q) -> bool {
-    matches!(t, Q::Word(w) | Q::Phrase(w) if position_groups(w).len() > 1)
 }
 
 fn is_session_level(t: &Q) -> bool {
@@ -378,8 +379,12 @@ fn prefix_token(p: &str) -> Result<String> {
 /// session's name, title and tags (indexed as the text of the session's own
 /// document).
 fn words(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<Box<dyn Query>> {
-    let (mut terms, _) = phrase_parts(text, f, marks)?;
-    Ok(if terms.len() == 1 {
+    Ok(all_of(phrase_parts(text, f, marks)?.0))
+}
+
+/// Documents with every one of `terms` (at least one), scored by them.
+fn all_of(mut terms: Vec<Term>) -> Box<dyn Query> {
+    if terms.len() == 1 {
         scored(terms.remove(0))
     } else {
         Box::new(BooleanQuery::new(
@@ -388,7 +393,7 @@ fn words(text: &str, f: &Fields, marks: Option<&mut Marks>) -> Result<Box<dyn Qu
                 .map(|t| (Occur::Must, scored(t)))
                 .collect(),
         ))
-    })
+    }
 }
 
 type PhraseParts = (Vec<Term>, Vec<(usize, String)>);

@@ -59,11 +59,18 @@ struct ClauseWeights {
     alts: Vec<AltWeight>,
 }
 
+/// A pattern as a text is checked against it.
+enum Slots {
+    /// (offset, slot in [`TextChecks::terms`]) of each term.
+    Terms(Vec<(usize, usize)>),
+    Prefix,
+}
+
 /// The checked clauses of a query, ready for any segment.
 #[derive(Default)]
 pub struct TextChecks {
     clauses: Vec<ClauseWeights>,
-    patterns: Vec<Pattern>,
+    patterns: Vec<Slots>,
     /// Every term of every pattern, once: its index is its slot in a
     /// document's positions. A query has few, so a scan beats hashing.
     terms: Vec<String>,
@@ -81,19 +88,16 @@ impl TextChecks {
             for a in &c.alts {
                 alts.push(match a {
                     Alt::Text(p) => {
-                        match p {
-                            Pattern::Terms(ts) => {
-                                for (_, t) in ts {
-                                    if !checks.terms.contains(t) {
-                                        checks.terms.push(t.clone());
-                                    }
-                                }
-                            }
+                        let slots = match p {
+                            Pattern::Terms(ts) => Slots::Terms(
+                                ts.iter().map(|(off, t)| (*off, checks.slot(t))).collect(),
+                            ),
                             Pattern::Prefix(x) => {
                                 checks.prefixes.push((checks.patterns.len(), x.clone()));
+                                Slots::Prefix
                             }
-                        }
-                        checks.patterns.push(p.clone());
+                        };
+                        checks.patterns.push(slots);
                         AltWeight::Text(checks.patterns.len() - 1)
                     }
                     Alt::Index(q) => AltWeight::Index(q.weight(scoring)?),
@@ -106,6 +110,14 @@ impl TextChecks {
             });
         }
         Ok(checks)
+    }
+
+    /// The slot of term `t`, added if new.
+    fn slot(&mut self, t: &str) -> usize {
+        self.terms.iter().position(|x| x == t).unwrap_or_else(|| {
+            self.terms.push(t.to_string());
+            self.terms.len() - 1
+        })
     }
 
     /// Whether there is nothing to check.
@@ -259,20 +271,18 @@ impl TextReader<'_> {
     /// Whether pattern `i` is in the text last read.
     fn found(&self, i: usize) -> bool {
         match &self.checks.patterns[i] {
-            Pattern::Prefix(_) => self.prefixes.contains(&i),
-            Pattern::Terms(ts) => {
-                let at = |t: &str| {
-                    let slot = self.checks.terms.iter().position(|x| x == t);
-                    slot.map_or(&[][..], |i| &self.positions[i][..])
-                };
+            Slots::Prefix => self.prefixes.contains(&i),
+            Slots::Terms(ts) => {
                 let Some(((first_off, first), rest)) = ts.split_first() else {
                     return false;
                 };
-                at(first).iter().any(|&p| {
+                self.positions[*first].iter().any(|&p| {
                     p >= *first_off
-                        && rest
-                            .iter()
-                            .all(|(off, t)| at(t).binary_search(&(p - first_off + off)).is_ok())
+                        && rest.iter().all(|(off, slot)| {
+                            self.positions[*slot]
+                                .binary_search(&(p - first_off + off))
+                                .is_ok()
+                        })
                 })
             }
         }
