@@ -242,17 +242,27 @@ impl Form {
                 Outcome::Stay
             };
         };
+        // Arrows move between fields, and so do j/k where they type nothing;
+        // a text area keeps its arrows.
+        let (up, down) = match field.input {
+            Input::Text(_) => (false, false),
+            Input::Line(_) => (k.code == KeyCode::Up, k.code == KeyCode::Down),
+            Input::Choice { .. } | Input::Check(_) => (
+                matches!(k.code, KeyCode::Up | KeyCode::Char('k')),
+                matches!(k.code, KeyCode::Down | KeyCode::Char('j')),
+            ),
+        };
+        if up || down {
+            self.focus = if up {
+                self.focus.saturating_sub(1)
+            } else {
+                (self.focus + 1).min(self.fields.len() - 1)
+            };
+            return Outcome::Stay;
+        }
         match &mut field.input {
             Input::Line(t) => match k.code {
                 KeyCode::Enter => Outcome::Submit,
-                KeyCode::Up => {
-                    self.focus = self.focus.saturating_sub(1);
-                    Outcome::Stay
-                }
-                KeyCode::Down => {
-                    self.focus = (self.focus + 1).min(self.fields.len() - 1);
-                    Outcome::Stay
-                }
                 _ => {
                     if t.input(k) {
                         Outcome::Changed
@@ -278,14 +288,6 @@ impl Form {
                     *index = (*index + 1) % options.len().max(1);
                     Outcome::Changed
                 }
-                KeyCode::Up | KeyCode::Char('k') => {
-                    self.focus = self.focus.saturating_sub(1);
-                    Outcome::Stay
-                }
-                KeyCode::Down | KeyCode::Char('j') => {
-                    self.focus = (self.focus + 1).min(self.fields.len() - 1);
-                    Outcome::Stay
-                }
                 _ => Outcome::Stay,
             },
             Input::Check(on) => match k.code {
@@ -293,14 +295,6 @@ impl Form {
                 KeyCode::Char(' ' | 'x') => {
                     *on = !*on;
                     Outcome::Changed
-                }
-                KeyCode::Up | KeyCode::Char('k') => {
-                    self.focus = self.focus.saturating_sub(1);
-                    Outcome::Stay
-                }
-                KeyCode::Down | KeyCode::Char('j') => {
-                    self.focus = (self.focus + 1).min(self.fields.len() - 1);
-                    Outcome::Stay
                 }
                 _ => Outcome::Stay,
             },
