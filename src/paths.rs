@@ -62,3 +62,15 @@ pub fn prepare_private_file(file: &Path) -> Result<()> {
         Err(e) => Err(Error::io(file, e)),
     }
 }
+
+/// A path as a person types it: a leading `~` or `~/` is their home.
+pub fn expand_tilde(typed: &str) -> PathBuf {
+    let home = || std::env::var_os("HOME").map(PathBuf::from);
+    if typed == "~" {
+        return home().unwrap_or_else(|| PathBuf::from(typed));
+    }
+    match (typed.strip_prefix("~/"), home()) {
+        (Some(rest), Some(h)) => h.join(rest),
+        _ => PathBuf::from(typed),
+    }
+}

@@ -622,39 +622,12 @@ fn export(
     match output {
         None => crate::export::export(store, ids, format, out, &progress, &control)?,
         Some(path) => {
-            // Write beside the target and rename, so a failed export never leaves half a file.
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let tmp = partial_path(dir, path);
-            let mut w = io::BufWriter::new(
-                std::fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?,
-            );
-            let result = crate::export::export(store, ids, format, &mut w, &progress, &control)
-                .and_then(|()| {
-                    w.into_inner()
-                        .map_err(|e| Error::io(&tmp, e.into_error()))
-                        .map(drop)
-                });
-            if let Err(e) = result {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e.into());
-            }
-            std::fs::rename(&tmp, path).with_context(|| format!("{}", path.display()))?;
+            crate::export::export_to_file(store, ids, format, path, &progress, &control)?;
             eprintln!("wrote {} sessions to {}", ids.len(), path.display());
         }
     }
     bar.finish_and_clear();
     Ok(())
-}
-
-fn partial_path(dir: &std::path::Path, target: &std::path::Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dir.join(format!(".{name}.{}.partial", std::process::id()))
 }
 
 /// Opens the search index of the store, saying so on stderr when it has to

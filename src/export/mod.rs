@@ -39,6 +39,17 @@ impl FromStr for ExportFormat {
     }
 }
 
+impl ExportFormat {
+    /// The file name extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Jsonl => "jsonl",
+            Self::Markdown => "md",
+        }
+    }
+}
+
 /// Writes the sessions `ids`, in that order, to `out`.
 /// Progress is reported in sessions.
 pub fn export(
@@ -82,4 +93,66 @@ pub fn export(
         out.write_all(b"\n]\n").map_err(io)?;
     }
     out.flush().map_err(io)
+}
+
+/// Exports to a file: written beside it under a temporary name (mode 0600)
+/// and renamed over it only when complete, so a failed export leaves no
+/// half file and never touches what was there. A new file stays 0600; one
+/// that existed keeps its permissions. A symlink at `path` is followed: its
+/// target is what gets replaced, the link stays.
+pub fn export_to_file(
+    store: &Store,
+    ids: &[SessionId],
+    format: ExportFormat,
+    path: &std::path::Path,
+    progress: &ProgressFn<'_>,
+    control: &JobControl,
+) -> Result<()> {
+    let target = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(_) => path.to_path_buf(),
+    };
+    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
+        // A device or a pipe (/dev/stdout, a fifo): written to, never replaced.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&target)
+            .map_err(|e| Error::io(&target, e))?;
+        let mut w = std::io::BufWriter::new(file);
+        export(store, ids, format, &mut w, progress, control)?;
+        return w
+            .into_inner()
+            .map_err(|e| Error::io(&target, e.into_error()))
+            .map(drop);
+    }
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."))
+        .to_path_buf();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let mut w = std::io::BufWriter::new(file);
+    let result = export(store, ids, format, &mut w, progress, control).and_then(|()| {
+        let file = w
+            .into_inner()
+            .map_err(|e| Error::io(&tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        if let Ok(old) = std::fs::metadata(&target) {
+            std::fs::set_permissions(&tmp, old.permissions()).map_err(|e| Error::io(&tmp, e))?;
+        }
+        std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -86,6 +86,52 @@ impl Store {
         Ok(first)
     }
 
+    /// Replaces the text of message `seq`, provided it still reads
+    /// `expected` (so an edit made elsewhere meanwhile is never overwritten).
+    /// The search index follows through the outbox.
+    pub fn edit_message(
+        &mut self,
+        id: SessionId,
+        seq: u64,
+        expected: &str,
+        content: &str,
+    ) -> Result<Message> {
+        use rusqlite::OptionalExtension;
+        if content.len() > self.options.max_message_bytes {
+            return Err(Error::MessageTooLarge {
+                size: content.len(),
+                limit: self.options.max_message_bytes,
+            });
+        }
+        let tx = self.write()?;
+        let current: Option<String> = tx
+            .prepare_cached("SELECT content FROM message WHERE session_id = ?1 AND seq = ?2")?
+            .query_row(params![id.0, to_i64(seq)], |r| r.get(0))
+            .optional()?;
+        let Some(current) = current else {
+            return Err(Error::NotFound(format!("#{} message {seq}", id.0)));
+        };
+        if current != expected {
+            return Err(Error::Invalid {
+                what: "edit",
+                value: format!("message {seq}"),
+                expected: "the message changed since it was opened; open it again".into(),
+            });
+        }
+        tx.prepare_cached("UPDATE message SET content = ?3 WHERE session_id = ?1 AND seq = ?2")?
+            .execute(params![id.0, to_i64(seq), content])?;
+        let delta = to_i64(content.chars().count() as u64) - to_i64(current.chars().count() as u64);
+        tx.prepare_cached(
+            "UPDATE session SET char_count = max(char_count + ?2, 0), updated_at = max(updated_at, ?3) WHERE id = ?1",
+        )?
+        .execute(params![id.0, delta, ts_to_ms(now())])?;
+        enqueue(&tx, id, OutboxOp::Messages { from_seq: seq })?;
+        tx.commit()?;
+        let mut page = self.messages(id, seq, 1)?;
+        page.pop()
+            .ok_or_else(|| Error::NotFound(format!("#{} message {seq}", id.0)))
+    }
+
     /// Up to `limit` messages starting at `from_seq`, in order. Uses the
     /// (session, seq) index: a page deep in a long session costs the same as
     /// the first.

@@ -1,7 +1,7 @@
 //! Session-level operations: create, rename, tags, metadata, listing, and
 //! the life cycle (archive, trash, restore, purge).
 
-use rusqlite::{ToSql, Transaction, params, params_from_iter};
+use rusqlite::{OptionalExtension, ToSql, Transaction, params, params_from_iter};
 use serde_json::{Map, Value};
 
 use super::Store;
@@ -310,6 +310,55 @@ impl Store {
             .prepare_cached(&sql)?
             .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
         Ok(super::rows::to_u64(n))
+    }
+
+    /// Where a session stands in a listing (0 = first), or `None` when the
+    /// query leaves it out. Counts the rows before it in the listing's order.
+    pub fn position(&self, q: &ListQuery, id: SessionId) -> Result<Option<u64>> {
+        let (mut sql, mut args) = where_clause(
+            q,
+            "SELECT s.updated_at, s.created_at, s.message_count, s.name FROM session s WHERE ",
+        );
+        args.push(Box::new(id.0));
+        sql.push_str(&format!(" AND s.id = ?{}", args.len()));
+        let mine: Option<(i64, i64, i64, String)> = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(args.iter()), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((updated, created, size, name)) = mine else {
+            return Ok(None);
+        };
+        let (mut sql, mut args) = where_clause(q, "SELECT count(*) FROM session s WHERE ");
+        // The rows before it in `list`'s order.
+        let (col, value) = match q.sort {
+            Sort::Updated => ("updated_at", updated),
+            Sort::Created => ("created_at", created),
+            Sort::Size => ("message_count", size),
+            Sort::Name => ("", 0),
+        };
+        if col.is_empty() {
+            args.push(Box::new(name));
+            let n = args.len();
+            sql.push_str(&format!(
+                " AND (s.name COLLATE NOCASE < ?{n} COLLATE NOCASE OR \
+                 (s.name COLLATE NOCASE = ?{n} COLLATE NOCASE AND s.name < ?{n}))"
+            ));
+        } else {
+            args.push(Box::new(value));
+            args.push(Box::new(id.0));
+            let (v, i) = (args.len() - 1, args.len());
+            sql.push_str(&format!(
+                " AND (s.{col} > ?{v} OR (s.{col} = ?{v} AND s.id > ?{i}))"
+            ));
+        }
+        let n: i64 = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
+        Ok(Some(super::rows::to_u64(n)))
     }
 
     /// Sessions branched from the session with this uid, oldest first.

@@ -15,16 +15,20 @@ use crate::import::Format;
 /// A side effect.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    /// Count and load a window of the session list.
+    /// Count and load a window of the session list, from `offset`, or
+    /// around `locate` when that session is in the list.
     LoadList {
         generation: u64,
         query: ListQuery,
         offset: u64,
         limit: u64,
+        locate: Option<SessionId>,
     },
-    /// Load a window of a session's messages (and the session).
+    /// Load a window of a session's messages (and the session); only the
+    /// answer to the latest generation is used.
     LoadHistory {
         id: SessionId,
+        generation: u64,
         from: u64,
         limit: u64,
     },
@@ -54,10 +58,24 @@ pub enum Command {
     },
     /// Change the store.
     Mutate(Mutation),
-    /// Put text on the clipboard with OSC 52.
+    /// Put text on the clipboard (OSC 52, or tmux's buffer).
     Copy { text: String, what: String },
-    /// Hand the terminal to $PAGER or $EDITOR with this text.
-    External { editor: bool, text: String },
+    /// Hand the terminal to $PAGER or $EDITOR with this text; with `edit`,
+    /// the edited text comes back as `Event::Edited` for that message.
+    External {
+        editor: bool,
+        text: String,
+        edit: Option<(SessionId, u64)>,
+    },
+    /// Hand the terminal to $PAGER on a prepared file (removed afterwards).
+    Page { path: PathBuf },
+    /// Render a whole session as Markdown: for the pager (into a private
+    /// temporary file) or for the clipboard.
+    PrepareSession { id: SessionId, pager: bool },
+    /// Stop the process (ctrl-z) until the shell brings it back.
+    Suspend,
+    /// Find a session by name (or uid prefix) and open it.
+    OpenByName { name: String },
     /// Turn mouse capture on or off.
     SetMouse(bool),
     /// Let the index catch up with the store (after a change).
@@ -93,11 +111,31 @@ pub enum Mutation {
     Cleanup {
         plan: CleanupPlan,
     },
+    Retitle {
+        id: SessionId,
+        title: String,
+    },
     Trash {
         ids: Vec<SessionId>,
     },
     Restore {
         ids: Vec<SessionId>,
+    },
+    Archive {
+        ids: Vec<SessionId>,
+    },
+    Unarchive {
+        ids: Vec<SessionId>,
+    },
+    Purge {
+        ids: Vec<SessionId>,
+    },
+    /// Replace a message's text, if it still reads `expected`.
+    EditMessage {
+        id: SessionId,
+        seq: u64,
+        expected: String,
+        content: String,
     },
     Compose {
         id: SessionId,
@@ -108,10 +146,16 @@ pub enum Mutation {
         name: String,
         template: Option<String>,
     },
+    /// Export to a file; an existing file is replaced only with `overwrite`.
     Export {
         ids: Vec<SessionId>,
         format: ExportFormat,
         path: PathBuf,
+        overwrite: bool,
+    },
+    /// Delete every message of a session.
+    Clear {
+        id: SessionId,
     },
     Import {
         path: PathBuf,

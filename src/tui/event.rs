@@ -19,11 +19,13 @@ pub enum Event {
         total: u64,
         offset: u64,
         rows: Vec<Session>,
+        /// Where the session asked to be located is in the list, if it is.
+        located: Option<u64>,
     },
     HistoryLoaded {
-        session: Session,
-        from: u64,
-        messages: Vec<Message>,
+        id: SessionId,
+        generation: u64,
+        page: Result<HistoryPage, String>,
     },
     MetaLoaded(Box<MetaInfo>),
     SearchDone {
@@ -41,17 +43,55 @@ pub enum Event {
     /// A mutation finished: what to say, and which session to show.
     Done {
         message: String,
-        select: Option<SessionId>,
+        select: Option<Session>,
         trashed: Vec<SessionId>,
     },
+    /// A mutation failed: why (shown in the dialog that asked for it, if
+    /// one waits, else in the status bar).
+    MutationFailed(String),
     /// Something failed: the message for the status bar.
     Failed(String),
+    /// The clipboard took the text (what to say), or why not.
+    Copied(Result<String, String>),
+    /// The editor closed on a message: its text before and after.
+    Edited {
+        id: SessionId,
+        seq: u64,
+        before: String,
+        after: String,
+    },
+    /// A session rendered for the clipboard.
+    SessionText {
+        what: String,
+        text: String,
+    },
+    /// A session rendered into a temporary file for the pager.
+    PagerFile(std::path::PathBuf),
+    /// Another process changed the store.
+    StoreChanged,
+    /// A session asked for by name.
+    Found(Session),
+    /// An export would replace this file: it answers the export mutation,
+    /// and the app asks before trying again with `overwrite`.
+    ExportExists {
+        path: std::path::PathBuf,
+        ids: Vec<SessionId>,
+        format: crate::export::ExportFormat,
+    },
     /// Progress of a long job (import, indexing).
     Progress {
         label: String,
         done: u64,
         total: u64,
     },
+}
+
+/// A window of a session's messages, with the session as it is now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryPage {
+    pub session: Session,
+    pub from: u64,
+    pub messages: Vec<Message>,
 }
 
 /// What the metadata pane shows.

@@ -20,6 +20,9 @@ pub enum Layer {
     List,
     /// The history of a session.
     History,
+    /// Text boxes: the filter, the search box, the command line (their
+    /// keys that type nothing).
+    Input,
 }
 
 impl Layer {
@@ -30,6 +33,7 @@ impl Layer {
             Layer::Main => "sessions and history",
             Layer::List => "session list",
             Layer::History => "history",
+            Layer::Input => "filter, search and command boxes",
         }
     }
 }
@@ -139,6 +143,8 @@ const DEFAULTS: &[(Layer, Action, &[&str])] = &[
     (Layer::Global, Action::Import, &["i"]),
     (Layer::Global, Action::Cleanup, &["c"]),
     (Layer::Global, Action::Back, &["esc"]),
+    (Layer::Global, Action::CommandLine, &[":"]),
+    (Layer::Global, Action::Suspend, &["ctrl-z"]),
     (Layer::Main, Action::Down, &["j", "down"]),
     (Layer::Main, Action::Up, &["k", "up"]),
     (Layer::Main, Action::Top, &["g", "home"]),
@@ -159,18 +165,47 @@ const DEFAULTS: &[(Layer, Action, &[&str])] = &[
     (Layer::Main, Action::CopySession, &["Y"]),
     (Layer::Main, Action::Pager, &["o"]),
     (Layer::Main, Action::Editor, &["E"]),
+    (Layer::Main, Action::Retitle, &["T"]),
+    (Layer::Main, Action::Restore, &["U"]),
+    (Layer::Main, Action::Archive, &["A"]),
+    (Layer::Main, Action::Purge, &["D"]),
     (Layer::List, Action::Filter, &["f"]),
     (Layer::List, Action::Sort, &["s"]),
     (Layer::List, Action::Mark, &["space"]),
     (Layer::List, Action::Merge, &["m"]),
     (Layer::List, Action::CopySession, &["y"]),
+    (Layer::List, Action::ViewState, &["v"]),
     (Layer::History, Action::Copy, &["y"]),
     (Layer::History, Action::Expand, &["z", "enter"]),
     (Layer::History, Action::NextHit, &["n"]),
     (Layer::History, Action::PrevHit, &["N"]),
-    (Layer::History, Action::JumpTo, &[":"]),
     (Layer::History, Action::Back, &["h", "left", "esc"]),
+    (Layer::Input, Action::Cancel, &["esc"]),
+    (Layer::Input, Action::Accept, &["enter"]),
+    (
+        Layer::Input,
+        Action::NextItem,
+        &["down", "tab", "ctrl-n", "ctrl-j"],
+    ),
+    (
+        Layer::Input,
+        Action::PrevItem,
+        &["up", "backtab", "ctrl-p", "ctrl-k"],
+    ),
+    (Layer::Input, Action::ClearInput, &["ctrl-u"]),
+    (Layer::Input, Action::ToggleArchived, &["ctrl-a"]),
 ];
+
+/// Every action, in the order of the default table.
+pub fn all_actions() -> Vec<Action> {
+    let mut out: Vec<Action> = Vec::new();
+    for (_, a, _) in DEFAULTS {
+        if !out.contains(a) {
+            out.push(*a);
+        }
+    }
+    out
+}
 
 /// The help screen's content: each layer's actions with their keys.
 pub type HelpGroups = Vec<(Layer, Vec<(Action, Vec<String>)>)>;
@@ -190,7 +225,9 @@ impl Default for Keymap {
 impl Keymap {
     /// The defaults with the config's `[ui.keys]` applied: an action named
     /// there gets exactly the keys listed, in the layer of its default
-    /// binding. Returns warnings for unknown actions and unreadable keys.
+    /// binding. An unknown action, or a list with a key that cannot be
+    /// read (or no key at all), is ignored with a warning: that action
+    /// keeps its defaults.
     pub fn with_overrides(overrides: &BTreeMap<String, Vec<String>>) -> (Keymap, Vec<String>) {
         let mut warnings = Vec::new();
         let mut parsed: BTreeMap<Action, Vec<Key>> = BTreeMap::new();
@@ -201,16 +238,24 @@ impl Keymap {
                 warnings.push(format!("unknown action `ui.keys.{name}` (ignored)"));
                 continue;
             };
-            let mut ks = Vec::new();
-            for k in keys {
-                match Key::parse(k) {
-                    Some(key) => ks.push(key),
-                    None => {
-                        warnings.push(format!("`ui.keys.{name}`: unreadable key {k:?} (ignored)"));
-                    }
-                }
+            let bad: Vec<&String> = keys.iter().filter(|k| Key::parse(k).is_none()).collect();
+            if !bad.is_empty() {
+                warnings.push(format!(
+                    "`ui.keys.{name}`: unreadable key {} (the default keys stay)",
+                    bad.iter()
+                        .map(|k| format!("{k:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                continue;
             }
-            parsed.insert(action, ks);
+            if keys.is_empty() {
+                warnings.push(format!(
+                    "`ui.keys.{name}` lists no key (the default keys stay)"
+                ));
+                continue;
+            }
+            parsed.insert(action, keys.iter().filter_map(|k| Key::parse(k)).collect());
         }
         let mut bindings = HashMap::new();
         for &(layer, action, keys) in DEFAULTS {
@@ -323,14 +368,23 @@ mod tests {
         );
         o.insert("fly".to_string(), vec!["x".to_string()]);
         let (km, warnings) = Keymap::with_overrides(&o);
+        o.insert("up".to_string(), vec!["ctrl-p".to_string()]);
+        let (km, warnings) = Keymap::with_overrides(&o);
         assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("bogus-key"), "{warnings:?}");
+        // A list with an unreadable key is ignored whole: the defaults stay.
         let j = key(KeyCode::Char('j'), KeyModifiers::NONE);
-        assert_eq!(km.lookup(&[Layer::Main], &j), None);
+        assert_eq!(km.lookup(&[Layer::Main], &j), Some(Action::Down));
         let cn = key(KeyCode::Char('n'), KeyModifiers::CONTROL);
-        assert_eq!(km.lookup(&[Layer::Main], &cn), Some(Action::Down));
+        assert_eq!(km.lookup(&[Layer::Main], &cn), None);
+        // A good list replaces the action's keys.
+        let k = key(KeyCode::Char('k'), KeyModifiers::NONE);
+        assert_eq!(km.lookup(&[Layer::Main], &k), None);
+        let cp = key(KeyCode::Char('p'), KeyModifiers::CONTROL);
+        assert_eq!(km.lookup(&[Layer::Main], &cp), Some(Action::Up));
         assert!(km.help().iter().any(|(_, acts)| {
             acts.iter()
-                .any(|(a, ks)| *a == Action::Down && ks == &["ctrl-n"])
+                .any(|(a, ks)| *a == Action::Up && ks == &["ctrl-p"])
         }));
     }
 

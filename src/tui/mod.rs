@@ -5,29 +5,30 @@
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
+pub mod cmdline;
 pub mod command;
+pub mod details;
 pub mod dialog;
 pub mod event;
+pub mod history;
 pub mod keymap;
 pub mod layout;
+pub mod list;
+mod mouse;
 pub mod runtime;
 pub mod sanitize;
+pub mod search;
+pub mod terminal;
 pub mod text;
 pub mod theme;
 pub mod view;
 
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
-use std::sync::mpsc::{Sender, channel};
+use std::sync::mpsc::channel;
 
-use anyhow::{Context, Result};
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{self as ct, DisableMouseCapture, EnableMouseCapture};
-use ratatui::crossterm::execute;
-use ratatui::crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
-};
+use anyhow::Result;
 
 use crate::config::Config;
 use crate::store::Store;
@@ -36,6 +37,7 @@ use command::Command;
 use event::Event;
 use keymap::Keymap;
 use runtime::{Runtime, SearchSetup};
+use terminal::{Input, TerminalGuard};
 use theme::Theme;
 
 /// Runs the TUI on a store until the user quits.
@@ -58,14 +60,14 @@ pub fn run(store: Store, config: &Config, demo: bool) -> Result<()> {
     )?;
 
     let mut term = TerminalGuard::enter(config.ui.mouse)?;
-    spawn_input(tx);
+    let input = Input::spawn(tx.clone())?;
     let size = term.terminal.size()?;
     let (mut app, first) = App::new(size.width, size.height, keymap, crate::domain::now());
     app.found_folders = found_folders();
     app.demo = demo;
     app.mouse = config.ui.mouse;
     for c in first {
-        dispatch(&runtime, &mut term, c)?;
+        dispatch(&runtime, &mut term, &input, c, &tx);
     }
     if let Some(w) = warnings.first() {
         app.status.message = format!("config: {w}");
@@ -81,7 +83,7 @@ pub fn run(store: Store, config: &Config, demo: bool) -> Result<()> {
         }
         app.now = crate::domain::now();
         for c in cmds {
-            dispatch(&runtime, &mut term, c)?;
+            dispatch(&runtime, &mut term, &input, c, &tx);
         }
         if app.quit {
             break;
@@ -91,137 +93,81 @@ pub fn run(store: Store, config: &Config, demo: bool) -> Result<()> {
     Ok(())
 }
 
-fn dispatch(runtime: &Runtime, term: &mut TerminalGuard, c: Command) -> Result<()> {
-    match c {
-        Command::Copy { text, .. } => TerminalGuard::osc52(&text),
-        Command::SetMouse(on) => term.set_mouse(on),
-        Command::External { editor, text } => term.external(editor, &text),
+/// Carries out a command: terminal work here, on the main thread, the
+/// rest on the workers. Whatever happens comes back as an event.
+fn dispatch(
+    runtime: &Runtime,
+    term: &mut TerminalGuard,
+    input: &Input,
+    c: Command,
+    events: &std::sync::mpsc::Sender<Event>,
+) {
+    let answer = match c {
+        Command::Copy { text, what } => Some(Event::Copied(clipboard::copy(
+            &text,
+            &what,
+            &mut io::stdout(),
+        ))),
+        Command::SetMouse(on) => term
+            .set_mouse(on)
+            .err()
+            .map(|e| Event::Failed(format!("mouse: {e}"))),
+        Command::External { editor, text, edit } => external(term, input, editor, &text, edit),
+        Command::Page { path } => {
+            let r = term.run_on(input, false, &path);
+            let _ = std::fs::remove_file(&path);
+            r.err().map(|e| Event::Failed(format!("{e:#}")))
+        }
+        Command::Suspend => term
+            .suspend(input)
+            .err()
+            .map(|e| Event::Failed(format!("{e:#}"))),
         other => {
             runtime.send(other);
-            Ok(())
+            None
         }
+    };
+    if let Some(ev) = answer {
+        let _ = events.send(ev);
     }
 }
 
-fn spawn_input(tx: Sender<Event>) {
-    std::thread::spawn(move || {
-        loop {
-            let ev = match ct::read() {
-                Ok(ct::Event::Key(k)) => Event::Key(k),
-                Ok(ct::Event::Mouse(m)) => Event::Mouse(m),
-                Ok(ct::Event::Resize(w, h)) => Event::Resize(w, h),
-                Ok(_) => continue,
-                Err(_) => return,
-            };
-            if tx.send(ev).is_err() {
-                return;
-            }
-        }
-    });
-}
-
-/// The terminal in raw mode on the alternate screen; dropping it restores
-/// the terminal, and a panic restores it before the message is printed.
-struct TerminalGuard {
-    terminal: Terminal<CrosstermBackend<io::Stdout>>,
-    mouse: bool,
-}
-
-impl TerminalGuard {
-    fn enter(mouse: bool) -> Result<TerminalGuard> {
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            restore_terminal();
-            hook(info);
-        }));
-        enable_raw_mode().context(
-            "the TUI needs a terminal (use a subcommand for scripts: scrollback --help)",
-        )?;
-        let mut out = io::stdout();
-        execute!(out, EnterAlternateScreen)?;
-        if mouse {
-            execute!(out, EnableMouseCapture)?;
-        }
-        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        terminal.clear()?;
-        Ok(TerminalGuard { terminal, mouse })
+/// $PAGER or $EDITOR on a private temporary file with `text`; an edit of a
+/// message comes back as `Event::Edited`.
+fn external(
+    term: &mut TerminalGuard,
+    input: &Input,
+    editor: bool,
+    text: &str,
+    edit: Option<(crate::domain::SessionId, u64)>,
+) -> Option<Event> {
+    let path = match terminal::private_temp(text) {
+        Ok(p) => p,
+        Err(e) => return Some(Event::Failed(format!("temporary file: {e}"))),
+    };
+    let ran = term.run_on(input, editor, &path);
+    let after = std::fs::read(&path);
+    let _ = std::fs::remove_file(&path);
+    if let Err(e) = ran {
+        return Some(Event::Failed(format!("{e:#}")));
     }
-
-    fn set_mouse(&mut self, on: bool) -> Result<()> {
-        self.mouse = on;
-        if on {
-            execute!(io::stdout(), EnableMouseCapture)?;
-        } else {
-            execute!(io::stdout(), DisableMouseCapture)?;
-        }
-        Ok(())
+    let (id, seq) = edit?;
+    match after {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(after) => Some(Event::Edited {
+                id,
+                seq,
+                before: text.to_string(),
+                after,
+            }),
+            Err(_) => Some(Event::Failed(
+                "the edited file is not UTF-8 text: the edit is not saved".into(),
+            )),
+        },
+        Err(e) => Some(Event::Failed(format!(
+            "could not read the edited file back: {e}"
+        ))),
     }
-
-    /// Puts text on the clipboard with OSC 52 (works over SSH; wrapped for tmux).
-    fn osc52(text: &str) -> Result<()> {
-        let b64 = base64(text.as_bytes());
-        let seq = format!("\u{1b}]52;c;{b64}\u{7}");
-        let seq = if std::env::var_os("TMUX").is_some() {
-            format!(
-                "\u{1b}Ptmux;{}\u{1b}\\",
-                seq.replace('\u{1b}', "\u{1b}\u{1b}")
-            )
-        } else {
-            seq
-        };
-        let mut out = io::stdout();
-        out.write_all(seq.as_bytes())?;
-        out.flush()?;
-        Ok(())
-    }
-
-    /// Hands the terminal to $PAGER or $EDITOR on a temporary file with `text`.
-    fn external(&mut self, editor: bool, text: &str) -> Result<()> {
-        let var = if editor { "EDITOR" } else { "PAGER" };
-        let program = std::env::var(var)
-            .ok()
-            .filter(|p| !p.trim().is_empty())
-            .unwrap_or_else(|| if editor { "vi".into() } else { "less".into() });
-        let dir = tempfile_dir();
-        let path = dir.join(format!("scrollback-{}.md", std::process::id()));
-        std::fs::write(&path, text)?;
-        restore_terminal();
-        let mut parts = program.split_whitespace();
-        let status = std::process::Command::new(parts.next().unwrap_or("less"))
-            .args(parts)
-            .arg(&path)
-            .status();
-        let _ = std::fs::remove_file(&path);
-        enable_raw_mode()?;
-        execute!(io::stdout(), EnterAlternateScreen)?;
-        if self.mouse {
-            execute!(io::stdout(), EnableMouseCapture)?;
-        }
-        self.terminal.clear()?;
-        status.with_context(|| format!("could not run {program} (${var})"))?;
-        Ok(())
-    }
-}
-
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        restore_terminal();
-        let _ = self.terminal.show_cursor();
-    }
-}
-
-fn restore_terminal() {
-    let _ = disable_raw_mode();
-    let _ = execute!(
-        io::stdout(),
-        DisableMouseCapture,
-        LeaveAlternateScreen,
-        ratatui::crossterm::cursor::Show
-    );
-}
-
-fn tempfile_dir() -> PathBuf {
-    std::env::var_os("TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
 }
 
 /// Standard base64 (RFC 4648) with padding.

@@ -1,14 +1,18 @@
 //! Carries out commands away from the UI thread: one worker owns a store
-//! connection (lists, pages, mutations), another owns the search index
-//! (queries, catching up after changes). Each answers with events. A burst
-//! of requests of one kind (list windows, pages, searches) runs only the
-//! latest, so holding `j` or typing fast never queues stale work.
+//! connection (lists, pages, mutations), one reads the details pane (whose
+//! statistics scan a whole session, so pages never wait behind them), and
+//! one owns the search index (queries, catching up after changes). Each
+//! answers with events. A burst of requests of one kind (list windows,
+//! pages, searches) runs only the latest, so holding `j` or typing fast
+//! never queues stale work. The store worker also watches SQLite's data
+//! version, and says when another process changed the store.
 
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread;
+use std::time::Duration;
 
 use super::command::{Command, Mutation};
-use super::event::{Event, MetaInfo};
+use super::event::{Event, HistoryPage, MetaInfo};
 use crate::domain::{ListQuery, NewMessage, NewSession, Sort, StateFilter};
 use crate::error::Result;
 use crate::import::ImportRequest;
@@ -19,8 +23,16 @@ use crate::store::{ImportOptions, Store};
 /// Handles to the workers.
 pub struct Runtime {
     store: Sender<Command>,
+    meta: Sender<Command>,
     search: Sender<Command>,
 }
+
+/// How often an idle store worker looks for changes made by other processes.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+
+/// Workers run with a large stack: a deeply nested input file is an error
+/// for its parser to report, never a stack overflow that kills the process.
+const WORKER_STACK: usize = 64 << 20;
 
 /// What the search worker needs to know.
 pub struct SearchSetup {
@@ -36,25 +48,63 @@ impl Runtime {
         setup: SearchSetup,
     ) -> Result<Runtime> {
         let search_store = store.reopen()?;
+        let mut meta_store = store.reopen()?;
         let (store_tx, store_rx) = channel();
+        let (meta_tx, meta_rx) = channel();
         let (search_tx, search_rx) = channel();
+        let fault = Fault::from_env();
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            thread::Builder::new()
+                .name(name.into())
+                .stack_size(WORKER_STACK)
+                .spawn(f)
+                .map(drop)
+                .map_err(|e| crate::Error::io("thread", e))
+        };
         {
             let events = events.clone();
             let search_tx = search_tx.clone();
-            thread::Builder::new()
-                .name("scrollback-store".into())
-                .spawn(move || store_worker(store, &store_rx, &events, &search_tx, &protected_tags))
-                .map_err(|e| crate::Error::io("thread", e))?;
+            spawn(
+                "scrollback-store",
+                Box::new(move || {
+                    store_worker(
+                        store,
+                        &store_rx,
+                        &events,
+                        &search_tx,
+                        &protected_tags,
+                        fault,
+                    );
+                }),
+            )?;
         }
         {
             let events = events.clone();
-            thread::Builder::new()
-                .name("scrollback-search".into())
-                .spawn(move || search_worker(&search_store, &search_rx, &events, &setup))
-                .map_err(|e| crate::Error::io("thread", e))?;
+            spawn(
+                "scrollback-meta",
+                Box::new(move || {
+                    while let Ok(first) = meta_rx.recv() {
+                        for c in drain(first, &meta_rx) {
+                            let event = run_store(&mut meta_store, c, &[], &events)
+                                .unwrap_or_else(|e| Event::Failed(e.to_string()));
+                            if events.send(event).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }),
+            )?;
+        }
+        {
+            let events = events.clone();
+            spawn(
+                "scrollback-search",
+                Box::new(move || search_worker(&search_store, &search_rx, &events, &setup)),
+            )?;
         }
         Ok(Runtime {
             store: store_tx,
+            meta: meta_tx,
             search: search_tx,
         })
     }
@@ -63,9 +113,28 @@ impl Runtime {
     pub fn send(&self, c: Command) {
         let to = match c {
             Command::Search { .. } | Command::SessionHits { .. } => &self.search,
+            Command::LoadMeta { .. } | Command::LoadStats => &self.meta,
             _ => &self.store,
         };
         let _ = to.send(c);
+    }
+}
+
+/// A fault to inject, for the tests that check what a crash leaves behind
+/// (`SCROLLBACK_FAULT=panic-in-worker`: the store worker panics on its next
+/// import).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    None,
+    PanicInWorker,
+}
+
+impl Fault {
+    fn from_env() -> Fault {
+        match std::env::var("SCROLLBACK_FAULT").as_deref() {
+            Ok("panic-in-worker") => Fault::PanicInWorker,
+            _ => Fault::None,
+        }
     }
 }
 
@@ -99,12 +168,34 @@ fn store_worker(
     events: &Sender<Event>,
     search: &Sender<Command>,
     protected: &[String],
+    fault: Fault,
 ) {
-    while let Ok(first) = rx.recv() {
+    let mut seen = store.data_version().ok();
+    loop {
+        let first = match rx.recv_timeout(WATCH_EVERY) {
+            Ok(c) => Some(c),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        // Another process committed since we last looked.
+        let now = store.data_version().ok();
+        if now != seen {
+            seen = now;
+            if events.send(Event::StoreChanged).is_err() {
+                return;
+            }
+        }
+        let Some(first) = first else { continue };
         for c in drain(first, rx) {
             let mutation = matches!(c, Command::Mutate(_));
+            assert!(
+                !(fault == Fault::PanicInWorker
+                    && matches!(c, Command::Mutate(Mutation::Import { .. }))),
+                "injected fault: the store worker panics on import (SCROLLBACK_FAULT)"
+            );
             let event = match run_store(&mut store, c, protected, events) {
                 Ok(e) => e,
+                Err(e) if mutation => Event::MutationFailed(e.to_string()),
                 Err(e) => Event::Failed(e.to_string()),
             };
             if mutation {
@@ -130,9 +221,16 @@ fn run_store(
             query,
             offset,
             limit,
+            locate,
         } => {
             let total = store.count(&query)?;
-            let offset = offset.min(total.saturating_sub(1));
+            let located = match locate {
+                Some(id) => store.position(&query, id)?,
+                None => None,
+            };
+            let offset = located
+                .map_or(offset, |p| p.saturating_sub(limit / 2))
+                .min(total.saturating_sub(1));
             let rows = store.list(&ListQuery {
                 limit: Some(limit),
                 offset,
@@ -143,17 +241,31 @@ fn run_store(
                 total,
                 offset,
                 rows,
+                located,
             }
         }
-        Command::LoadHistory { id, from, limit } => {
-            let session = store.session_by_id(id)?;
-            let messages = store.messages(id, from, limit)?;
+        Command::LoadHistory {
+            id,
+            generation,
+            from,
+            limit,
+        } => {
+            let page = store.session_by_id(id).and_then(|session| {
+                let messages = store.messages(id, from, limit)?;
+                Ok(HistoryPage {
+                    session,
+                    from,
+                    messages,
+                })
+            });
             Event::HistoryLoaded {
-                session,
-                from,
-                messages,
+                id,
+                generation,
+                page: page.map_err(|e| e.to_string()),
             }
         }
+        Command::OpenByName { name } => Event::Found(store.session(&name)?),
+        Command::PrepareSession { id, pager } => prepare_session(store, id, pager)?,
         Command::LoadMeta { id } => {
             let session = store.session_by_id(id)?;
             let stats = store.session_stats(id)?;
@@ -203,7 +315,43 @@ fn mutate(store: &mut Store, m: Mutation, events: &Sender<Event>) -> Result<Even
     Ok(match m {
         Mutation::Rename { id, name } => {
             let s = store.rename(id, &name)?;
-            done(format!("renamed to {}", s.name), Some(id))
+            done(format!("renamed to {}", s.name), Some(s))
+        }
+        Mutation::Retitle { id, title } => {
+            let s = store.retitle(id, &title)?;
+            done(
+                if s.title.is_empty() {
+                    "title cleared".into()
+                } else {
+                    format!("title: {}", s.title)
+                },
+                None,
+            )
+        }
+        Mutation::Archive { ids } => {
+            let n = store.archive(&ids)?;
+            done(format!("archived {n} sessions (v shows the archive)"), None)
+        }
+        Mutation::Unarchive { ids } => {
+            let n = store.unarchive(&ids)?;
+            done(format!("unarchived {n} sessions"), None)
+        }
+        Mutation::Purge { ids } => {
+            let n = store.purge(&ids)?;
+            done(format!("deleted {n} sessions for good"), None)
+        }
+        Mutation::Clear { id } => {
+            let n = store.clear(id)?;
+            done(format!("cleared {n} messages"), None)
+        }
+        Mutation::EditMessage {
+            id,
+            seq,
+            expected,
+            content,
+        } => {
+            let m = store.edit_message(id, seq, &expected, &content)?;
+            done(format!("saved message #{}", m.seq), None)
         }
         Mutation::Tags { id, add, remove } => {
             let s = store.update_tags(id, &add, &remove)?;
@@ -237,7 +385,7 @@ fn mutate(store: &mut Store, m: Mutation, events: &Sender<Event>) -> Result<Even
                     "branched {} at message {at} ({} messages)",
                     b.name, b.message_count
                 ),
-                Some(b.id),
+                Some(b),
             )
         }
         Mutation::Merge { ids, name, order } => {
@@ -249,7 +397,7 @@ fn mutate(store: &mut Store, m: Mutation, events: &Sender<Event>) -> Result<Even
                     m.name,
                     m.message_count
                 ),
-                Some(m.id),
+                Some(m),
             )
         }
         Mutation::Cleanup { plan } => {
@@ -271,14 +419,15 @@ fn mutate(store: &mut Store, m: Mutation, events: &Sender<Event>) -> Result<Even
         }
         Mutation::Restore { ids } => {
             let n = store.restore(&ids)?;
-            done(format!("restored {n} sessions"), ids.first().copied())
+            let first = match ids.first() {
+                Some(id) => Some(store.session_by_id(*id)?),
+                None => None,
+            };
+            done(format!("restored {n} sessions"), first)
         }
         Mutation::Compose { id, role, text } => {
             let m = store.add_message(id, NewMessage::new(role, text))?;
-            done(
-                format!("added message {} (G goes to the end)", m.seq),
-                Some(id),
-            )
+            done(format!("added message {} (G goes to the end)", m.seq), None)
         }
         Mutation::New { name, template } => {
             let s = store.create_session(&NewSession {
@@ -286,17 +435,23 @@ fn mutate(store: &mut Store, m: Mutation, events: &Sender<Event>) -> Result<Even
                 template,
                 ..NewSession::default()
             })?;
-            done(format!("created {}", s.name), Some(s.id))
+            done(format!("created {}", s.name), Some(s))
         }
-        Mutation::Export { ids, format, path } => {
-            let file = std::fs::File::create(&path).map_err(|e| crate::Error::io(&path, e))?;
-            let mut w = std::io::BufWriter::new(file);
+        Mutation::Export {
+            ids,
+            format,
+            path,
+            overwrite,
+        } => {
+            if !overwrite && std::fs::symlink_metadata(&path).is_ok() {
+                return Ok(Event::ExportExists { path, ids, format });
+            }
             let total = ids.len() as u64;
-            crate::export::export(
+            crate::export::export_to_file(
                 store,
                 &ids,
                 format,
-                &mut w,
+                &path,
                 &|d, t| {
                     let _ = events.send(Event::Progress {
                         label: "exporting".into(),
@@ -355,7 +510,14 @@ pub fn run_now(store: &mut Store, search: &mut Search, c: Command, protected: &[
             run_search(search, c, &|_, _| {})
         }
         other => {
-            run_store(store, other, protected, &tx).unwrap_or_else(|e| Event::Failed(e.to_string()))
+            let mutation = matches!(other, Command::Mutate(_));
+            run_store(store, other, protected, &tx).unwrap_or_else(|e| {
+                if mutation {
+                    Event::MutationFailed(e.to_string())
+                } else {
+                    Event::Failed(e.to_string())
+                }
+            })
         }
     }
 }
@@ -429,4 +591,63 @@ fn search_worker(
             }
         }
     }
+}
+
+/// Largest session text put on the clipboard (terminals drop far less).
+const COPY_LIMIT: u64 = 8 << 20;
+
+/// A whole session as Markdown: into a new private temporary file for the
+/// pager, or as text for the clipboard.
+fn prepare_session(store: &Store, id: crate::domain::SessionId, pager: bool) -> Result<Event> {
+    let session = store.session_by_id(id)?;
+    let quiet = |_: u64, _: u64| {};
+    let control = JobControl::new();
+    if pager {
+        let dir = std::env::var_os("TMPDIR").map_or_else(
+            || std::path::PathBuf::from("/tmp"),
+            std::path::PathBuf::from,
+        );
+        let path = dir.join(format!("scrollback-{}.md", uuid::Uuid::new_v4().simple()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(&path)
+            .map_err(|e| crate::Error::io(&path, e))?;
+        let mut w = std::io::BufWriter::new(file);
+        let written = crate::export::export(
+            store,
+            &[id],
+            crate::export::ExportFormat::Markdown,
+            &mut w,
+            &quiet,
+            &control,
+        );
+        drop(w);
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+        return Ok(Event::PagerFile(path));
+    }
+    if session.char_count > COPY_LIMIT {
+        return Ok(Event::Copied(Err(format!(
+            "{} is too large to copy ({} characters): x exports it to a file",
+            session.name, session.char_count
+        ))));
+    }
+    let mut text = Vec::new();
+    crate::export::export(
+        store,
+        &[id],
+        crate::export::ExportFormat::Markdown,
+        &mut text,
+        &quiet,
+        &control,
+    )?;
+    Ok(Event::SessionText {
+        what: format!("session {}", session.name),
+        text: String::from_utf8_lossy(&text).into_owned(),
+    })
 }

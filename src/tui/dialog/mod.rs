@@ -4,16 +4,26 @@
 //! (Ctrl-S in a multi-line field, where Enter starts a new line). What a form
 //! does when confirmed is its [`Purpose`], read by `App::update`.
 
+mod open;
+
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use crate::domain::{CleanupAction, CleanupPlan, MergeOrder, Role, SessionId};
+use crate::tui::command::Mutation;
 
 /// What a confirmed form does.
 #[derive(Debug, Clone)]
 pub enum Purpose {
     Rename {
         id: SessionId,
+    },
+    Retitle {
+        id: SessionId,
+    },
+    /// A yes/no question that carries the change to make on yes.
+    Confirm {
+        mutation: Box<Mutation>,
     },
     Branch {
         id: SessionId,
@@ -42,7 +52,6 @@ pub enum Purpose {
         ids: Vec<SessionId>,
     },
     Import,
-    JumpTo,
 }
 
 /// The kinds of fields.
@@ -71,6 +80,9 @@ pub struct Form {
     pub focus: usize,
     pub error: Option<String>,
     pub purpose: Purpose,
+    /// The mutation (by its count) whose answer the form waits for; it
+    /// closes on success and shows the error otherwise.
+    pub waiting: Option<u64>,
 }
 
 /// What a key did to a form.
@@ -95,7 +107,26 @@ impl Form {
             focus: 0,
             error: None,
             purpose,
+            waiting: None,
         }
+    }
+
+    /// A yes/no question; yes makes `mutation`.
+    pub fn confirm(title: impl Into<String>, info: Vec<String>, mutation: Mutation) -> Form {
+        Form::new(
+            title,
+            Purpose::Confirm {
+                mutation: Box::new(mutation),
+            },
+        )
+        .info(info)
+    }
+
+    /// Puts the keyboard on field `i` (where the user types first).
+    #[must_use]
+    pub fn focus_on(mut self, i: usize) -> Form {
+        self.focus = i.min(self.fields.len().saturating_sub(1));
+        self
     }
 
     #[must_use]

@@ -9,8 +9,9 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::block;
-use crate::domain::{Session, Sort};
+use crate::domain::Sort;
 use crate::tui::app::App;
+use crate::tui::details;
 use crate::tui::layout::{Areas, Pane, inner};
 use crate::tui::sanitize::clean;
 use crate::tui::text;
@@ -101,6 +102,18 @@ fn list(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
             theme.marked,
         ));
     }
+    if l.query.state != crate::domain::StateFilter::Live {
+        title.insert(
+            0,
+            Span::styled(
+                format!(" {} ", crate::tui::list::state_name(l.query.state)),
+                theme.marked,
+            ),
+        );
+    }
+    if l.detached {
+        title.push(Span::styled("· shown: not in this list ", theme.dim));
+    }
     let b = block(Line::from(title), focused, theme);
     let body = b.inner(r);
     f.render_widget(b, r);
@@ -113,7 +126,18 @@ fn list(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
     if !l.loaded {
         lines.push(Line::styled("loading…", theme.dim));
     } else if l.total == 0 {
-        lines.push(Line::styled("no sessions match the filter", theme.dim));
+        lines.push(Line::styled(
+            match l.query.state {
+                crate::domain::StateFilter::Archived if l.filter.is_empty() => {
+                    "nothing is archived (v: next view)"
+                }
+                crate::domain::StateFilter::Trashed if l.filter.is_empty() => {
+                    "the trash is empty (v: next view)"
+                }
+                _ => "no sessions match the filter",
+            },
+            theme.dim,
+        ));
     }
     let tags_w = if width >= 50 { 16 } else { 0 };
     let right_w = 11 + tags_w;
@@ -155,7 +179,7 @@ fn list(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
             text.push_str(&fit(&tags, tags_w - 1));
         }
         let mut style = if marked { theme.marked } else { Style::new() };
-        if index == l.selected {
+        if l.highlighted() == Some(index) {
             style = style.patch(theme.selected);
             if !focused {
                 style = style.patch(theme.dim);
@@ -197,24 +221,41 @@ fn history(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
         return;
     };
     let total = h.session.message_count;
-    let pos = if total == 0 {
+    let pos = if !h.loaded {
+        "loading…".to_string()
+    } else if total == 0 {
         "empty".to_string()
     } else {
         format!("msg {}/{}", thousands(h.cursor + 1), thousands(total))
     };
-    let title = Line::from(vec![
+    let mut title = vec![
         Span::styled(format!(" {} ", clean(&h.session.name)), theme.title),
         Span::styled(format!("· {pos} "), theme.dim),
-    ]);
+    ];
+    if !h.session.title.is_empty() {
+        let room = usize::from(r.width).saturating_sub(h.session.name.len() + pos.len() + 10);
+        if room > 8 {
+            title.push(Span::styled(
+                format!("· {} ", fit(&h.session.title, room).trim_end()),
+                theme.dim,
+            ));
+        }
+    }
+    let title = Line::from(title);
     let b = block(title, focused, theme);
     let body = b.inner(r);
     f.render_widget(b, r);
     let (rows, cols) = (usize::from(body.height), usize::from(body.width));
     let mut lines: Vec<Line<'_>> = Vec::with_capacity(rows);
     let mut seq = h.top;
-    while lines.len() < rows && seq < total {
+    if let Some(e) = &h.error {
+        lines.push(Line::styled(clean(e), theme.error));
+    }
+    while lines.len() < rows && (seq < total || !h.loaded) {
         let Some(m) = h.message(seq) else {
-            lines.push(Line::styled("loading…", theme.dim));
+            if h.loading() || !h.loaded {
+                lines.push(Line::styled("loading…", theme.dim));
+            }
             break;
         };
         let expanded = h.expanded.contains(&seq);
@@ -268,7 +309,7 @@ fn history(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
         }
         seq += 1;
     }
-    if total == 0 {
+    if total == 0 && h.loaded {
         lines.push(Line::styled(
             "no messages yet: press a to add one",
             theme.dim,
@@ -309,130 +350,50 @@ fn highlighted<'a>(line: &str, terms: &[String], base: Style, mark: Style) -> Ve
 
 fn meta(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
     let focused = app.focus == Pane::Meta;
-    let b = block(Line::styled(" details ", theme.title), focused, theme);
-    let body = b.inner(r);
-    f.render_widget(b, r);
     let Some(m) = &app.meta else {
-        f.render_widget(Paragraph::new(Line::styled("", theme.dim)), body);
+        let b = block(Line::styled(" details ", theme.title), focused, theme);
+        let text = if app.history.is_some() {
+            "loading…"
+        } else {
+            ""
+        };
+        f.render_widget(Paragraph::new(Line::styled(text, theme.dim)).block(b), r);
         return;
     };
-    let s = &m.session;
-    let (_, cols) = inner(r);
-    let mut lines: Vec<Line<'_>> = Vec::new();
-    let kv = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("{k:<9}"), theme.dim),
-            Span::raw(clean(&v)),
-        ])
-    };
-    let mut item = 0usize;
-    let mut lineage = |label: &str, other: &Session, extra: String, lines: &mut Vec<Line<'_>>| {
-        let style = if focused && item == app.meta_cursor {
-            theme.selected
-        } else {
-            Style::new()
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{label:<9}"), theme.dim),
-            Span::styled(
-                fit(&format!("{}{extra}", other.name), cols.saturating_sub(10)),
-                style,
-            ),
-        ]));
-        item += 1;
-    };
-    if let Some(p) = &m.parent {
-        let at = s
-            .fork_seq
-            .map_or_else(String::new, |k| format!(" at msg {k}"));
-        lineage("parent", p, at, &mut lines);
-    } else if let Some(uid) = &s.parent {
-        lines.push(kv("parent", format!("{uid} (not in the store)")));
-    }
-    for (i, br) in m.branches.iter().enumerate() {
-        let at = br
-            .fork_seq
-            .map_or_else(String::new, |k| format!(" at msg {k}"));
-        lineage(if i == 0 { "branches" } else { "" }, br, at, &mut lines);
-    }
-    lines.push(kv("uid", s.uid.0.clone()));
-    let source = match &s.source_ref {
-        Some(r) => format!("{} ({r})", s.source),
-        None => s.source.clone(),
-    };
-    lines.push(kv("source", source));
-    lines.push(kv(
-        "times",
-        format!(
-            "created {} · updated {}",
-            s.created_at.strftime("%Y-%m-%d %H:%M"),
-            s.updated_at.strftime("%Y-%m-%d %H:%M")
-        ),
-    ));
-    if !s.tags.is_empty() {
-        lines.push(kv(
-            "tags",
-            s.tags
-                .iter()
-                .map(|t| format!("#{t}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        ));
-    }
-    for (k, v) in &s.metadata {
-        lines.push(kv(
-            "meta",
+    let all = details::lines(m);
+    let (rows, cols) = inner(r);
+    let more = all.len().saturating_sub(app.meta_top + rows);
+    let mut title = vec![Span::styled(" details ", theme.title)];
+    if app.meta_top > 0 || more > 0 {
+        title.push(Span::styled(
             format!(
-                "{k} = {}",
-                v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                "· {}-{} of {} ",
+                app.meta_top + 1,
+                (app.meta_top + rows).min(all.len()),
+                all.len()
             ),
+            theme.dim,
         ));
     }
-    let roles = m
-        .stats
-        .roles
+    let b = block(Line::from(title), focused, theme);
+    let body = b.inner(r);
+    f.render_widget(b, r);
+    let lines: Vec<Line<'_>> = all
         .iter()
-        .map(|r| format!("{} {}", r.role, thousands(r.messages)))
-        .collect::<Vec<_>>()
-        .join(" · ");
-    lines.push(kv(
-        "messages",
-        format!(
-            "{} ({roles}) · {} chars",
-            thousands(m.stats.messages),
-            thousands(m.stats.chars)
-        ),
-    ));
-    if !m.stats.models.is_empty() {
-        lines.push(kv(
-            "models",
-            m.stats
-                .models
-                .iter()
-                .map(|c| format!("{} ({})", c.name, c.count))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ));
-    }
-    if m.stats.tokens_in + m.stats.tokens_out > 0 {
-        lines.push(kv(
-            "tokens",
-            format!(
-                "{} in · {} out",
-                thousands(m.stats.tokens_in),
-                thousands(m.stats.tokens_out)
-            ),
-        ));
-    }
-    if s.archived || s.trashed {
-        lines.push(kv(
-            "state",
-            if s.trashed {
-                "in the trash".into()
+        .enumerate()
+        .skip(app.meta_top)
+        .take(rows)
+        .map(|(i, l)| {
+            let style = if focused && i == app.meta_cursor {
+                theme.selected
             } else {
-                "archived".into()
-            },
-        ));
-    }
+                Style::new()
+            };
+            Line::from(vec![
+                Span::styled(format!("{:<9}", l.label), theme.dim),
+                Span::styled(fit(&l.value, cols.saturating_sub(9)), style),
+            ])
+        })
+        .collect();
     f.render_widget(Paragraph::new(lines), body);
 }

@@ -5,6 +5,8 @@ mod dialog;
 mod main_panes;
 mod screens;
 
+pub use main_panes::thousands;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -32,10 +34,82 @@ pub fn draw(f: &mut Frame<'_>, app: &App, theme: &Theme) {
         Screen::Stats => screens::stats(f, app, theme, body),
         Screen::Help => screens::help(f, app, theme, body),
     }
-    status(f, app, theme, a.status);
+    match &app.prompt {
+        Some(p) => prompt(f, p, theme, a.status),
+        None => status(f, app, theme, a.status),
+    }
     if let Some(form) = &app.dialog {
         dialog::draw(f, form, theme);
     }
+    if let Some(text) = &app.popup {
+        popup(f, text, theme);
+    }
+}
+
+/// The `:` command line on the status row, its completions above it.
+fn prompt(f: &mut Frame<'_>, p: &crate::tui::cmdline::Prompt, theme: &Theme, area: Rect) {
+    let mut spans = vec![
+        Span::styled(":", theme.accent),
+        Span::raw(super::sanitize::clean(&p.input)),
+        Span::styled("▏", theme.accent),
+    ];
+    if let Some(e) = &p.error {
+        spans.push(Span::styled(
+            format!("  {}", super::sanitize::clean(e)),
+            theme.error,
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    if p.completions.len() > 1 && area.y > 0 {
+        let above = Rect {
+            y: area.y - 1,
+            height: 1,
+            ..area
+        };
+        let spans: Vec<Span<'_>> = p
+            .completions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let word = c.rsplit(' ').find(|w| !w.is_empty()).unwrap_or(c);
+                let style = if p.completion == Some(i) {
+                    theme.selected
+                } else {
+                    theme.dim
+                };
+                Span::styled(format!(" {} ", super::sanitize::clean(word)), style)
+            })
+            .collect();
+        f.render_widget(ratatui::widgets::Clear, above);
+        f.render_widget(Paragraph::new(Line::from(spans)), above);
+    }
+}
+
+/// A message too long for the status bar, whole, over the panes.
+fn popup(f: &mut Frame<'_>, text: &str, theme: &Theme) {
+    let area = f.area();
+    let w = area.width.saturating_sub(4).clamp(10, 90);
+    let inner_w = usize::from(w.saturating_sub(2)).max(1);
+    let lines: Vec<Line<'_>> = super::sanitize::clean(text)
+        .lines()
+        .flat_map(|l| super::text::wrap(l, inner_w))
+        .map(Line::raw)
+        .collect();
+    let room = area.height.saturating_sub(2).max(3);
+    let h = (u16::try_from(lines.len()).unwrap_or(room) + 2).min(room);
+    let r = Rect {
+        x: (area.width.saturating_sub(w)) / 2,
+        y: (area.height.saturating_sub(h)) / 2,
+        width: w.min(area.width),
+        height: h,
+    };
+    f.render_widget(ratatui::widgets::Clear, r);
+    let b = block(
+        Line::styled(" message · any key closes ", theme.title),
+        true,
+        theme,
+    );
+    f.render_widget(Paragraph::new(lines).block(b), r);
 }
 
 /// A bordered block with a title, highlighted when it has the focus.
