@@ -17,12 +17,14 @@ use ratatui::crossterm::event::{
 use scrollback::domain::{CleanupAction, ListQuery, StateFilter};
 use scrollback::search::Search;
 use scrollback::store::StoreOptions;
-use scrollback::tui::app::{App, HistoryView, Screen, parse_filter};
+use scrollback::tui::app::{App, Screen};
 use scrollback::tui::command::{Command, Mutation};
 use scrollback::tui::dialog::{Form, Purpose, metadata_lines};
 use scrollback::tui::event::Event;
+use scrollback::tui::history::HistoryView;
 use scrollback::tui::keymap::Keymap;
 use scrollback::tui::layout::Pane;
+use scrollback::tui::list::parse_filter;
 use scrollback::tui::runtime::run_now;
 use scrollback::tui::text;
 use scrollback::{MergeOrder, NewMessage, NewSession, Role, Session, Sort, Store};
@@ -84,7 +86,11 @@ impl Harness {
             steps += 1;
             assert!(steps < 10_000, "the app and the runtime never settle");
             match c {
-                Command::Copy { .. } | Command::External { .. } | Command::SetMouse(_) => {
+                Command::Copy { .. }
+                | Command::External { .. }
+                | Command::SetMouse(_)
+                | Command::Page { .. }
+                | Command::Suspend => {
                     self.terminal.push(c);
                     continue;
                 }
@@ -206,7 +212,7 @@ impl Harness {
         self.key_code(KeyCode::Enter);
         assert_eq!(self.app.focus, Pane::History);
         assert_eq!(self.history().session.name, name);
-        assert!(!self.history().loading);
+        assert!(!self.history().loading());
     }
 }
 
@@ -267,7 +273,7 @@ fn startup_loads_the_list_and_opens_the_first_session() {
     assert_eq!(hist.session.name, "tiler-fix-gap-layout");
     assert_eq!(hist.cursor, 0);
     assert_eq!(hist.messages.len() as u64, hist.session.message_count);
-    assert!(!hist.loading);
+    assert!(!hist.loading());
     let meta = app.meta.as_ref().unwrap();
     assert_eq!(meta.session.name, "tiler-fix-gap-layout");
     assert_eq!(meta.stats.messages, 39);
@@ -295,6 +301,7 @@ fn stale_list_windows_are_dropped() {
         total: 1,
         offset: 0,
         rows: Vec::new(),
+        located: None,
     });
     assert!(cmds.is_empty());
     assert_eq!(h.app.list.total, 11);
@@ -312,11 +319,9 @@ fn list_navigation_moves_the_selection_and_opens_it() {
     let cmds = h.key('j');
     assert_eq!(h.app.list.selected, 1);
     let blog = h.session(&names[1]).id;
-    assert!(cmds.contains(&Command::LoadHistory {
-        id: blog,
-        from: 0,
-        limit: 300
-    }));
+    assert!(cmds.iter().any(
+        |c| matches!(c, Command::LoadHistory { id: got, from: 0, limit: 300, .. } if *got == blog)
+    ));
     assert!(cmds.contains(&Command::LoadMeta { id: blog }));
     assert_eq!(h.history().session.name, names[1]);
     assert_eq!(h.app.meta.as_ref().unwrap().session.name, names[1]);
@@ -384,6 +389,7 @@ fn leaving_the_loaded_window_reloads_the_list_around_the_selection() {
         total: 1000,
         offset: 0,
         rows,
+        located: None,
     });
     assert!(cmds.is_empty(), "the selection did not change: {cmds:?}");
     assert_eq!(h.app.list.total, 1000);
@@ -401,6 +407,7 @@ fn leaving_the_loaded_window_reloads_the_list_around_the_selection() {
             query: ListQuery::default(),
             offset: 849,
             limit: 300,
+            locate: None,
         }]
     );
     assert!(h.app.list.top <= 999 && 999 < h.app.list.top + 21);
@@ -416,6 +423,7 @@ fn leaving_the_loaded_window_reloads_the_list_around_the_selection() {
         total: 1000,
         offset: 0,
         rows: ten,
+        located: None,
     });
     for _ in 0..9 {
         let cmds = h.press(KeyCode::Char('j'), KeyModifiers::NONE);
@@ -453,6 +461,7 @@ fn a_list_window_that_arrives_opens_the_selection() {
         total: 11,
         offset: 0,
         rows,
+        located: None,
     });
     assert!(cmds.is_empty(), "same selection, nothing to open");
 }
@@ -483,16 +492,17 @@ fn tab_and_backtab_cycle_the_focus() {
 #[test]
 fn enter_on_the_list_opens_and_focuses_the_history() {
     let mut h = Harness::demo(80, 24);
-    h.key('j');
+    let cmds = h.key('j');
     let id = h.app.list.current().unwrap().id;
+    // Moving the selection opened it already.
+    assert!(cmds.iter().any(
+        |c| matches!(c, Command::LoadHistory { id: got, from: 0, limit: 300, .. } if *got == id)
+    ));
+    assert!(cmds.contains(&Command::LoadMeta { id }));
+    // Enter gives it the keyboard; it is not read again.
     let cmds = h.key_code(KeyCode::Enter);
     assert_eq!(h.app.focus, Pane::History);
-    assert!(cmds.contains(&Command::LoadHistory {
-        id,
-        from: 0,
-        limit: 300
-    }));
-    assert!(cmds.contains(&Command::LoadMeta { id }));
+    assert!(cmds.is_empty(), "{cmds:?}");
     assert_eq!(h.history().session.id, id);
     // l and right open too.
     h.key_code(KeyCode::Esc);
@@ -564,18 +574,14 @@ fn a_long_history_loads_windows_around_the_cursor() {
     assert_eq!((h.history().first, h.history().messages.len()), (0, 300));
 
     let cmds = h.key('G');
-    assert_eq!(
-        cmds,
-        vec![Command::LoadHistory {
-            id: s.id,
-            from: 899,
-            limit: 300
-        }]
+    assert!(
+        matches!(cmds.as_slice(), [Command::LoadHistory { id, from: 899, limit: 300, .. }] if *id == s.id),
+        "{cmds:?}"
     );
     let hist = h.history();
     assert_eq!((hist.cursor, hist.first), (999, 899));
     assert_eq!(hist.message(999).unwrap().content, "message number 999");
-    assert!(!hist.loading);
+    assert!(!hist.loading());
 
     h.key(':');
     h.typ("500");
@@ -610,35 +616,47 @@ fn z_and_enter_fold_and_expand_the_message() {
 }
 
 #[test]
-fn jump_to_dialog() {
+fn the_command_line_jumps_to_a_message_number() {
     let mut h = Harness::demo(80, 24);
     // Only with a session open.
     let mut empty = Harness::with_store(Store::open_in_memory().unwrap(), 80, 24, Vec::new());
-    empty.key_code(KeyCode::Tab);
     empty.key(':');
-    assert!(empty.app.dialog.is_none());
+    empty.typ("3\n");
+    assert_eq!(
+        empty.app.prompt.as_ref().unwrap().error.as_deref(),
+        Some("no session open to jump in")
+    );
 
     h.open("rust-async-deep-dive");
     h.key(':');
-    assert!(matches!(h.form().purpose, Purpose::JumpTo));
+    assert!(h.app.prompt.is_some());
     h.typ("42");
-    assert_eq!(h.form().value(0), "42");
+    assert_eq!(h.app.prompt.as_ref().unwrap().input, "42");
     h.key_code(KeyCode::Enter);
-    assert!(h.app.dialog.is_none());
+    assert!(h.app.prompt.is_none());
     assert_eq!(h.history().cursor, 42);
-    assert!(h.history().top <= 42);
+    assert_eq!(h.history().top, 42, "a jump puts the message at the top");
 
     h.key(':');
-    h.typ("forty");
-    h.key_code(KeyCode::Enter);
-    assert_eq!(h.form().error.as_deref(), Some("type a message number"));
+    h.typ("forty\n");
+    assert!(
+        h.app
+            .prompt
+            .as_ref()
+            .unwrap()
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("unknown command :forty"),
+        "{:?}",
+        h.app.prompt
+    );
     assert_eq!(h.history().cursor, 42);
     h.key_code(KeyCode::Esc);
-    assert!(h.app.dialog.is_none());
+    assert!(h.app.prompt.is_none());
 
     h.key(':');
-    h.typ("1,000");
-    h.key_code(KeyCode::Enter);
+    h.typ("1,000\n");
     assert_eq!(h.history().cursor, 119, "clamped to the last message");
 }
 
@@ -1125,13 +1143,22 @@ fn rename_valid_invalid_and_taken() {
     h.clear_field();
     h.typ("api-redesign");
     h.key_code(KeyCode::Enter);
-    assert!(h.app.status.error);
+    // The dialog stays, with what was typed and the store's error.
+    assert_eq!(h.form().value(0), "api-redesign");
     assert!(
-        h.app.status.message.contains("already exists"),
-        "{}",
-        h.app.status.message
+        h.form()
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("already exists"),
+        "{:?}",
+        h.form().error
     );
     assert_eq!(h.session("fts5-blog-post").id, id);
+    // Fixed, it goes through.
+    h.typ("-v2\n");
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.session("api-redesign-v2").id, id);
 }
 
 #[test]
@@ -1321,8 +1348,11 @@ fn compose_adds_a_message_with_the_chosen_role() {
     let before = h.session("api-redesign");
     h.key('a');
     assert!(matches!(h.form().purpose, Purpose::Compose { id } if id == before.id));
-    assert_eq!(h.form().focus, 0);
+    // The keyboard starts where the user types: the text.
+    assert_eq!(h.form().focus, 1);
     assert_eq!(h.form().value(0), "user");
+    h.key_code(KeyCode::BackTab);
+    assert_eq!(h.form().focus, 0);
     for want in ["assistant", "system", "tool", "user", "assistant"] {
         assert!(h.key_code(KeyCode::Right).is_empty());
         assert_eq!(h.form().value(0), want);
@@ -1377,6 +1407,7 @@ fn compose_on_the_open_session_from_the_history() {
     let mut h = Harness::demo(80, 24);
     h.open("tui-localisation-ja-zh");
     h.key('a');
+    h.key_code(KeyCode::BackTab);
     for _ in 0..3 {
         h.key_code(KeyCode::Right);
     }
@@ -1418,7 +1449,7 @@ fn new_session_is_created_selected_and_opened() {
     );
     assert_eq!(h.history().session.id, s.id, "and opened");
     assert!(h.history().messages.is_empty());
-    assert!(!h.history().loading);
+    assert!(!h.history().loading());
     assert_eq!(h.app.meta.as_ref().unwrap().session.id, s.id);
     assert_eq!(h.app.status.message, "created fresh-notes");
     assert!(!h.app.status.error);
@@ -1474,19 +1505,22 @@ fn new_session_with_a_taken_name_or_an_unknown_template_fails() {
     h.key('+');
     h.typ("api-redesign");
     let cmds = h.press(KeyCode::Enter, KeyModifiers::NONE);
-    assert!(h.app.dialog.is_none());
+    assert!(h.form().waiting.is_some(), "the dialog waits for the store");
     let [c] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
     let ev = run_now(&mut h.store, &mut h.search, c.clone(), &[]);
-    let Event::Failed(msg) = &ev else {
+    let Event::MutationFailed(msg) = &ev else {
         panic!("{ev:?}")
     };
     assert!(msg.contains("already exists"), "{msg}");
-    assert!(h.app.update(ev.clone()).is_empty());
-    assert!(h.app.status.error);
-    assert_eq!(&h.app.status.message, msg);
+    h.event(ev.clone());
+    // The error shows in the dialog, which keeps what was typed.
+    assert_eq!(h.form().error.as_ref(), Some(msg));
+    assert_eq!(h.form().value(0), "api-redesign");
+    assert!(h.form().waiting.is_none());
     assert_eq!(h.app.list.total, 11);
+    h.key_code(KeyCode::Esc);
 
     // An unknown template.
     h.key('+');
@@ -1498,13 +1532,13 @@ fn new_session_with_a_taken_name_or_an_unknown_template_fails() {
         panic!("{cmds:?}")
     };
     let ev = run_now(&mut h.store, &mut h.search, c.clone(), &[]);
-    let Event::Failed(msg) = &ev else {
+    let Event::MutationFailed(msg) = &ev else {
         panic!("{ev:?}")
     };
     assert!(msg.contains("no-such-template"), "{msg}");
-    h.app.update(ev.clone());
-    assert!(h.app.status.error);
-    assert_eq!(&h.app.status.message, msg);
+    h.event(ev.clone());
+    assert_eq!(h.form().error.as_ref(), Some(msg));
+    assert_eq!(h.form().value(1), "no-such-template");
     assert!(h.store.session("from-nothing").is_err());
     assert_eq!(h.store.list(&ListQuery::default()).unwrap().len(), 11);
 }
@@ -1538,6 +1572,7 @@ fn export_json_writes_an_array_with_the_session() {
             ids: vec![s.id],
             format: scrollback::export::ExportFormat::Json,
             path: path.clone(),
+            overwrite: false,
         })]
     );
     assert!(h.app.dialog.is_none());
@@ -1608,14 +1643,11 @@ fn export_to_an_unwritable_path_fails_in_the_status_bar() {
     h.typ(path.to_str().unwrap());
     let cmds = h.key_code(KeyCode::Enter);
     assert_eq!(cmds.len(), 1);
-    assert!(h.app.dialog.is_none());
     assert!(!path.exists());
-    assert!(h.app.status.error);
-    assert!(
-        h.app.status.message.contains("no-such-dir"),
-        "{}",
-        h.app.status.message
-    );
+    // The dialog stays with the path, the error in it.
+    assert_eq!(h.form().value(1), path.to_str().unwrap());
+    let e = h.form().error.clone().unwrap();
+    assert!(e.contains("no-such-dir"), "{e}");
 }
 
 #[test]
@@ -1650,9 +1682,10 @@ fn importing_an_export_of_the_same_store_adds_nothing() {
             format: None,
         })]
     );
-    assert!(h.app.dialog.is_none());
+    assert!(h.form().waiting.is_some());
     assert_eq!(h.app.status.job, Some(("importing".into(), 0, 1)));
     h.pump(cmds);
+    assert!(h.app.dialog.is_none());
     assert_eq!(
         h.app.status.message,
         "imported 0 new sessions (0 messages), 0 grew"
@@ -1676,13 +1709,8 @@ fn importing_a_missing_file_fails_in_the_status_bar() {
     h.key('i');
     h.typ(path.to_str().unwrap());
     h.key_code(KeyCode::Enter);
-    assert!(h.app.dialog.is_none());
-    assert!(h.app.status.error);
-    assert!(
-        h.app.status.message.contains("missing.json"),
-        "{}",
-        h.app.status.message
-    );
+    let e = h.form().error.clone().unwrap();
+    assert!(e.contains("missing.json"), "{e}");
     assert_eq!(h.app.list.total, 11);
 }
 
@@ -1778,14 +1806,14 @@ fn delete_with_marked_sessions_trashes_them_all() {
 #[test]
 fn delete_from_the_history_trashes_the_open_session() {
     let mut h = Harness::demo(80, 24);
-    // The list selects api-redesign, the history shows its branch.
+    // A lineage jump from api-redesign to its branch: the list follows.
     h.select("api-redesign");
     h.key_code(KeyCode::BackTab);
     h.key('j');
     h.key_code(KeyCode::Enter);
     assert_eq!(h.app.focus, Pane::History);
     assert_eq!(h.history().session.name, "api-redesign-grpc");
-    assert_eq!(h.current_name(), "api-redesign");
+    assert_eq!(h.current_name(), "api-redesign-grpc");
     let grpc = h.session("api-redesign-grpc").id;
 
     let cmds = h.press(KeyCode::Char('d'), KeyModifiers::NONE);
@@ -2220,10 +2248,11 @@ fn search_hit_outside_the_list_keeps_its_terms() {
     let chosen = results[index].clone();
     let seq = chosen.message.as_ref().unwrap().seq;
     let cmds = h.press(KeyCode::Enter, KeyModifiers::NONE);
-    assert!(
-        h.app.history.is_none(),
-        "the session is not among the list rows: nothing to show yet"
-    );
+    // Shown at once from what the hit tells, loading; the list, which
+    // leaves it out, highlights nothing.
+    assert_eq!(h.history().session.id, target.id);
+    assert!(!h.history().loaded);
+    assert!(h.app.list.detached);
     assert!(cmds.contains(&Command::SessionHits {
         id: target.id,
         text: "tokio".into()
@@ -2235,7 +2264,7 @@ fn search_hit_outside_the_list_keeps_its_terms() {
     let hist = h.history();
     assert_eq!(hist.session.id, target.id);
     assert_eq!(hist.cursor, seq);
-    assert!(!hist.loading);
+    assert!(!hist.loading());
     assert!(!hist.terms.is_empty());
     assert!(
         hist.terms.contains(&"tokio".to_string()),
@@ -2244,8 +2273,11 @@ fn search_hit_outside_the_list_keeps_its_terms() {
     );
     assert_eq!(hist.hits, want);
     assert!(hist.hits.contains(&seq));
-    assert!(h.app.pending_marks.is_none());
     assert_eq!(h.app.meta.as_ref().unwrap().session.id, target.id);
+    assert!(h.app.list.detached, "not in the filtered list");
+    assert_eq!(h.app.list.highlighted(), None);
+    // Session actions act on it, the session on screen.
+    assert_eq!(h.app.target().unwrap().id, target.id);
     // The filter stays; n steps through the hits.
     assert_eq!(h.app.list.filter, "tag:sql");
     let k = want.iter().position(|&s| s > 0).unwrap();
@@ -2337,39 +2369,47 @@ fn copy_the_message_or_the_session() {
         cmds,
         vec![Command::Copy {
             text: all[2].content.clone(),
-            what: "message 2".into(),
+            what: "message #2".into(),
         }]
     );
-    let whole = all
-        .iter()
-        .map(|m| format!("## {} · {}\n\n{}\n", m.role, m.created_at, m.content))
-        .collect::<Vec<_>>()
-        .join("\n");
+    // The whole session (every message, not the loaded window), as the
+    // Markdown export writes it, rendered by the store worker.
+    let mut whole = Vec::new();
+    scrollback::export::export(
+        &h.store,
+        &[s.id],
+        scrollback::export::ExportFormat::Markdown,
+        &mut whole,
+        &|_, _| {},
+        &scrollback::jobs::JobControl::new(),
+    )
+    .unwrap();
+    let whole = String::from_utf8(whole).unwrap();
     let cmds = h.key('Y');
     assert_eq!(
         cmds,
-        vec![Command::Copy {
-            text: whole.clone(),
-            what: "session".into(),
+        vec![Command::PrepareSession {
+            id: s.id,
+            pager: false
         }]
     );
+    let copy = Command::Copy {
+        text: whole,
+        what: "session api-redesign".into(),
+    };
+    assert_eq!(h.terminal.last(), Some(&copy));
     // y on the list copies the session too.
     h.key_code(KeyCode::Esc);
     assert_eq!(h.app.focus, Pane::List);
-    let cmds = h.key('y');
-    assert_eq!(
-        cmds,
-        vec![Command::Copy {
-            text: whole,
-            what: "session".into(),
-        }]
-    );
+    h.key('y');
+    assert_eq!(h.terminal.last(), Some(&copy));
     assert_eq!(h.terminal.len(), 3);
     assert!(h.terminal.iter().all(|c| matches!(c, Command::Copy { .. })));
     // Nothing open: nothing to copy.
     let mut empty = Harness::with_store(Store::open_in_memory().unwrap(), 80, 24, Vec::new());
     assert!(empty.key('y').is_empty());
-    assert_eq!(empty.app.status.message, "open a session first (enter)");
+    assert_eq!(empty.app.status.message, "no session selected");
+    assert!(empty.app.status.error);
 }
 
 #[test]
@@ -2388,35 +2428,112 @@ fn pager_and_editor_get_the_message_or_the_session() {
         cmds,
         vec![Command::External {
             editor: false,
-            text: one.clone(),
+            text: one,
+            edit: None,
         }]
     );
+    // The editor edits the message under the cursor, to be saved back.
     let cmds = h.key('E');
     assert_eq!(
         cmds,
         vec![Command::External {
             editor: true,
-            text: one,
+            text: all[1].content.clone(),
+            edit: Some((s.id, 1)),
         }]
     );
-    // From the list: the whole session.
+    // From the list: the whole session, rendered by the store worker into
+    // a private file for the pager.
     h.key_code(KeyCode::Esc);
-    let whole = all
-        .iter()
-        .map(|m| format!("## {} · {}\n\n{}\n", m.role, m.created_at, m.content))
-        .collect::<Vec<_>>()
-        .join("\n");
     let cmds = h.key('o');
-    assert!(
-        matches!(&cmds[..], [Command::External { editor: false, text }] if *text == whole),
-        "{cmds:?}"
+    assert_eq!(
+        cmds,
+        vec![Command::PrepareSession {
+            id: s.id,
+            pager: true
+        }]
     );
-    let cmds = h.key('E');
-    assert!(
-        matches!(&cmds[..], [Command::External { editor: true, text }] if *text == whole),
-        "{cmds:?}"
+    let page = h
+        .terminal
+        .iter()
+        .find_map(|c| match c {
+            Command::Page { path } => Some(path.clone()),
+            _ => None,
+        })
+        .expect("the pager gets a file");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::remove_file(&page).unwrap();
+    for m in &all {
+        assert!(text.contains(m.content.trim()), "{}", m.seq);
+    }
+    assert_eq!(h.terminal.len(), 3);
+}
+
+#[test]
+fn an_edited_message_is_saved_after_a_yes() {
+    let mut h = Harness::demo(80, 24);
+    h.open("api-redesign");
+    h.key('j');
+    let s = h.session("api-redesign");
+    let before = h.store.all_messages(s.id).unwrap()[1].content.clone();
+    // Unchanged: nothing to ask.
+    h.event(Event::Edited {
+        id: s.id,
+        seq: 1,
+        before: before.clone(),
+        after: before.clone(),
+    });
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.app.status.message, "the message is unchanged");
+    // Changed, then n: the edit is thrown away.
+    h.event(Event::Edited {
+        id: s.id,
+        seq: 1,
+        before: before.clone(),
+        after: "rewritten".into(),
+    });
+    assert!(matches!(h.form().purpose, Purpose::Confirm { .. }));
+    h.key('n');
+    assert!(h.app.dialog.is_none());
+    assert_eq!(h.store.all_messages(s.id).unwrap()[1].content, before);
+    // y saves it, and the index follows.
+    h.event(Event::Edited {
+        id: s.id,
+        seq: 1,
+        before: before.clone(),
+        after: "rewritten with zanzibarfoo".into(),
+    });
+    h.key('y');
+    assert!(h.app.dialog.is_none());
+    assert_eq!(
+        h.store.all_messages(s.id).unwrap()[1].content,
+        "rewritten with zanzibarfoo"
     );
-    assert_eq!(h.terminal.len(), 4);
+    assert_eq!(h.app.status.message, "saved message #1");
+    assert_eq!(
+        h.history().message(1).unwrap().content,
+        "rewritten with zanzibarfoo"
+    );
+    let hits = h.search.session_hits("zanzibarfoo", s.id).unwrap();
+    assert_eq!(hits, vec![1]);
+    // A stale edit (the message changed meanwhile) is refused, not applied.
+    h.event(Event::Edited {
+        id: s.id,
+        seq: 1,
+        before: before.clone(),
+        after: "lost".into(),
+    });
+    h.key('y');
+    assert!(h.app.status.error);
+    assert!(
+        h.app.status.message.contains("changed since"),
+        "{}",
+        h.app.status.message
+    );
+    assert_eq!(
+        h.store.all_messages(s.id).unwrap()[1].content,
+        "rewritten with zanzibarfoo"
+    );
 }
 
 #[test]
@@ -2520,14 +2637,18 @@ fn esc_closes_every_dialog() {
     assert!(matches!(h.form().purpose, Purpose::Merge { .. }));
     h.key_code(KeyCode::Esc);
     assert!(h.app.dialog.is_none());
-    // Jump, from the history.
+    // The command line, from the history.
     h.key_code(KeyCode::Enter);
     assert_eq!(h.app.focus, Pane::History);
     h.key(':');
-    assert!(matches!(h.form().purpose, Purpose::JumpTo));
+    assert!(h.app.prompt.is_some());
     h.key_code(KeyCode::Esc);
-    assert!(h.app.dialog.is_none());
-    assert_eq!(h.app.focus, Pane::History, "Esc closed the dialog only");
+    assert!(h.app.prompt.is_none());
+    assert_eq!(
+        h.app.focus,
+        Pane::History,
+        "Esc closed the command line only"
+    );
     // Nothing changed.
     assert_eq!(h.app.list.total, total);
     assert_eq!(h.store.list(&ListQuery::default()).unwrap().len(), 11);
@@ -2554,11 +2675,9 @@ fn a_click_on_a_list_row_selects_and_opens_it() {
     assert_eq!(h.app.list.selected, 3);
     assert_eq!(h.current_name(), names[3]);
     let id = h.session(&names[3]).id;
-    assert!(cmds.contains(&Command::LoadHistory {
-        id,
-        from: 0,
-        limit: 300
-    }));
+    assert!(cmds.iter().any(
+        |c| matches!(c, Command::LoadHistory { id: got, from: 0, limit: 300, .. } if *got == id)
+    ));
     assert_eq!(h.history().session.name, names[3]);
     assert_eq!(h.app.meta.as_ref().unwrap().session.id, id);
     assert_eq!(h.app.focus, Pane::List);
@@ -2737,11 +2856,19 @@ fn failures_and_progress_show_in_the_status_bar() {
     });
     assert_eq!(h.app.status.job, None);
 
-    // A failed load stops the history's loading state.
-    h.history();
-    h.app.history.as_mut().unwrap().loading = true;
-    h.event(Event::Failed("gone".into()));
-    assert!(!h.history().loading);
+    // A history page that cannot be read stops the loading state and
+    // says why, in the pane and the status bar.
+    let id = h.history().session.id;
+    h.app.history.as_mut().unwrap().pending = Some((77, 0));
+    h.app.history_generation = 77;
+    h.event(Event::HistoryLoaded {
+        id,
+        generation: 77,
+        page: Err("gone".into()),
+    });
+    assert!(!h.history().loading());
+    assert_eq!(h.history().error.as_deref(), Some("gone"));
+    assert_eq!(h.app.status.message, "gone");
 }
 
 #[test]
@@ -2754,24 +2881,34 @@ fn details_of_a_branched_session_and_opening_its_lineage() {
     assert_eq!(branches, ["api-redesign-graphql", "api-redesign-grpc"]);
     h.key_code(KeyCode::BackTab);
     assert_eq!(h.app.focus, Pane::Meta);
+    let lines = scrollback::tui::details::lines(h.app.meta.as_ref().unwrap());
+    assert_eq!(lines[0].value, "api-redesign-graphql at msg 3");
     h.key('j');
     assert_eq!(h.app.meta_cursor, 1);
     h.key('j');
-    assert_eq!(h.app.meta_cursor, 1, "two items");
-    h.key('k');
+    assert_eq!(h.app.meta_cursor, 2, "past the lineage: the other lines");
+    assert!(h.key_code(KeyCode::Enter).is_empty(), "not a link");
+    assert_eq!(h.app.focus, Pane::Meta);
     h.key('G');
-    assert_eq!(h.app.meta_cursor, 1);
-    // Enter opens the branch in the history.
+    assert_eq!(h.app.meta_cursor, lines.len() - 1);
+    h.key('g');
+    h.key('j');
+    // Enter opens the branch in the history, at its fork point.
+    let fork = h.session("api-redesign-grpc").fork_seq.unwrap();
     h.key_code(KeyCode::Enter);
+    assert_eq!(h.history().cursor, fork);
+    assert_eq!(h.current_name(), "api-redesign-grpc", "the list follows");
     assert_eq!(h.app.focus, Pane::History);
     assert_eq!(h.history().session.name, "api-redesign-grpc");
     let meta = h.app.meta.as_ref().unwrap();
     assert_eq!(meta.parent.as_ref().unwrap().name, "api-redesign");
     assert_eq!(h.app.meta_cursor, 0);
-    // And from there, the parent.
+    // And from there, the parent, at the fork point.
     h.key_code(KeyCode::Tab);
     h.key_code(KeyCode::Enter);
     assert_eq!(h.history().session.name, "api-redesign");
+    assert_eq!(h.history().cursor, fork);
+    assert_eq!(h.current_name(), "api-redesign");
 }
 
 #[test]
@@ -2857,7 +2994,7 @@ fn sorting_with_the_selection_far_down_starts_at_the_top() {
     assert_eq!(current.id, h.app.list.rows[0].id);
     let id = current.id;
     assert_eq!(h.history().session.id, id, "and opened");
-    assert!(!h.history().loading);
+    assert!(!h.history().loading());
     assert_eq!(h.app.meta.as_ref().unwrap().session.id, id);
     assert_eq!(h.app.status.message, "sorted by creation");
 }

@@ -448,11 +448,12 @@ fn import_dialog() {
 }
 
 #[test]
-fn jump_to_dialog() {
-    snapshot_all("dialog_jump_to", |h| {
+fn command_line_with_completions() {
+    snapshot_all("command_line", |h| {
         h.open_at("rust-async-deep-dive", 0);
         h.key(':');
-        h.typ("42");
+        h.typ("re");
+        h.key_code(KeyCode::Tab);
     });
 }
 

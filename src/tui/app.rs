@@ -240,7 +240,7 @@ impl App {
                     f.waiting = None;
                     f.error = Some(message);
                 } else {
-                    self.fail(&message);
+                    self.fail_async(&message);
                 }
                 // What the panes showed may have been changed ahead of the
                 // answer (a trashed session hidden): read them again.
@@ -249,7 +249,7 @@ impl App {
                 cmds
             }
             Event::Failed(message) => {
-                self.fail(&message);
+                self.fail_async(&message);
                 Vec::new()
             }
             Event::Progress { label, done, total } => {
@@ -636,11 +636,16 @@ impl App {
         self.status.error = false;
     }
 
-    /// An error for the status bar; one too long for it opens whole in a
-    /// popup (an import error names a file, a line and what was expected).
     pub(super) fn fail(&mut self, message: &str) {
         self.status.message = message.to_string();
         self.status.error = true;
+    }
+
+    /// The error of work that ran in the background: in the status bar, and
+    /// whole in a popup when it is too long for it (an import error names a
+    /// file, a line and what was expected).
+    pub(super) fn fail_async(&mut self, message: &str) {
+        self.fail(message);
         let room = usize::from(self.width).saturating_sub(4);
         if unicode_width::UnicodeWidthStr::width(message) > room || message.contains('\n') {
             self.popup = Some(message.to_string());

@@ -184,7 +184,8 @@ impl App {
         if total == 0 {
             return Vec::new();
         }
-        let page = (self.history_size().0 as u64 / 4).max(2);
+        // Messages take three rows or more: ten are about a screen.
+        let page = 10;
         let c = h.cursor;
         let last = total - 1;
         match a {

@@ -367,7 +367,6 @@ mod tests {
             vec!["ctrl-n".to_string(), "bogus-key".to_string()],
         );
         o.insert("fly".to_string(), vec!["x".to_string()]);
-        let (km, warnings) = Keymap::with_overrides(&o);
         o.insert("up".to_string(), vec!["ctrl-p".to_string()]);
         let (km, warnings) = Keymap::with_overrides(&o);
         assert_eq!(warnings.len(), 2, "{warnings:?}");

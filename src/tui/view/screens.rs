@@ -258,6 +258,25 @@ pub fn help(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
         lines.push(Line::raw(""));
     }
     lines.push(Line::styled(
+        "commands (after :, tab completes)",
+        theme.title,
+    ));
+    lines.push(Line::from(vec![
+        Span::styled(format!("  {:<18}", ":42"), theme.accent),
+        Span::raw("jump to message 42 (as numbered in the headers)"),
+    ]));
+    for (verb, args, what) in crate::tui::cmdline::VERBS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<18}", format!(":{verb} {args}")), theme.accent),
+            Span::raw(*what),
+        ]));
+    }
+    lines.push(Line::from(vec![
+        Span::styled(format!("  {:<18}", ":ACTION"), theme.accent),
+        Span::raw("any action by its config name: :page_down, :toggle_mouse, :view_state"),
+    ]));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
         "dialogs: esc cancels, tab moves between fields, enter confirms (ctrl-s in a text box)",
         theme.dim,
     ));
