@@ -271,6 +271,7 @@ impl App {
             } => self.edited(id, seq, before, after),
             Event::SessionText { what, text } => vec![Command::Copy { text, what }],
             Event::PagerFile(path) => vec![Command::Page { path }],
+            Event::Barrier(_) => Vec::new(),
             Event::Found(session) => self.open_elsewhere(session, None),
             Event::ExportExists { path, ids, format } => {
                 self.mutations_answered += 1;

@@ -80,6 +80,9 @@ pub enum Command {
     SetMouse(bool),
     /// Let the index catch up with the store (after a change).
     SyncIndex,
+    /// Answered with `Event::Barrier` once everything sent to the worker
+    /// before it is done (tests and benchmarks wait for idle workers so).
+    Barrier(u64),
 }
 
 /// A change to the store.

@@ -69,6 +69,8 @@ pub enum Event {
     PagerFile(std::path::PathBuf),
     /// Another process changed the store.
     StoreChanged,
+    /// Every command a worker had before `Command::Barrier(n)` is done.
+    Barrier(u64),
     /// A session asked for by name.
     Found(Session),
     /// An export would replace this file: it answers the export mutation,

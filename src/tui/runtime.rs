@@ -109,6 +109,17 @@ impl Runtime {
         })
     }
 
+    /// Asks every worker for `Event::Barrier(n)` after what it has now:
+    /// when all three answered, all commands sent before are done.
+    pub fn barrier(&self, n: u64) {
+        for w in [&self.store, &self.meta, &self.search] {
+            let _ = w.send(Command::Barrier(n));
+        }
+    }
+
+    /// Workers that answer `barrier`.
+    pub const WORKERS: usize = 3;
+
     /// Sends a command to the worker that handles it.
     pub fn send(&self, c: Command) {
         let to = match c {
@@ -265,6 +276,7 @@ fn run_store(
             }
         }
         Command::OpenByName { name } => Event::Found(store.session(&name)?),
+        Command::Barrier(n) => Event::Barrier(n),
         Command::PrepareSession { id, pager } => prepare_session(store, id, pager)?,
         Command::LoadMeta { id } => {
             let session = store.session_by_id(id)?;
@@ -542,6 +554,7 @@ fn run_search(search: &mut Search, c: Command, progress: &crate::jobs::ProgressF
                 .map_err(|e| e.to_string());
             Event::SearchDone { generation, result }
         }
+        Command::Barrier(n) => Event::Barrier(n),
         Command::SessionHits { id, text } => match search.session_hits(&text, id) {
             Ok(seqs) => Event::SessionHits { id, seqs },
             Err(e) => Event::Failed(e.to_string()),
