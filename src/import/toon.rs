@@ -24,6 +24,10 @@ struct Line {
     text: String,
 }
 
+/// Deepest nesting of objects and arrays read (as serde_json's limit): a
+/// deeper file is an error, never a stack overflow.
+pub const MAX_DEPTH: usize = 128;
+
 /// Decodes a TOON document.
 pub fn decode(text: &str) -> Result<Value, ToonError> {
     let mut lines = Vec::new();
@@ -48,7 +52,7 @@ pub fn decode(text: &str) -> Result<Value, ToonError> {
     let mut pos = 0;
     if first.text.starts_with('[') {
         let first = first.clone();
-        let (value, next) = array_after_key(&mut lines, 0, &first, &first.text)?;
+        let (value, next) = array_after_key(&mut lines, 0, &first, &first.text, 0)?;
         pos = next;
         if pos < lines.len() {
             return Err(err(
@@ -61,7 +65,7 @@ pub fn decode(text: &str) -> Result<Value, ToonError> {
     if lines.len() == 1 && split_key(&first.text).is_none() {
         return Ok(primitive(&first.text));
     }
-    let obj = object(&mut lines, &mut pos, 0)?;
+    let obj = object(&mut lines, &mut pos, 0, 0)?;
     if pos < lines.len() {
         return Err(err(lines[pos].no, "unexpected indentation"));
     }
@@ -80,7 +84,15 @@ fn object(
     lines: &mut Vec<Line>,
     pos: &mut usize,
     indent: usize,
+    depth: usize,
 ) -> Result<Map<String, Value>, ToonError> {
+    if depth > MAX_DEPTH {
+        let no = lines.get(*pos).map_or(0, |l| l.no);
+        return Err(err(
+            no,
+            format!("objects and arrays nest deeper than {MAX_DEPTH} levels"),
+        ));
+    }
     let mut map = Map::new();
     while *pos < lines.len() && lines[*pos].indent == indent {
         let line = lines[*pos].clone();
@@ -88,7 +100,7 @@ fn object(
             return Err(err(line.no, "expected `key: value` or `key[N]: ...`"));
         };
         if rest.starts_with('[') {
-            let (value, next) = array_after_key(lines, *pos, &line, rest)?;
+            let (value, next) = array_after_key(lines, *pos, &line, rest, depth + 1)?;
             map.insert(key, value);
             *pos = next;
             continue;
@@ -101,7 +113,7 @@ fn object(
         if rest.is_empty() {
             let child = lines.get(*pos).map(|l| l.indent).filter(|&i| i > indent);
             let value = match child {
-                Some(ci) => Value::Object(object(lines, pos, ci)?),
+                Some(ci) => Value::Object(object(lines, pos, ci, depth + 1)?),
                 None => Value::Object(Map::new()),
             };
             map.insert(key, value);
@@ -119,7 +131,14 @@ fn array_after_key(
     at: usize,
     line: &Line,
     header: &str,
+    depth: usize,
 ) -> Result<(Value, usize), ToonError> {
+    if depth > MAX_DEPTH {
+        return Err(err(
+            line.no,
+            format!("objects and arrays nest deeper than {MAX_DEPTH} levels"),
+        ));
+    }
     let close = header
         .find(']')
         .ok_or_else(|| err(line.no, "expected `]` closing the array length"))?;
@@ -189,7 +208,7 @@ fn array_after_key(
                 pos += 1;
             } else if body.starts_with('[') {
                 let l = lines[pos].clone();
-                let (v, next) = array_after_key(lines, pos, &l, &body)?;
+                let (v, next) = array_after_key(lines, pos, &l, &body, depth + 1)?;
                 items.push(v);
                 pos = next;
             } else if split_key(&body).is_some() {
@@ -199,7 +218,12 @@ fn array_after_key(
                     indent: item_indent + 2,
                     text: body,
                 };
-                items.push(Value::Object(object(lines, &mut pos, item_indent + 2)?));
+                items.push(Value::Object(object(
+                    lines,
+                    &mut pos,
+                    item_indent + 2,
+                    depth + 1,
+                )?));
             } else {
                 items.push(primitive(&body));
                 pos += 1;
@@ -347,6 +371,24 @@ mod tests {
         assert_eq!(primitive("-1.5"), json!(-1.5));
         assert_eq!(primitive("true"), json!(true));
         assert_eq!(primitive("2026-01-01"), json!("2026-01-01"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        // 2,000 levels of `a:` objects, and of `- [1]:` list items.
+        let objects: String = (0..2_000)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect();
+        let e = decode(&objects).expect_err("too deep");
+        assert!(e.reason.contains("deeper than 128"), "{e:?}");
+        let lists: String = (0..2_000)
+            .map(|i| format!("{}- [1]:\n", " ".repeat(i + 1)))
+            .collect();
+        let e = decode(&format!("[1]:\n{lists}")).expect_err("too deep");
+        assert!(e.reason.contains("deeper than 128"), "{e:?}");
+        // 100 levels are fine.
+        let ok: String = (0..100).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        assert!(decode(&ok).is_ok());
     }
 
     #[test]

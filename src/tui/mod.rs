@@ -74,7 +74,12 @@ pub fn run(store: Store, config: &Config, demo: bool) -> Result<()> {
         app.status.error = true;
     }
     loop {
-        term.terminal.draw(|f| view::draw(f, &app, &theme))?;
+        {
+            let _screen = terminal::SCREEN
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            term.terminal.draw(|f| view::draw(f, &app, &theme))?;
+        }
         let Ok(ev) = rx.recv() else { break };
         let mut cmds = app.update(ev);
         // Apply everything already waiting before drawing again.

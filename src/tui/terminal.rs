@@ -221,12 +221,37 @@ pub fn restore_terminal() {
     let _ = io::stdout().flush();
 }
 
+/// Held while the screen is drawn; a panic takes it for good, so that no
+/// frame lands on the restored terminal after it.
+pub static SCREEN: Mutex<()> = Mutex::new(());
+
 /// A panic anywhere restores the terminal, then prints its message. A
 /// panic off the main thread also ends the process: the TUI cannot go on
 /// without its worker, and the terminal is no longer its own.
 fn install_panic_hook() {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // Wait for a frame being drawn to finish (not for ever: the panic
+        // may be the drawing thread's own), then keep the screen.
+        let start = std::time::Instant::now();
+        loop {
+            match SCREEN.try_lock() {
+                Ok(g) => {
+                    std::mem::forget(g);
+                    break;
+                }
+                Err(std::sync::TryLockError::Poisoned(p)) => {
+                    std::mem::forget(p.into_inner());
+                    break;
+                }
+                Err(std::sync::TryLockError::WouldBlock)
+                    if start.elapsed() < Duration::from_millis(300) =>
+                {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(std::sync::TryLockError::WouldBlock) => break,
+            }
+        }
         restore_terminal();
         hook(info);
         if std::thread::current().name() != Some("main") {
