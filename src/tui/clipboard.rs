@@ -108,9 +108,14 @@ pub fn copy(text: &str, what: &str, out: &mut dyn Write) -> Result<String, Strin
     let p = plan(&env, text.len());
     let n = text.len();
     let mut done = Vec::new();
+    let forwarded = matches!(env.set_clipboard.as_deref(), Some("on" | "external"));
     if p.tmux_buffer {
         if load_tmux_buffer(text) {
-            done.push("tmux's paste buffer");
+            done.push(if forwarded {
+                "tmux's paste buffer and the clipboard"
+            } else {
+                "tmux's paste buffer"
+            });
         } else if p.osc52.is_none() {
             // tmux did not take it: try the sequence, which tmux reads
             // itself when set-clipboard is on.
