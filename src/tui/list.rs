@@ -39,6 +39,8 @@ pub struct ListView {
     /// The generation of a request for a new query (filter, sort, view):
     /// until it arrives the rows belong to the old query.
     pub requery: Option<u64>,
+    /// The session the request in flight locates.
+    pub locating: Option<SessionId>,
 }
 
 impl ListView {
@@ -74,6 +76,7 @@ impl App {
     /// session is in it.
     pub fn reload_list_at(&mut self, around: u64, locate: Option<SessionId>) -> Command {
         self.list.generation += 1;
+        self.list.locating = locate;
         Command::LoadList {
             generation: self.list.generation,
             query: self.list.query.clone(),
@@ -111,21 +114,23 @@ impl App {
         if generation != self.list.generation {
             return Vec::new();
         }
+        let shown = self.history.as_ref().map(|h| h.session.id);
+        if self.list.locating.is_some() && self.list.locating != shown {
+            // Another session was opened while this window was on its way
+            // (a key moved the selection): locate that one instead.
+            return vec![self.reload_list()];
+        }
         self.list.requery = None;
         self.list.loaded = true;
         self.list.total = total;
         self.list.offset = offset;
         self.list.rows = rows;
-        let shown = self.history.as_ref().map(|h| h.session.id);
-        match located {
-            Some(pos) => {
-                self.list.selected = pos;
-                self.list.detached = false;
-            }
-            // The session shown is not in this list: it stays shown, no
-            // row is highlighted.
-            None if shown.is_some() && self.list.detached => {}
-            None => {}
+        // The session shown, when the list has it, is the selection; when
+        // it does not, a detached list stays so (nothing highlighted) and an
+        // attached one keeps its index, whose row sync_shown opens.
+        if let Some(pos) = located {
+            self.list.selected = pos;
+            self.list.detached = false;
         }
         if total == 0 {
             self.list.selected = 0;
