@@ -19,7 +19,7 @@ use scrollback::search::Search;
 use scrollback::store::StoreOptions;
 use scrollback::tui::app::{App, Screen};
 use scrollback::tui::command::{Command, Mutation};
-use scrollback::tui::dialog::{Form, Purpose, metadata_lines};
+use scrollback::tui::dialog::{Dialog, FieldRef, FormState, Yes, metadata_lines};
 use scrollback::tui::event::Event;
 use scrollback::tui::history::HistoryView;
 use scrollback::tui::keymap::Keymap;
@@ -33,6 +33,26 @@ use serde_json::json;
 // ---------------------------------------------------------------------------
 // Harness
 // ---------------------------------------------------------------------------
+
+/// The open dialog as the given kind, or a panic naming what is open.
+macro_rules! dialog {
+    ($h:expr, $kind:ident) => {
+        match $h.app.dialog.as_ref() {
+            Some(Dialog::$kind(d)) => d,
+            other => panic!("expected a {} dialog, found {other:?}", stringify!($kind)),
+        }
+    };
+}
+
+/// What a field holds: its text, the option chosen, or the box's state.
+fn field_text(f: FieldRef<'_>) -> String {
+    match f {
+        FieldRef::Line(l) => l.text(),
+        FieldRef::Text(t) => t.text(),
+        FieldRef::Choice(c) => c.selected().to_string(),
+        FieldRef::Check(c) => if c.on { "[x]" } else { "[ ]" }.to_string(),
+    }
+}
 
 const FROZEN_NOW: &str = "2026-11-21T12:00:00Z";
 
@@ -152,12 +172,11 @@ impl Harness {
 
     /// Empties the focused text field of the dialog with backspaces.
     fn clear_field(&mut self) {
-        let f = self.form();
-        let n = f.value(f.focus).chars().count();
+        let n = self.focused_text().chars().count();
         for _ in 0..n {
             self.key_code(KeyCode::Backspace);
         }
-        assert_eq!(self.form().value(self.form().focus), "");
+        assert_eq!(self.focused_text(), "");
     }
 
     fn mouse(&mut self, kind: MouseEventKind, column: u16, row: u16) -> Vec<Command> {
@@ -169,8 +188,40 @@ impl Harness {
         }))
     }
 
-    fn form(&self) -> &Form {
+    fn dialog(&self) -> &Dialog {
         self.app.dialog.as_ref().expect("a dialog is open")
+    }
+
+    fn state(&self) -> &FormState {
+        self.dialog().state()
+    }
+
+    /// The error shown in the dialog.
+    fn error(&self) -> Option<&str> {
+        self.state().error.as_deref()
+    }
+
+    /// The lines the dialog shows above its fields.
+    fn info(&self) -> Vec<String> {
+        self.dialog().view().info
+    }
+
+    /// The label of the field with the keyboard.
+    fn focused(&self) -> &'static str {
+        self.dialog().focused().expect("a focused field").label()
+    }
+
+    fn focused_text(&self) -> String {
+        field_text(self.dialog().focused().expect("a focused field"))
+    }
+
+    /// Esc on a dialog holding typed text: it asks first, and y throws the
+    /// text away.
+    fn discard(&mut self) {
+        self.key_code(KeyCode::Esc);
+        assert_eq!(dialog!(self, Confirm).yes, Yes::Discard, "esc asks first");
+        self.key('y');
+        assert!(self.app.dialog.is_none());
     }
 
     fn history(&self) -> &HistoryView {
@@ -933,28 +984,20 @@ fn merge_two_marked_sessions() {
     );
     let first_name = if ids[0] == a.id { &a.name } else { &b.name };
     let name = format!("{first_name}-merged");
-    assert!(matches!(
-        &h.form().purpose,
-        Purpose::Merge { preview: None, .. }
-    ));
-    assert_eq!(h.form().value(0), name);
-    assert_eq!(h.form().info.last().unwrap(), "counting messages…");
+    assert_eq!(dialog!(h, Merge).preview, None);
+    assert_eq!(dialog!(h, Merge).name.text(), name);
+    assert_eq!(h.info().last().unwrap(), "counting messages…");
     h.pump(cmds);
-    assert!(
-        matches!(
-            &h.form().purpose,
-            Purpose::Merge {
-                preview: Some(51),
-                ..
-            }
-        ),
+    assert_eq!(
+        dialog!(h, Merge).preview,
+        Some(51),
         "39 + 12 messages, nothing shared"
     );
     assert_eq!(
-        h.form().info.last().unwrap(),
+        h.info().last().unwrap(),
         "the merged session will hold 51 messages"
     );
-    assert!(h.form().info[0].starts_with("1. "));
+    assert!(h.info()[0].starts_with("1. "));
 
     // The order choice asks for a new preview.
     h.key_code(KeyCode::Tab);
@@ -1003,12 +1046,7 @@ fn merge_preview_matches_the_merge_of_related_sessions() {
     h.select("api-redesign");
     h.key(' ');
     h.key('m');
-    let Purpose::Merge {
-        preview: Some(n), ..
-    } = h.form().purpose
-    else {
-        panic!("no preview");
-    };
+    let n = dialog!(h, Merge).preview.expect("a preview");
     assert!(n < 20, "the shared prefix is counted once: {n}");
     h.clear_field();
     h.typ("api-all");
@@ -1025,10 +1063,9 @@ fn merge_with_a_bad_name_keeps_the_dialog() {
     h.clear_field();
     let cmds = h.key_code(KeyCode::Enter);
     assert!(cmds.is_empty());
-    assert!(h.form().error.as_ref().unwrap().contains("invalid name"));
+    assert!(h.error().unwrap().contains("invalid name"));
     assert_eq!(h.app.list.marked.len(), 2, "marks kept until the merge");
-    h.key_code(KeyCode::Esc);
-    assert!(h.app.dialog.is_none());
+    h.discard();
     assert_eq!(h.app.list.marked.len(), 2);
 }
 
@@ -1047,10 +1084,13 @@ fn branch_at_the_history_cursor() {
     let src = h.session("rust-async-deep-dive");
 
     h.key('b');
-    assert!(matches!(h.form().purpose, Purpose::Branch { id, at: 41 } if id == src.id));
-    assert_eq!(h.form().value(0), "rust-async-deep-dive-branch");
+    assert_eq!((dialog!(h, Branch).id, dialog!(h, Branch).at), (src.id, 41));
     assert_eq!(
-        h.form().info,
+        dialog!(h, Branch).name.text(),
+        "rust-async-deep-dive-branch"
+    );
+    assert_eq!(
+        h.info(),
         ["holds messages 0..=41 of rust-async-deep-dive (42 of 120)"]
     );
     let cmds = h.key_code(KeyCode::Enter);
@@ -1088,11 +1128,11 @@ fn branch_from_the_list_takes_every_message() {
     let mut h = Harness::demo(80, 24);
     h.select("api-redesign");
     h.key('b');
-    assert!(matches!(h.form().purpose, Purpose::Branch { at: 9, .. }));
+    assert_eq!(dialog!(h, Branch).at, 9);
     h.clear_field();
     h.typ("no/slashes");
     assert!(h.key_code(KeyCode::Enter).is_empty());
-    assert!(h.form().error.as_ref().unwrap().contains("invalid name"));
+    assert!(h.error().unwrap().contains("invalid name"));
     h.clear_field();
     h.typ("api-copy");
     h.key_code(KeyCode::Enter);
@@ -1110,15 +1150,15 @@ fn rename_valid_invalid_and_taken() {
     h.select("blog-post-sqlite-fts5");
     let id = h.session("blog-post-sqlite-fts5").id;
     h.key('r');
-    assert!(matches!(h.form().purpose, Purpose::Rename { id: i } if i == id));
-    assert_eq!(h.form().title, "rename blog-post-sqlite-fts5");
-    assert_eq!(h.form().value(0), "blog-post-sqlite-fts5");
+    assert_eq!(dialog!(h, Rename).id, id);
+    assert_eq!(h.dialog().view().title, "rename blog-post-sqlite-fts5");
+    assert_eq!(dialog!(h, Rename).name.text(), "blog-post-sqlite-fts5");
 
     h.clear_field();
     h.typ("bad/name");
     assert!(h.key_code(KeyCode::Enter).is_empty());
     assert!(h.app.dialog.is_some(), "the dialog stays open");
-    assert!(h.form().error.as_ref().unwrap().contains("invalid name"));
+    assert!(h.error().unwrap().contains("invalid name"));
     assert!(h.store.session("bad/name").is_err());
 
     h.clear_field();
@@ -1144,15 +1184,11 @@ fn rename_valid_invalid_and_taken() {
     h.typ("api-redesign");
     h.key_code(KeyCode::Enter);
     // The dialog stays, with what was typed and the store's error.
-    assert_eq!(h.form().value(0), "api-redesign");
+    assert_eq!(dialog!(h, Rename).name.text(), "api-redesign");
     assert!(
-        h.form()
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("already exists"),
+        h.error().unwrap().contains("already exists"),
         "{:?}",
-        h.form().error
+        h.error()
     );
     assert_eq!(h.session("fts5-blog-post").id, id);
     // Fixed, it goes through.
@@ -1167,31 +1203,31 @@ fn tags_dialog_adds_removes_and_completes() {
     h.select("rust-async-deep-dive");
     let id = h.session("rust-async-deep-dive").id;
     h.key('t');
-    assert!(
-        matches!(&h.form().purpose, Purpose::Tags { id: i, current, known }
-            if *i == id && current == &["keep", "research", "rust"] && known.contains(&"planning".to_string()))
-    );
-    assert_eq!(h.form().value(0), "keep research rust");
+    let d = dialog!(h, Tags);
+    assert_eq!(d.id, id);
+    assert_eq!(d.current, ["keep", "research", "rust"]);
+    assert!(d.known.contains(&"planning".to_string()));
+    assert_eq!(d.tags.text(), "keep research rust");
     assert_eq!(
-        h.form().info[0],
+        h.info()[0],
         "the tags it should carry, space separated; -tag removes one; tab completes"
     );
-    assert!(h.form().info[1].starts_with("known: "));
+    assert!(h.info()[1].starts_with("known: "));
 
     h.clear_field();
     h.typ("rust research pla");
     h.key_code(KeyCode::Tab);
-    assert_eq!(h.form().value(0), "rust research planning");
+    assert_eq!(dialog!(h, Tags).tags.text(), "rust research planning");
     // Nothing to complete: unchanged.
     h.typ(" zz");
     h.key_code(KeyCode::Tab);
-    assert_eq!(h.form().value(0), "rust research planning zz");
+    assert_eq!(dialog!(h, Tags).tags.text(), "rust research planning zz");
     for _ in 0..3 {
         h.key_code(KeyCode::Backspace);
     }
     // A full tag is not completed further.
     h.key_code(KeyCode::Tab);
-    assert_eq!(h.form().value(0), "rust research planning");
+    assert_eq!(dialog!(h, Tags).tags.text(), "rust research planning");
 
     let cmds = h.key_code(KeyCode::Enter);
     assert_eq!(
@@ -1223,7 +1259,7 @@ fn tags_dialog_refuses_bad_tags_and_accepts_plus() {
     h.key('t');
     h.typ(" a,b");
     assert!(h.key_code(KeyCode::Enter).is_empty());
-    assert!(h.form().error.as_ref().unwrap().contains("invalid tag"));
+    assert!(h.error().unwrap().contains("invalid tag"));
     for _ in 0..4 {
         h.key_code(KeyCode::Backspace);
     }
@@ -1243,10 +1279,10 @@ fn tags_dialog_minus_removes_a_tag() {
     h.select("rust-async-deep-dive");
     let id = h.session("rust-async-deep-dive").id;
     h.key('t');
-    assert_eq!(h.form().value(0), "keep research rust");
+    assert_eq!(dialog!(h, Tags).tags.text(), "keep research rust");
     h.typ(" -ke");
     h.key_code(KeyCode::Tab);
-    assert_eq!(h.form().value(0), "keep research rust -keep");
+    assert_eq!(dialog!(h, Tags).tags.text(), "keep research rust -keep");
     let cmds = h.key_code(KeyCode::Enter);
     assert_eq!(
         cmds,
@@ -1269,9 +1305,9 @@ fn metadata_dialog_edits_removes_and_types_values() {
     let before = h.session("api-redesign");
     assert!(before.metadata.contains_key("billable"));
     h.key('e');
-    assert!(matches!(h.form().purpose, Purpose::Metadata { id } if id == before.id));
+    assert_eq!(dialog!(h, Metadata).id, before.id);
     let shown = metadata_lines(&before.metadata);
-    assert_eq!(h.form().value(0), shown);
+    assert_eq!(dialog!(h, Metadata).lines.text(), shown);
     let lines = shown.lines().count();
     assert_eq!(lines, 4);
 
@@ -1279,14 +1315,14 @@ fn metadata_dialog_edits_removes_and_types_values() {
     h.typ("\nnonsense");
     assert!(h.ctrl('s').is_empty());
     assert!(h.app.dialog.is_some(), "the dialog stays open");
-    let error = h.form().error.clone().unwrap();
+    let error = h.error().unwrap().to_string();
     assert!(error.contains(&format!("line {}", lines + 1)), "{error}");
     assert!(error.contains("nonsense"), "{error}");
     assert_eq!(h.session("api-redesign").metadata, before.metadata);
 
     // Rewritten: billable dropped, priority changed, two keys added.
     h.ctrl('u');
-    assert_eq!(h.form().value(0), "");
+    assert_eq!(dialog!(h, Metadata).lines.text(), "");
     h.typ("project = ledgerly\ntopic = api design\npriority = 5\nreviewed = true\nowner = ana");
     let cmds = h.ctrl('s');
     assert!(
@@ -1319,7 +1355,7 @@ fn metadata_dialog_edits_removes_and_types_values() {
     assert_eq!(h.app.meta.as_ref().unwrap().session.metadata, after);
     // Opened again, the dialog shows the saved lines.
     h.key('e');
-    assert_eq!(h.form().value(0), metadata_lines(&after));
+    assert_eq!(dialog!(h, Metadata).lines.text(), metadata_lines(&after));
 }
 
 #[test]
@@ -1328,12 +1364,11 @@ fn metadata_dialog_refuses_an_empty_key() {
     h.select("code-review-template");
     let before = h.session("code-review-template").metadata;
     h.key('e');
-    assert_eq!(h.form().value(0), "kind = template");
+    assert_eq!(dialog!(h, Metadata).lines.text(), "kind = template");
     h.typ("\n = 3");
     assert!(h.ctrl('s').is_empty());
-    assert_eq!(h.form().error.as_deref(), Some("line 2: the key is empty"));
-    h.key_code(KeyCode::Esc);
-    assert!(h.app.dialog.is_none());
+    assert_eq!(h.error(), Some("line 2: the key is empty"));
+    h.discard();
     assert_eq!(h.session("code-review-template").metadata, before);
 }
 
@@ -1347,22 +1382,22 @@ fn compose_adds_a_message_with_the_chosen_role() {
     h.select("api-redesign");
     let before = h.session("api-redesign");
     h.key('a');
-    assert!(matches!(h.form().purpose, Purpose::Compose { id } if id == before.id));
+    assert_eq!(dialog!(h, Compose).id, before.id);
     // The keyboard starts where the user types: the text.
-    assert_eq!(h.form().focus, 1);
-    assert_eq!(h.form().value(0), "user");
+    assert_eq!(h.focused(), "text (ctrl-s adds it)");
+    assert_eq!(dialog!(h, Compose).role.selected(), "user");
     h.key_code(KeyCode::BackTab);
-    assert_eq!(h.form().focus, 0);
+    assert_eq!(h.focused(), "role");
     for want in ["assistant", "system", "tool", "user", "assistant"] {
         assert!(h.key_code(KeyCode::Right).is_empty());
-        assert_eq!(h.form().value(0), want);
+        assert_eq!(dialog!(h, Compose).role.selected(), want);
     }
 
     // Nothing typed: refused, the dialog stays.
     assert!(h.ctrl('s').is_empty());
-    assert_eq!(h.form().error.as_deref(), Some("the message is empty"));
+    assert_eq!(h.error(), Some("the message is empty"));
     h.key_code(KeyCode::Tab);
-    assert_eq!(h.form().focus, 1);
+    assert_eq!(h.focused(), "text (ctrl-s adds it)");
     h.typ("   ");
     assert!(h.ctrl('s').is_empty(), "blanks are empty too");
     assert!(h.app.dialog.is_some());
@@ -1411,7 +1446,7 @@ fn compose_on_the_open_session_from_the_history() {
     for _ in 0..3 {
         h.key_code(KeyCode::Right);
     }
-    assert_eq!(h.form().value(0), "tool");
+    assert_eq!(dialog!(h, Compose).role.selected(), "tool");
     h.key_code(KeyCode::Tab);
     h.typ("ok");
     h.ctrl('s');
@@ -1426,8 +1461,8 @@ fn new_session_is_created_selected_and_opened() {
     let mut h = Harness::demo(80, 24);
     let cmds = h.key('+');
     assert!(cmds.is_empty());
-    assert!(matches!(h.form().purpose, Purpose::NewSession));
-    assert_eq!(h.form().value(0), "");
+    assert_eq!(dialog!(h, NewSession).name.text(), "");
+    assert_eq!(dialog!(h, NewSession).template.text(), "");
     h.typ("fresh-notes");
     let cmds = h.key_code(KeyCode::Enter);
     assert_eq!(
@@ -1498,14 +1533,17 @@ fn new_session_with_a_taken_name_or_an_unknown_template_fails() {
     h.key('+');
     h.typ("a/b");
     assert!(h.key_code(KeyCode::Enter).is_empty());
-    assert!(h.form().error.as_ref().unwrap().contains("invalid name"));
-    h.key_code(KeyCode::Esc);
+    assert!(h.error().unwrap().contains("invalid name"));
+    h.discard();
 
     // A taken name fails in the store.
     h.key('+');
     h.typ("api-redesign");
     let cmds = h.press(KeyCode::Enter, KeyModifiers::NONE);
-    assert!(h.form().waiting.is_some(), "the dialog waits for the store");
+    assert!(
+        h.state().waiting.is_some(),
+        "the dialog waits for the store"
+    );
     let [c] = cmds.as_slice() else {
         panic!("{cmds:?}")
     };
@@ -1516,11 +1554,11 @@ fn new_session_with_a_taken_name_or_an_unknown_template_fails() {
     assert!(msg.contains("already exists"), "{msg}");
     h.event(ev.clone());
     // The error shows in the dialog, which keeps what was typed.
-    assert_eq!(h.form().error.as_ref(), Some(msg));
-    assert_eq!(h.form().value(0), "api-redesign");
-    assert!(h.form().waiting.is_none());
+    assert_eq!(h.error(), Some(msg.as_str()));
+    assert_eq!(dialog!(h, NewSession).name.text(), "api-redesign");
+    assert!(h.state().waiting.is_none());
     assert_eq!(h.app.list.total, 11);
-    h.key_code(KeyCode::Esc);
+    h.discard();
 
     // An unknown template.
     h.key('+');
@@ -1537,8 +1575,8 @@ fn new_session_with_a_taken_name_or_an_unknown_template_fails() {
     };
     assert!(msg.contains("no-such-template"), "{msg}");
     h.event(ev.clone());
-    assert_eq!(h.form().error.as_ref(), Some(msg));
-    assert_eq!(h.form().value(1), "no-such-template");
+    assert_eq!(h.error(), Some(msg.as_str()));
+    assert_eq!(dialog!(h, NewSession).template.text(), "no-such-template");
     assert!(h.store.session("from-nothing").is_err());
     assert_eq!(h.store.list(&ListQuery::default()).unwrap().len(), 11);
 }
@@ -1555,15 +1593,16 @@ fn export_json_writes_an_array_with_the_session() {
     h.select("api-redesign");
     let s = h.session("api-redesign");
     h.key('x');
-    assert!(matches!(&h.form().purpose, Purpose::Export { ids } if *ids == [s.id]));
-    assert_eq!(h.form().value(0), "json");
-    assert_eq!(h.form().value(1), "api-redesign.json");
-    assert_eq!(h.form().info, ["exports api-redesign"]);
-    h.key_code(KeyCode::Tab);
+    assert_eq!(dialog!(h, Export).ids, [s.id]);
+    assert_eq!(dialog!(h, Export).format.selected(), "json");
+    assert_eq!(dialog!(h, Export).path.text(), "api-redesign.json");
+    assert_eq!(h.info(), ["exports api-redesign"]);
+    // The keyboard starts on the path.
+    assert_eq!(h.focused(), "path");
     h.clear_field();
     // An empty path is refused.
     assert!(h.key_code(KeyCode::Enter).is_empty());
-    assert_eq!(h.form().error.as_deref(), Some("give a path"));
+    assert_eq!(h.error(), Some("give a path"));
     h.typ(path.to_str().unwrap());
     let cmds = h.key_code(KeyCode::Enter);
     assert_eq!(
@@ -1600,10 +1639,12 @@ fn export_jsonl_of_marked_sessions_writes_one_line_each() {
     h.key(' ');
     h.key(' ');
     h.key('x');
-    assert_eq!(h.form().info, ["exports 2 marked sessions"]);
+    assert_eq!(h.info(), ["exports 2 marked sessions"]);
+    h.key_code(KeyCode::BackTab);
     h.key_code(KeyCode::Right);
-    assert_eq!(h.form().value(0), "jsonl");
+    assert_eq!(dialog!(h, Export).format.selected(), "jsonl");
     h.key_code(KeyCode::Tab);
+    assert_eq!(h.focused(), "path");
     h.clear_field();
     h.typ(path.to_str().unwrap());
     let cmds = h.key_code(KeyCode::Enter);
@@ -1638,15 +1679,14 @@ fn export_to_an_unwritable_path_fails_in_the_status_bar() {
     let path = dir.path().join("no-such-dir").join("out.json");
     let mut h = Harness::demo(80, 24);
     h.key('x');
-    h.key_code(KeyCode::Tab);
     h.clear_field();
     h.typ(path.to_str().unwrap());
     let cmds = h.key_code(KeyCode::Enter);
     assert_eq!(cmds.len(), 1);
     assert!(!path.exists());
     // The dialog stays with the path, the error in it.
-    assert_eq!(h.form().value(1), path.to_str().unwrap());
-    let e = h.form().error.clone().unwrap();
+    assert_eq!(dialog!(h, Export).path.text(), path.to_str().unwrap());
+    let e = h.error().unwrap().to_string();
     assert!(e.contains("no-such-dir"), "{e}");
 }
 
@@ -1659,7 +1699,6 @@ fn importing_an_export_of_the_same_store_adds_nothing() {
     h.key(' ');
     h.key(' ');
     h.key('x');
-    h.key_code(KeyCode::Tab);
     h.clear_field();
     h.typ(path.to_str().unwrap());
     h.key_code(KeyCode::Enter);
@@ -1668,11 +1707,11 @@ fn importing_an_export_of_the_same_store_adds_nothing() {
     let messages_before: u64 = before.iter().map(|s| s.message_count).sum();
 
     h.key('i');
-    assert!(matches!(h.form().purpose, Purpose::Import));
-    assert_eq!(h.form().value(1), "auto");
+    assert_eq!(dialog!(h, Import).format.selected(), "auto");
+    assert_eq!(h.focused(), "path");
     // An empty path is refused.
     assert!(h.key_code(KeyCode::Enter).is_empty());
-    assert_eq!(h.form().error.as_deref(), Some("give a path"));
+    assert_eq!(h.error(), Some("give a path"));
     h.typ(path.to_str().unwrap());
     let cmds = h.press(KeyCode::Enter, KeyModifiers::NONE);
     assert_eq!(
@@ -1682,7 +1721,7 @@ fn importing_an_export_of_the_same_store_adds_nothing() {
             format: None,
         })]
     );
-    assert!(h.form().waiting.is_some());
+    assert!(h.state().waiting.is_some());
     assert_eq!(h.app.status.job, Some(("importing".into(), 0, 1)));
     h.pump(cmds);
     assert!(h.app.dialog.is_none());
@@ -1709,7 +1748,7 @@ fn importing_a_missing_file_fails_in_the_status_bar() {
     h.key('i');
     h.typ(path.to_str().unwrap());
     h.key_code(KeyCode::Enter);
-    let e = h.form().error.clone().unwrap();
+    let e = h.error().unwrap().to_string();
     assert!(e.contains("missing.json"), "{e}");
     assert_eq!(h.app.list.total, 11);
 }
@@ -1852,10 +1891,8 @@ fn delete_in_an_empty_store_does_nothing() {
 
 /// Names of the sessions in the cleanup dialog's plan.
 fn plan_names(h: &Harness) -> BTreeSet<String> {
-    match &h.form().purpose {
-        Purpose::Cleanup { plan: Some(p) } => p.sessions.iter().map(|s| s.name.clone()).collect(),
-        other => panic!("no cleanup plan: {other:?}"),
-    }
+    let plan = dialog!(h, Cleanup).plan.as_ref().expect("a cleanup plan");
+    plan.sessions.iter().map(|s| s.name.clone()).collect()
 }
 
 #[test]
@@ -1863,9 +1900,10 @@ fn cleanup_archives_and_spares_protected_sessions() {
     let store = scrollback::demo::store(StoreOptions::default()).unwrap();
     let mut h = Harness::with_store(store, 80, 24, vec!["keep".into()]);
     let cmds = h.press(KeyCode::Char('c'), KeyModifiers::NONE);
-    assert!(matches!(h.form().purpose, Purpose::Cleanup { plan: None }));
-    assert_eq!(h.form().value(0), "90d");
-    assert_eq!(h.form().value(6), "archive");
+    assert!(dialog!(h, Cleanup).plan.is_none());
+    assert_eq!(dialog!(h, Cleanup).older_than.text(), "90d");
+    assert_eq!(dialog!(h, Cleanup).action.selected(), "archive");
+    assert_eq!(h.focused(), "older than");
     let cut = frozen()
         .checked_sub(jiff::SignedDuration::from_hours(90 * 24))
         .unwrap();
@@ -1880,10 +1918,8 @@ fn cleanup_archives_and_spares_protected_sessions() {
         "{cmds:?}"
     );
     h.pump(cmds);
-    assert!(h.form().error.is_none());
-    let Purpose::Cleanup { plan: Some(plan) } = &h.form().purpose else {
-        panic!("no preview");
-    };
+    assert!(h.error().is_none());
+    let plan = dialog!(h, Cleanup).plan.as_ref().expect("a preview");
     assert_eq!(plan.protected_tags, ["keep"]);
     let names = plan_names(&h);
     assert_eq!(
@@ -1896,8 +1932,8 @@ fn cleanup_archives_and_spares_protected_sessions() {
     for s in &names {
         assert!(!h.session(s).tags.contains(&"keep".to_string()));
     }
-    assert_eq!(h.form().info[0], "would archive 2 sessions (40 messages)");
-    assert_eq!(h.form().info[1], "sessions tagged keep are protected");
+    assert_eq!(h.info()[0], "would archive 2 sessions (40 messages)");
+    assert_eq!(h.info()[1], "sessions tagged keep are protected");
 
     let cmds = h.key_code(KeyCode::Enter);
     assert!(matches!(
@@ -1926,7 +1962,7 @@ fn cleanup_without_protection_plans_the_kept_sessions_too() {
     ] {
         assert!(names.contains(n), "{n}");
     }
-    assert!(!h.form().info.iter().any(|l| l.contains("protected")));
+    assert!(!h.info().iter().any(|l| l.contains("protected")));
 }
 
 #[test]
@@ -1937,7 +1973,7 @@ fn cleanup_purge_needs_the_count_typed() {
     for _ in 0..6 {
         h.key_code(KeyCode::Tab);
     }
-    assert_eq!(h.form().focus, 6);
+    assert_eq!(h.focused(), "action");
     let cmds = h.key_code(KeyCode::Right);
     assert!(
         matches!(
@@ -1951,23 +1987,23 @@ fn cleanup_purge_needs_the_count_typed() {
     );
     // Unlike archive, trash (and purge) include the archived postmortem.
     assert_eq!(
-        h.form().info[0],
+        h.info()[0],
         "would move to the trash 3 sessions (49 messages)"
     );
     assert!(plan_names(&h).contains("postmortem-db-failover-march"));
     h.key_code(KeyCode::Right);
-    assert_eq!(h.form().value(6), "purge");
+    assert_eq!(dialog!(h, Cleanup).action.selected(), "purge");
     assert_eq!(
-        h.form().info[0],
+        h.info()[0],
         "would DELETE FOR GOOD 3 sessions (49 messages)"
     );
 
     assert!(h.key_code(KeyCode::Enter).is_empty());
     assert_eq!(
-        h.form().error.as_deref(),
+        h.error(),
         Some("purge deletes for good: type 3 in the last field to confirm")
     );
-    assert_eq!(h.form().focus, 7);
+    assert_eq!(h.focused(), "type the count to purge");
     h.typ("2");
     assert!(h.key_code(KeyCode::Enter).is_empty(), "the wrong count");
     assert!(h.app.dialog.is_some());
@@ -1993,30 +2029,21 @@ fn cleanup_to_the_trash_and_criteria_errors() {
     h.key('c');
     // No criterion at all.
     h.clear_field();
-    assert_eq!(
-        h.form().error.as_deref(),
-        Some("give at least one criterion")
-    );
-    assert!(matches!(h.form().purpose, Purpose::Cleanup { plan: None }));
+    assert_eq!(h.error(), Some("give at least one criterion"));
+    assert!(dialog!(h, Cleanup).plan.is_none());
     assert!(h.key_code(KeyCode::Enter).is_empty());
-    assert_eq!(
-        h.form().error.as_deref(),
-        Some("give at least one criterion")
-    );
+    assert_eq!(h.error(), Some("give at least one criterion"));
     // A bad span.
     h.typ("xyz");
-    assert!(h.form().error.as_ref().unwrap().contains("span"));
-    assert!(matches!(h.form().purpose, Purpose::Cleanup { plan: None }));
+    assert!(h.error().unwrap().contains("span"));
+    assert!(dialog!(h, Cleanup).plan.is_none());
     h.clear_field();
     // Nothing matches.
     h.typ("1000d");
-    assert!(h.form().error.is_none());
+    assert!(h.error().is_none());
     assert_eq!(plan_names(&h).len(), 0);
     assert!(h.key_code(KeyCode::Enter).is_empty());
-    assert_eq!(
-        h.form().error.as_deref(),
-        Some("nothing matches these criteria")
-    );
+    assert_eq!(h.error(), Some("nothing matches these criteria"));
     // By tag, to the trash.
     h.clear_field();
     h.key_code(KeyCode::Tab);
@@ -2033,7 +2060,7 @@ fn cleanup_to_the_trash_and_criteria_errors() {
     h.key_code(KeyCode::Down);
     h.key_code(KeyCode::Down);
     h.key_code(KeyCode::Down);
-    assert_eq!(h.form().focus, 6);
+    assert_eq!(h.focused(), "action");
     h.key_code(KeyCode::Right);
     h.key_code(KeyCode::Enter);
     assert!(h.app.dialog.is_none());
@@ -2043,7 +2070,7 @@ fn cleanup_to_the_trash_and_criteria_errors() {
     h.key('c');
     h.key_code(KeyCode::Tab);
     h.key(' ');
-    assert!(h.form().checked(1));
+    assert!(dialog!(h, Cleanup).empty.on);
     assert_eq!(plan_names(&h).len(), 0);
     h.key_code(KeyCode::Esc);
     assert!(h.app.dialog.is_none());
@@ -2492,7 +2519,10 @@ fn an_edited_message_is_saved_after_a_yes() {
         before: before.clone(),
         after: "rewritten".into(),
     });
-    assert!(matches!(h.form().purpose, Purpose::Confirm { .. }));
+    assert!(matches!(
+        &dialog!(h, Confirm).yes,
+        Yes::Mutate(Mutation::EditMessage { seq: 1, content, .. }) if content == "rewritten"
+    ));
     h.key('n');
     assert!(h.app.dialog.is_none());
     assert_eq!(h.store.all_messages(s.id).unwrap()[1].content, before);
@@ -2548,7 +2578,7 @@ fn q_quits_and_ctrl_c_quits_even_in_a_dialog() {
     // q is text in a dialog.
     h.key('q');
     assert!(!h.app.quit);
-    assert!(h.form().value(0).ends_with('q'));
+    assert!(dialog!(h, Rename).name.text().ends_with('q'));
     assert!(h.ctrl('c').is_empty());
     assert!(h.app.quit);
 
@@ -2602,29 +2632,34 @@ fn key_releases_change_nothing() {
     assert_eq!(h.app.list.selected, 1);
 }
 
+/// The dialogs about one session or none, the keys that open them, and the
+/// field where the keyboard starts.
+const DIALOGS: [(char, &str, &str); 10] = [
+    ('b', "branch", "new session"),
+    ('r', "rename", "new name"),
+    ('T', "retitle", "title"),
+    ('t', "tags", "tags"),
+    ('e', "metadata", "key = value lines (ctrl-s saves)"),
+    ('a', "compose", "text (ctrl-s adds it)"),
+    ('+', "new", "name"),
+    ('x', "export", "path"),
+    ('i', "import", "path"),
+    ('c', "cleanup", "older than"),
+];
+
 #[test]
-fn esc_closes_every_dialog() {
+fn esc_closes_an_unchanged_dialog_at_once() {
     let mut h = Harness::demo(80, 24);
     h.open("rust-async-deep-dive");
     h.key_code(KeyCode::Esc);
     assert_eq!(h.app.focus, Pane::List);
     let total = h.app.list.total;
-    for (c, what) in [
-        ('b', "branch"),
-        ('r', "rename"),
-        ('t', "tags"),
-        ('e', "metadata"),
-        ('a', "compose"),
-        ('+', "new"),
-        ('x', "export"),
-        ('i', "import"),
-        ('c', "cleanup"),
-    ] {
+    for (c, what, _) in DIALOGS {
         h.key(c);
         assert!(h.app.dialog.is_some(), "{what}");
-        // Something typed, then Esc: nothing is done.
-        h.key_code(KeyCode::Tab);
-        h.typ("zz");
+        // Moving around types nothing.
+        h.key_code(KeyCode::Down);
+        h.key_code(KeyCode::BackTab);
         h.key_code(KeyCode::Esc);
         assert!(h.app.dialog.is_none(), "{what}");
         assert_eq!(h.app.focus, Pane::List, "{what}");
@@ -2634,7 +2669,7 @@ fn esc_closes_every_dialog() {
     h.key(' ');
     h.key(' ');
     h.key('m');
-    assert!(matches!(h.form().purpose, Purpose::Merge { .. }));
+    dialog!(h, Merge);
     h.key_code(KeyCode::Esc);
     assert!(h.app.dialog.is_none());
     // The command line, from the history.
@@ -2653,6 +2688,296 @@ fn esc_closes_every_dialog() {
     assert_eq!(h.app.list.total, total);
     assert_eq!(h.store.list(&ListQuery::default()).unwrap().len(), 11);
     assert!(!h.app.quit);
+}
+
+#[test]
+fn esc_on_a_draft_asks_before_throwing_it_away() {
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign");
+    let before = h.session("api-redesign");
+    for (c, what, label) in DIALOGS {
+        h.key(c);
+        h.typ("zz");
+        let typed = h.focused_text();
+        assert!(typed.ends_with("zz"), "{what}: {typed:?}");
+        assert!(h.dialog().is_draft(), "{what}");
+        h.key_code(KeyCode::Esc);
+        let confirm = dialog!(h, Confirm);
+        assert_eq!(confirm.title, "discard what you typed?", "{what}");
+        assert_eq!(confirm.yes, Yes::Discard, "{what}");
+        // n goes back to the draft, as it was.
+        h.key('n');
+        assert_eq!(h.focused(), label, "{what}");
+        assert_eq!(h.focused_text(), typed, "{what}");
+        // So does esc on the question.
+        h.key_code(KeyCode::Esc);
+        dialog!(h, Confirm);
+        h.key_code(KeyCode::Esc);
+        assert_eq!(h.focused_text(), typed, "{what}");
+        // y throws it away: nothing is done.
+        h.discard();
+        assert_eq!(h.app.screen, Screen::Main, "{what}");
+    }
+    assert_eq!(h.session("api-redesign"), before);
+    assert_eq!(h.store.list(&ListQuery::default()).unwrap().len(), 11);
+    // A confirm of its own closes on n without asking anything.
+    h.key('v');
+    h.key('D');
+    dialog!(h, Confirm);
+    h.key('n');
+    assert!(h.app.dialog.is_none());
+}
+
+#[test]
+fn the_keyboard_starts_where_the_user_types() {
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign");
+    for (c, what, label) in DIALOGS {
+        h.key(c);
+        assert_eq!(h.focused(), label, "{what}");
+        let before = h.focused_text();
+        h.typ("Q");
+        assert_eq!(h.focused_text(), format!("{before}Q"), "{what}");
+        h.discard();
+    }
+    h.key(' ');
+    h.key(' ');
+    h.key('m');
+    assert_eq!(h.focused(), "new session");
+}
+
+#[test]
+fn a_store_error_keeps_every_dialog_open_with_its_input() {
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign");
+    let dialogs = DIALOGS.iter().map(|(c, what, _)| (*c, *what));
+    for (c, what) in dialogs.chain([('m', "merge")]) {
+        if c == 'm' {
+            h.key(' ');
+            h.key(' ');
+        }
+        h.key(c);
+        if c != 'c' {
+            // (Cleanup's first field is a span: zz would spoil it.)
+            h.typ("zz");
+        }
+        let text = h.focused_text();
+        // Ctrl-S submits from any field.
+        let cmds = h.press(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert!(
+            matches!(cmds.as_slice(), [Command::Mutate(_)]),
+            "{what}: {cmds:?}"
+        );
+        assert!(h.state().waiting.is_some(), "{what}");
+        // Until the store answers, keys change nothing.
+        h.key('q');
+        assert_eq!(h.focused_text(), text, "{what}");
+        h.event(Event::MutationFailed("the disk is full".into()));
+        assert_eq!(h.error(), Some("the disk is full"), "{what}");
+        assert!(h.state().waiting.is_none(), "{what}");
+        assert_eq!(h.focused_text(), text, "{what}: the input is kept");
+        // Fixed, it can be tried again.
+        let cmds = h.press(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert_eq!(cmds.len(), 1, "{what}");
+        h.event(Event::MutationFailed("still full".into()));
+        assert_eq!(h.error(), Some("still full"), "{what}");
+        if h.dialog().is_draft() {
+            h.discard();
+        } else {
+            h.key_code(KeyCode::Esc);
+        }
+        assert!(h.app.dialog.is_none(), "{what}");
+    }
+}
+
+#[test]
+fn the_export_path_follows_the_format() {
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign");
+    h.key('x');
+    h.key_code(KeyCode::BackTab);
+    assert_eq!(h.focused(), "format");
+    for (format, path) in [
+        ("jsonl", "api-redesign.jsonl"),
+        ("md", "api-redesign.md"),
+        ("json", "api-redesign.json"),
+        ("md", "api-redesign.md"),
+    ] {
+        if format == "md" && dialog!(h, Export).format.selected() == "json" {
+            h.key_code(KeyCode::Left);
+        } else {
+            h.key_code(KeyCode::Right);
+        }
+        assert_eq!(dialog!(h, Export).format.selected(), format);
+        assert_eq!(dialog!(h, Export).path.text(), path);
+    }
+    // The dialog renamed it, the user typed nothing: esc closes at once.
+    h.key_code(KeyCode::Esc);
+    assert!(h.app.dialog.is_none());
+
+    // A path the user typed follows too, when it ends in a known extension.
+    h.key('x');
+    h.clear_field();
+    h.typ("out/notes.md");
+    h.key_code(KeyCode::BackTab);
+    h.key_code(KeyCode::Right);
+    assert_eq!(dialog!(h, Export).path.text(), "out/notes.jsonl");
+    // One of their own is left alone.
+    h.key_code(KeyCode::Tab);
+    h.clear_field();
+    h.typ("backup");
+    h.key_code(KeyCode::BackTab);
+    h.key_code(KeyCode::Right);
+    assert_eq!(dialog!(h, Export).format.selected(), "md");
+    assert_eq!(dialog!(h, Export).path.text(), "backup");
+    h.key_code(KeyCode::Tab);
+    h.clear_field();
+    h.typ("notes.txt");
+    h.key_code(KeyCode::BackTab);
+    h.key_code(KeyCode::Right);
+    assert_eq!(dialog!(h, Export).path.text(), "notes.txt");
+
+    // `~` is the home folder (the export is not run).
+    let Some(home) = std::env::var_os("HOME") else {
+        return;
+    };
+    h.key_code(KeyCode::Tab);
+    h.clear_field();
+    h.typ("~/api.json");
+    let cmds = h.press(KeyCode::Enter, KeyModifiers::NONE);
+    assert!(
+        matches!(
+            cmds.as_slice(),
+            [Command::Mutate(Mutation::Export { path, format: scrollback::export::ExportFormat::Json, overwrite: false, .. })]
+                if *path == std::path::Path::new(&home).join("api.json")
+        ),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn export_to_an_existing_file_asks_before_replacing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("api.json");
+    std::fs::write(&path, "old").unwrap();
+    let mut h = Harness::demo(80, 24);
+    h.select("api-redesign");
+    h.key('x');
+    h.clear_field();
+    h.typ(path.to_str().unwrap());
+    let cmds = h.key_code(KeyCode::Enter);
+    assert!(
+        matches!(
+            cmds.as_slice(),
+            [Command::Mutate(Mutation::Export {
+                overwrite: false,
+                ..
+            })]
+        ),
+        "{cmds:?}"
+    );
+    let confirm = dialog!(h, Confirm);
+    assert_eq!(
+        confirm.title,
+        format!("{} exists: replace it?", path.display())
+    );
+    assert!(
+        matches!(&confirm.yes, Yes::Mutate(Mutation::Export { path: p, overwrite: true, .. }) if *p == path),
+        "{:?}",
+        confirm.yes
+    );
+    assert!(matches!(confirm.back.as_deref(), Some(Dialog::Export(_))));
+    // n keeps the file, and goes back to the export, path and all.
+    h.key('n');
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+    assert_eq!(dialog!(h, Export).path.text(), path.to_str().unwrap());
+    assert!(h.state().waiting.is_none());
+    assert_eq!(h.app.status.message, "left as it was");
+    // Asked again, y replaces it.
+    h.key_code(KeyCode::Enter);
+    dialog!(h, Confirm);
+    let cmds = h.key('y');
+    assert!(
+        matches!(
+            cmds.as_slice(),
+            [Command::Mutate(Mutation::Export {
+                overwrite: true,
+                ..
+            })]
+        ),
+        "{cmds:?}"
+    );
+    assert!(h.app.dialog.is_none());
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(doc[0]["name"], "api-redesign");
+    assert_eq!(
+        h.app.status.message,
+        format!("exported 1 sessions to {}", path.display())
+    );
+    assert!(!h.app.status.error);
+    // From the command line, the question comes alone; y replaces the file.
+    h.key(':');
+    h.typ(&format!("export md {}\n", path.display()));
+    assert!(dialog!(h, Confirm).back.is_none());
+    h.key('y');
+    assert!(h.app.dialog.is_none());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with('#'), "{text}");
+}
+
+#[test]
+fn tab_completes_paths_in_the_import_and_export_dialogs() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["sessions one.json", "sessions two.json", "日本語.jsonl"] {
+        std::fs::write(dir.path().join(f), "[]").unwrap();
+    }
+    std::fs::create_dir(dir.path().join("archive")).unwrap();
+    let base = format!("{}/", dir.path().display());
+    let mut h = Harness::demo(80, 24);
+    h.key('i');
+    h.typ(&format!("{base}se"));
+    h.key_code(KeyCode::Tab);
+    assert_eq!(dialog!(h, Import).path.text(), format!("{base}sessions "));
+    assert_eq!(h.focused(), "path", "tab completes instead of moving on");
+    assert_eq!(
+        h.info().last().unwrap(),
+        "sessions one.json  sessions two.json"
+    );
+    // Typing on drops the offer; tab again finishes the name.
+    h.typ("t");
+    assert!(!h.info().iter().any(|l| l.contains("sessions one.json")));
+    h.key_code(KeyCode::Tab);
+    assert_eq!(
+        dialog!(h, Import).path.text(),
+        format!("{base}sessions two.json")
+    );
+    // A folder gets its slash.
+    h.clear_field();
+    h.typ(&format!("{base}ar"));
+    h.key_code(KeyCode::Tab);
+    assert_eq!(dialog!(h, Import).path.text(), format!("{base}archive/"));
+    // Nothing matches: nothing changes.
+    h.typ("zz");
+    h.key_code(KeyCode::Tab);
+    assert_eq!(dialog!(h, Import).path.text(), format!("{base}archive/zz"));
+    // Down moves to the next field, back-tab back.
+    h.key_code(KeyCode::Down);
+    assert_eq!(h.focused(), "format");
+    h.key_code(KeyCode::BackTab);
+    assert_eq!(h.focused(), "path");
+    h.discard();
+
+    // The export path completes too.
+    h.key('x');
+    h.clear_field();
+    h.typ(&format!("{base}日"));
+    h.key_code(KeyCode::Tab);
+    assert_eq!(
+        dialog!(h, Export).path.text(),
+        format!("{base}日本語.jsonl")
+    );
+    assert_eq!(h.focused(), "path");
 }
 
 // ---------------------------------------------------------------------------

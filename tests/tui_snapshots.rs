@@ -372,7 +372,7 @@ fn merge_dialog() {
         h.key(' ');
         h.key(' ');
         h.key('m');
-        assert!(h.app.dialog.as_ref().unwrap().error.is_none());
+        assert!(h.app.dialog.as_ref().unwrap().state().error.is_none());
     });
 }
 
@@ -381,8 +381,8 @@ fn cleanup_dialog() {
     snapshot_all("dialog_cleanup", |h| {
         h.key('c');
         assert!(matches!(
-            h.app.dialog.as_ref().unwrap().purpose,
-            scrollback::tui::dialog::Purpose::Cleanup { plan: Some(_) }
+            h.app.dialog.as_ref(),
+            Some(scrollback::tui::dialog::Dialog::Cleanup(c)) if c.plan.is_some()
         ));
     });
 }
@@ -417,6 +417,8 @@ fn metadata_dialog() {
 fn compose_dialog() {
     snapshot_all("dialog_compose", |h| {
         h.key('a');
+        // The keyboard starts in the text: back to the role, then on.
+        h.key_code(KeyCode::BackTab);
         h.key_code(KeyCode::Right);
         h.key_code(KeyCode::Tab);
         h.typ("A first line\nand a second one");
@@ -463,7 +465,7 @@ fn dialog_error_line() {
         h.key('r');
         h.typ("/x");
         h.key_code(KeyCode::Enter);
-        assert!(h.app.dialog.as_ref().unwrap().error.is_some());
+        assert!(h.app.dialog.as_ref().unwrap().state().error.is_some());
     });
 }
 
@@ -556,7 +558,15 @@ fn dialog_errors_are_shown_whole() {
     h.key('r');
     h.typ("/x");
     h.key_code(KeyCode::Enter);
-    let error = h.app.dialog.as_ref().unwrap().error.clone().unwrap();
+    let error = h
+        .app
+        .dialog
+        .as_ref()
+        .unwrap()
+        .state()
+        .error
+        .clone()
+        .unwrap();
     assert!(error.contains("without '/'"), "{error}");
     let text = screen_text(&buffer(&h.app, false));
     assert!(text.contains("'/'"), "{text}");
@@ -568,8 +578,10 @@ fn tags_dialog_label_is_separated_from_its_value() {
         let mut h = Harness::demo(w, ht);
         h.select("rust-async-deep-dive");
         h.key('t');
-        let form = h.app.dialog.as_ref().unwrap();
-        assert_eq!(form.value(0), "keep research rust");
+        let Some(scrollback::tui::dialog::Dialog::Tags(tags)) = h.app.dialog.as_ref() else {
+            panic!("no tags dialog");
+        };
+        assert_eq!(tags.tags.text(), "keep research rust");
         let text = screen_text(&buffer(&h.app, false));
         assert!(
             text.lines().any(|l| l.contains("tags: keep research rust")),

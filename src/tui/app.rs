@@ -17,7 +17,7 @@ use super::action::Action;
 use super::cmdline::Prompt;
 use super::command::{Command, Mutation};
 use super::details;
-use super::dialog::Form;
+use super::dialog::Dialog;
 use super::event::{Event, MetaInfo};
 use super::history::HistoryView;
 use super::keymap::{Keymap, Layer};
@@ -64,7 +64,7 @@ pub struct App {
     pub search: SearchView,
     pub stats: Option<(StoreStats, Vec<Session>)>,
     pub help_scroll: u16,
-    pub dialog: Option<Form>,
+    pub dialog: Option<Dialog>,
     /// The `:` command line, while it is open.
     pub prompt: Option<Prompt>,
     pub status: Status,
@@ -236,7 +236,12 @@ impl App {
             Event::MutationFailed(message) => {
                 self.mutations_answered += 1;
                 let ticket = self.mutations_answered;
-                if let Some(f) = self.dialog.as_mut().filter(|f| f.waiting == Some(ticket)) {
+                if let Some(f) = self
+                    .dialog
+                    .as_mut()
+                    .map(Dialog::state_mut)
+                    .filter(|f| f.waiting == Some(ticket))
+                {
                     f.waiting = None;
                     f.error = Some(message);
                 } else {
@@ -273,20 +278,7 @@ impl App {
             Event::PagerFile(path) => vec![Command::Page { path }],
             Event::Barrier(_) => Vec::new(),
             Event::Found(session) => self.open_elsewhere(session, None),
-            Event::ExportExists { path, ids, format } => {
-                self.mutations_answered += 1;
-                self.dialog = Some(Form::confirm(
-                    format!("{} exists: replace it?", path.display()),
-                    vec!["y replaces the file, n keeps it".into()],
-                    Mutation::Export {
-                        ids,
-                        format,
-                        path,
-                        overwrite: true,
-                    },
-                ));
-                Vec::new()
-            }
+            Event::ExportExists { path, ids, format } => self.export_exists(path, ids, format),
             Event::StoreChanged => {
                 let mut cmds = vec![self.reload_list(), Command::LoadTags];
                 cmds.extend(self.refresh_history());
@@ -306,7 +298,7 @@ impl App {
         if self
             .dialog
             .as_ref()
-            .is_some_and(|f| f.waiting == Some(ticket))
+            .is_some_and(|d| d.state().waiting == Some(ticket))
         {
             self.dialog = None;
         }
@@ -339,7 +331,7 @@ impl App {
             .filter(|s| s.id == id)
             .map_or_else(|| format!("#{}", id.0), |s| s.name.clone());
         let lines = after.lines().count();
-        self.dialog = Some(Form::confirm(
+        self.dialog = Some(Dialog::confirm(
             "save the edited message?",
             vec![
                 format!(
@@ -698,7 +690,7 @@ impl App {
         } else {
             format!("{} sessions", ids.len())
         };
-        self.dialog = Some(Form::confirm(
+        self.dialog = Some(Dialog::confirm(
             format!("delete {what} for good?"),
             vec![
                 "its messages, tags and metadata are deleted: this cannot be undone".into(),

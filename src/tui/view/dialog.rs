@@ -1,4 +1,5 @@
-//! A form drawn over the panes: title, information, fields, error.
+//! A dialog drawn over the panes, from its [`View`]: title, information,
+//! fields, error. Any dialog is drawn by this one function.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,17 +8,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::block;
-use crate::tui::dialog::{Form, Input};
+use crate::tui::dialog::{Dialog, FieldRef};
 use crate::tui::sanitize::clean;
 use crate::tui::theme::Theme;
 
-pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
+pub fn draw(f: &mut Frame<'_>, dialog: &Dialog, theme: &Theme) {
+    let form = dialog.view();
     let area = f.area();
     let rows_with = |gap: u16| -> u16 {
         form.fields
             .iter()
-            .map(|fl| match &fl.input {
-                Input::Text(_) => 6 + 2 * gap,
+            .map(|fl| match fl {
+                FieldRef::Text(_) => 6 + 2 * gap,
                 _ => gap,
             })
             .sum()
@@ -76,13 +78,14 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
         }
         let focused = i == form.focus;
         let label_style = if focused { theme.accent } else { theme.dim };
-        match &field.input {
-            Input::Line(t) => {
-                let label_w = u16::try_from(field.label.chars().count() + 2)
+        let label = field.label();
+        match field {
+            FieldRef::Line(l) => {
+                let label_w = u16::try_from(label.chars().count() + 2)
                     .unwrap_or(20)
                     .min(inner.width * 2 / 3);
                 f.render_widget(
-                    Paragraph::new(Span::styled(format!("{}: ", field.label), label_style)),
+                    Paragraph::new(Span::styled(format!("{label}: "), label_style)),
                     Rect {
                         y,
                         height: 1,
@@ -90,7 +93,7 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
                         ..inner
                     },
                 );
-                let mut t = t.clone();
+                let mut t = l.area().clone();
                 t.set_cursor_line_style(Style::new());
                 t.set_cursor_style(if focused {
                     theme.selected
@@ -108,9 +111,9 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
                 );
                 y += gap;
             }
-            Input::Text(t) => {
+            FieldRef::Text(text) => {
                 f.render_widget(
-                    Paragraph::new(Span::styled(field.label.clone(), label_style)),
+                    Paragraph::new(Span::styled(label, label_style)),
                     Rect {
                         y,
                         height: 1,
@@ -119,7 +122,7 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
                 );
                 y += 1;
                 let hgt = 6.min(bottom.saturating_sub(y + 1));
-                let mut t = t.clone();
+                let mut t = text.area().clone();
                 t.set_cursor_line_style(Style::new());
                 t.set_cursor_style(if focused {
                     theme.selected
@@ -136,10 +139,10 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
                 );
                 y += hgt + gap.min(1);
             }
-            Input::Choice { options, index } => {
-                let mut spans = vec![Span::styled(format!("{}: ", field.label), label_style)];
-                for (j, o) in options.iter().enumerate() {
-                    let style = if j == *index {
+            FieldRef::Choice(c) => {
+                let mut spans = vec![Span::styled(format!("{label}: "), label_style)];
+                for (j, o) in c.options().iter().enumerate() {
+                    let style = if j == c.index() {
                         if focused { theme.selected } else { theme.title }
                     } else {
                         theme.dim
@@ -156,7 +159,7 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
                 );
                 y += gap;
             }
-            Input::Check(on) => {
+            FieldRef::Check(c) => {
                 let style = if focused {
                     theme.selected
                 } else {
@@ -164,8 +167,8 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
                 };
                 f.render_widget(
                     Paragraph::new(Line::from(vec![
-                        Span::styled(format!("{}: ", field.label), label_style),
-                        Span::styled(if *on { "[x]" } else { "[ ]" }, style),
+                        Span::styled(format!("{label}: "), label_style),
+                        Span::styled(if c.on { "[x]" } else { "[ ]" }, style),
                     ])),
                     Rect {
                         y,
@@ -177,7 +180,7 @@ pub fn draw(f: &mut Frame<'_>, form: &Form, theme: &Theme) {
             }
         }
     }
-    if let Some(e) = &form.error {
+    if let Some(e) = form.error {
         // Two rows, wrapped: an error must be read whole.
         let rows = 2.min(inner.height);
         let r = Rect {

@@ -38,8 +38,8 @@ pub fn draw(f: &mut Frame<'_>, app: &App, theme: &Theme) {
         Some(p) => prompt(f, p, theme, a.status),
         None => status(f, app, theme, a.status),
     }
-    if let Some(form) = &app.dialog {
-        dialog::draw(f, form, theme);
+    if let Some(d) = &app.dialog {
+        dialog::draw(f, d, theme);
     }
     if let Some(text) = &app.popup {
         popup(f, text, theme);
@@ -137,12 +137,11 @@ fn status(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
             .next()
             .unwrap_or_default()
     };
-    let hints: Vec<(String, &str)> = if app.dialog.is_some() {
-        vec![
-            ("esc".into(), "cancel"),
-            ("tab".into(), "next field"),
-            ("enter".into(), "ok"),
-        ]
+    let hints: Vec<(String, &str)> = if let Some(d) = &app.dialog {
+        d.hints()
+            .into_iter()
+            .map(|(k, what)| (k.to_string(), what))
+            .collect()
     } else if app.screen == Screen::Main && app.welcome() {
         vec![
             (key(Action::Import), "import"),

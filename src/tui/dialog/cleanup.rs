@@ -1,0 +1,215 @@
+//! Cleanup: criteria, an action, and a live preview of the sessions it
+//! would touch, asked of the store worker (`Command::PreviewCleanup`) after
+//! every change. Only a previewed plan can be carried out, and purging it
+//! wants its session count typed first.
+
+use jiff::Timestamp;
+
+use super::{CheckField, ChoiceField, FieldMut, FieldRef, Fields, FormState, LineField};
+use crate::domain::{CleanupAction, CleanupCriteria, CleanupPlan, parse_before};
+use crate::tui::command::{Command, Mutation};
+
+/// The actions offered, in order.
+pub const ACTIONS: [(CleanupAction, &str); 3] = [
+    (CleanupAction::Archive, "archive"),
+    (CleanupAction::Trash, "trash"),
+    (CleanupAction::Purge, "purge"),
+];
+
+#[derive(Debug)]
+pub struct Cleanup {
+    pub older_than: LineField,
+    pub empty: CheckField,
+    pub with_tag: LineField,
+    pub without_tag: LineField,
+    pub source: LineField,
+    pub larger_than: LineField,
+    pub action: ChoiceField,
+    pub purge_count: LineField,
+    /// The preview of the criteria as they are, when it is in.
+    pub plan: Option<CleanupPlan>,
+    /// What the last plan that came in holds, for people.
+    summary: Vec<String>,
+    pub state: FormState,
+}
+
+impl Cleanup {
+    pub fn new() -> Cleanup {
+        Cleanup {
+            older_than: LineField::new("older than", "90d"),
+            empty: CheckField::new("empty", false),
+            with_tag: LineField::new("with tag", ""),
+            without_tag: LineField::new("without tag", ""),
+            source: LineField::new("source", ""),
+            larger_than: LineField::new("more messages than", ""),
+            action: ChoiceField::new("action", ACTIONS.iter().map(|(_, n)| *n).collect()),
+            purge_count: LineField::new("type the count to purge", ""),
+            plan: None,
+            summary: Vec::new(),
+            state: FormState::default(),
+        }
+    }
+
+    pub fn chosen(&self) -> CleanupAction {
+        ACTIONS
+            .get(self.action.index())
+            .map_or(CleanupAction::Archive, |(a, _)| *a)
+    }
+
+    /// The criteria as typed.
+    pub fn criteria(&self, now: Timestamp) -> Result<CleanupCriteria, String> {
+        let updated_before = self
+            .older_than
+            .trimmed()
+            .map(|s| parse_before(&s, now))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let larger_than = self
+            .larger_than
+            .trimmed()
+            .map(|s| {
+                s.parse::<u64>()
+                    .map_err(|_| format!("`more messages than` wants a number, not {s:?}"))
+            })
+            .transpose()?;
+        let c = CleanupCriteria {
+            updated_before,
+            empty: self.empty.on,
+            tag: self.with_tag.trimmed(),
+            without_tag: self.without_tag.trimmed(),
+            source: self.source.trimmed(),
+            larger_than,
+        };
+        if c.is_empty() {
+            return Err("give at least one criterion".into());
+        }
+        Ok(c)
+    }
+
+    /// After a change: the preview to ask for, or why there is none.
+    pub fn preview(&mut self, now: Timestamp) -> Option<Command> {
+        match self.criteria(now) {
+            Ok(criteria) => Some(Command::PreviewCleanup {
+                criteria,
+                action: self.chosen(),
+            }),
+            Err(e) => {
+                self.state.error = Some(e);
+                self.plan = None;
+                None
+            }
+        }
+    }
+
+    /// The preview arrived.
+    pub fn previewed(&mut self, plan: Result<CleanupPlan, String>) {
+        match plan {
+            Ok(plan) => {
+                self.summary = summary(&plan);
+                self.state.error = None;
+                self.plan = Some(plan);
+            }
+            Err(e) => {
+                self.state.error = Some(e);
+                self.plan = None;
+            }
+        }
+    }
+
+    /// The plan previewed; a purge only with its count typed (the keyboard
+    /// goes there when it is not).
+    pub fn submit(&mut self) -> Result<Mutation, String> {
+        let Some(plan) = &self.plan else {
+            return Err(self
+                .state
+                .error
+                .clone()
+                .unwrap_or_else(|| "waiting for the preview".into()));
+        };
+        let n = plan.sessions.len();
+        if n == 0 {
+            return Err("nothing matches these criteria".into());
+        }
+        if plan.action == CleanupAction::Purge && self.purge_count.text().trim() != n.to_string() {
+            self.focus_on(self.purge_count.id());
+            return Err(format!(
+                "purge deletes for good: type {n} in the last field to confirm"
+            ));
+        }
+        Ok(Mutation::Cleanup { plan: plan.clone() })
+    }
+}
+
+impl Default for Cleanup {
+    fn default() -> Self {
+        Cleanup::new()
+    }
+}
+
+fn summary(plan: &CleanupPlan) -> Vec<String> {
+    let verb = match plan.action {
+        CleanupAction::Archive => "archive",
+        CleanupAction::Trash => "move to the trash",
+        CleanupAction::Purge => "DELETE FOR GOOD",
+    };
+    let mut info = vec![format!(
+        "would {verb} {} sessions ({} messages)",
+        plan.sessions.len(),
+        plan.message_count()
+    )];
+    if !plan.protected_tags.is_empty() {
+        info.push(format!(
+            "sessions tagged {} are protected",
+            plan.protected_tags.join(", ")
+        ));
+    }
+    info.extend(
+        plan.sessions
+            .iter()
+            .take(6)
+            .map(|s| format!("  {} ({} msgs)", s.name, s.message_count)),
+    );
+    if plan.sessions.len() > 6 {
+        info.push(format!("  … and {} more", plan.sessions.len() - 6));
+    }
+    info
+}
+
+impl Fields for Cleanup {
+    fn state(&self) -> &FormState {
+        &self.state
+    }
+    fn state_mut(&mut self) -> &mut FormState {
+        &mut self.state
+    }
+    fn title(&self) -> String {
+        "cleanup".into()
+    }
+    fn info(&self) -> Vec<String> {
+        self.summary.clone()
+    }
+    fn fields(&self) -> Vec<FieldRef<'_>> {
+        vec![
+            (&self.older_than).into(),
+            (&self.empty).into(),
+            (&self.with_tag).into(),
+            (&self.without_tag).into(),
+            (&self.source).into(),
+            (&self.larger_than).into(),
+            (&self.action).into(),
+            (&self.purge_count).into(),
+        ]
+    }
+    fn fields_mut(&mut self) -> Vec<FieldMut<'_>> {
+        vec![
+            (&mut self.older_than).into(),
+            (&mut self.empty).into(),
+            (&mut self.with_tag).into(),
+            (&mut self.without_tag).into(),
+            (&mut self.source).into(),
+            (&mut self.larger_than).into(),
+            (&mut self.action).into(),
+            (&mut self.purge_count).into(),
+        ]
+    }
+}
