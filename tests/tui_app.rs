@@ -2076,6 +2076,59 @@ fn cleanup_to_the_trash_and_criteria_errors() {
     assert!(h.app.dialog.is_none());
 }
 
+#[test]
+fn only_the_plan_of_the_criteria_shown_can_be_carried_out() {
+    let mut h = Harness::demo(80, 24);
+    // The preview asked for on opening is not answered yet.
+    let first = h.press(KeyCode::Char('c'), KeyModifiers::NONE);
+    // 30d is typed before any answer comes.
+    let mut later = Vec::new();
+    for _ in 0..3 {
+        later.extend(h.press(KeyCode::Backspace, KeyModifiers::NONE));
+    }
+    for c in "30d".chars() {
+        later.extend(h.press(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    assert_eq!(later.len(), 1, "only 30d makes criteria: {later:?}");
+    // The answer about 90d comes late: it is not the plan of 30d.
+    h.pump(first);
+    assert!(dialog!(h, Cleanup).plan.is_none());
+    assert!(h.press(KeyCode::Enter, KeyModifiers::NONE).is_empty());
+    assert_eq!(h.error(), Some("waiting for the preview"));
+    h.pump(later);
+    let cut = frozen()
+        .checked_sub(jiff::SignedDuration::from_hours(30 * 24))
+        .unwrap();
+    let plan = dialog!(h, Cleanup).plan.clone().expect("the plan of 30d");
+    assert_eq!(plan.criteria.updated_before, Some(cut));
+    assert!(h.error().is_none());
+    // Typing the purge count changes no criterion: no new question.
+    h.key_code(KeyCode::BackTab);
+    assert_eq!(h.focused(), "type the count to purge");
+    assert!(h.press(KeyCode::Char('1'), KeyModifiers::NONE).is_empty());
+    assert_eq!(dialog!(h, Cleanup).plan.as_ref(), Some(&plan));
+
+    // An answer that comes while esc asks about the draft reaches it.
+    h.key_code(KeyCode::Backspace);
+    h.key_code(KeyCode::Down);
+    h.key_code(KeyCode::Tab);
+    assert_eq!(h.focused(), "older than");
+    h.clear_field();
+    let mut pending = Vec::new();
+    for c in "60d".chars() {
+        pending.extend(h.press(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    h.key_code(KeyCode::Esc);
+    dialog!(h, Confirm);
+    h.pump(pending);
+    h.key('n');
+    let cut = frozen()
+        .checked_sub(jiff::SignedDuration::from_hours(60 * 24))
+        .unwrap();
+    let plan = dialog!(h, Cleanup).plan.as_ref().expect("the plan of 60d");
+    assert_eq!(plan.criteria.updated_before, Some(cut));
+}
+
 // ---------------------------------------------------------------------------
 // Search
 // ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! Cleanup: criteria, an action, and a live preview of the sessions it
-//! would touch, asked of the store worker (`Command::PreviewCleanup`) after
-//! every change. Only a previewed plan can be carried out, and purging it
-//! wants its session count typed first.
+//! would touch, asked of the store worker (`Command::PreviewCleanup`) when
+//! they change. Only the plan of the criteria on screen can be carried out
+//! (an answer to an earlier question is dropped), and purging it wants its
+//! session count typed first.
 
 use jiff::Timestamp;
 
@@ -28,6 +29,8 @@ pub struct Cleanup {
     pub purge_count: LineField,
     /// The preview of the criteria as they are, when it is in.
     pub plan: Option<CleanupPlan>,
+    /// What the last preview asked for.
+    asked: Option<(CleanupCriteria, CleanupAction)>,
     /// What the last plan that came in holds, for people.
     summary: Vec<String>,
     pub state: FormState,
@@ -45,6 +48,7 @@ impl Cleanup {
             action: ChoiceField::new("action", ACTIONS.iter().map(|(_, n)| *n).collect()),
             purge_count: LineField::new("type the count to purge", ""),
             plan: None,
+            asked: None,
             summary: Vec::new(),
             state: FormState::default(),
         }
@@ -86,28 +90,45 @@ impl Cleanup {
         Ok(c)
     }
 
-    /// After a change: the preview to ask for, or why there is none.
+    /// After a change: the preview to ask for, if the criteria or the
+    /// action changed, or why there is none.
     pub fn preview(&mut self, now: Timestamp) -> Option<Command> {
         match self.criteria(now) {
-            Ok(criteria) => Some(Command::PreviewCleanup {
-                criteria,
-                action: self.chosen(),
-            }),
+            Ok(criteria) => {
+                let asked = (criteria, self.chosen());
+                if self.asked.as_ref() == Some(&asked) {
+                    return None;
+                }
+                self.plan = None;
+                self.state.error = None;
+                self.asked = Some(asked.clone());
+                Some(Command::PreviewCleanup {
+                    criteria: asked.0,
+                    action: asked.1,
+                })
+            }
             Err(e) => {
                 self.state.error = Some(e);
                 self.plan = None;
+                self.asked = None;
                 None
             }
         }
     }
 
-    /// The preview arrived.
+    /// A preview arrived: kept if it answers the last question.
     pub fn previewed(&mut self, plan: Result<CleanupPlan, String>) {
         match plan {
             Ok(plan) => {
-                self.summary = summary(&plan);
-                self.state.error = None;
-                self.plan = Some(plan);
+                let answers = self
+                    .asked
+                    .as_ref()
+                    .is_some_and(|(c, a)| *c == plan.criteria && *a == plan.action);
+                if answers {
+                    self.summary = summary(&plan);
+                    self.state.error = None;
+                    self.plan = Some(plan);
+                }
             }
             Err(e) => {
                 self.state.error = Some(e);

@@ -222,14 +222,14 @@ impl App {
     }
 
     pub(crate) fn cleanup_previewed(&mut self, plan: Result<CleanupPlan, String>) -> Vec<Command> {
-        if let Some(Dialog::Cleanup(c)) = self.dialog.as_mut() {
+        if let Some(Dialog::Cleanup(c)) = self.dialog.as_mut().map(Dialog::beneath_mut) {
             c.previewed(plan);
         }
         Vec::new()
     }
 
     pub(crate) fn merge_previewed(&mut self, count: Result<usize, String>) -> Vec<Command> {
-        if let Some(Dialog::Merge(m)) = self.dialog.as_mut() {
+        if let Some(Dialog::Merge(m)) = self.dialog.as_mut().map(Dialog::beneath_mut) {
             m.previewed(count);
         }
         Vec::new()

@@ -130,6 +130,15 @@ impl Dialog {
         self.form().fields().into_iter().nth(focus)
     }
 
+    /// The dialog the user works on: this one, or the one a question about
+    /// it covers (answers of the workers go there).
+    pub fn beneath_mut(&mut self) -> &mut Dialog {
+        match self {
+            Dialog::Confirm(Confirm { back: Some(b), .. }) => b.beneath_mut(),
+            d => d,
+        }
+    }
+
     /// Whether the user typed something: a text differs from how it opened.
     pub fn is_draft(&self) -> bool {
         self.form().fields().iter().any(FieldRef::edited)

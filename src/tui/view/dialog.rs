@@ -1,5 +1,5 @@
-//! A dialog drawn over the panes, from its [`View`]: title, information,
-//! fields, error. Any dialog is drawn by this one function.
+//! A dialog drawn over the panes from its [`View`](crate::tui::dialog::View):
+//! title, information, fields, error. Any dialog is drawn by this function.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
