@@ -376,18 +376,17 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
         // 2,000 levels of `a:` objects, and of `- [1]:` list items.
-        let objects: String = (0..2_000)
-            .map(|i| format!("{}a:\n", " ".repeat(i)))
-            .collect();
+        let nested = |levels: usize, line: &str, extra: usize| -> String {
+            (0..levels).map(|i| " ".repeat(i + extra) + line).collect()
+        };
+        let objects = nested(2_000, "a:\n", 0);
         let e = decode(&objects).expect_err("too deep");
         assert!(e.reason.contains("deeper than 128"), "{e:?}");
-        let lists: String = (0..2_000)
-            .map(|i| format!("{}- [1]:\n", " ".repeat(i + 1)))
-            .collect();
+        let lists = nested(2_000, "- [1]:\n", 1);
         let e = decode(&format!("[1]:\n{lists}")).expect_err("too deep");
         assert!(e.reason.contains("deeper than 128"), "{e:?}");
         // 100 levels are fine.
-        let ok: String = (0..100).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        let ok = nested(100, "a:\n", 0);
         assert!(decode(&ok).is_ok());
     }
 

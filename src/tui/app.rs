@@ -162,7 +162,7 @@ impl App {
     pub fn update(&mut self, event: Event) -> Vec<Command> {
         match event {
             Event::Key(k) if k.kind != KeyEventKind::Release => self.key(k),
-            Event::Key(_) => Vec::new(),
+            Event::Key(_) | Event::Barrier(_) => Vec::new(),
             Event::Mouse(m) => self.mouse_event(m),
             Event::Resize(w, h) => {
                 self.width = w;
@@ -276,7 +276,6 @@ impl App {
             } => self.edited(id, seq, before, after),
             Event::SessionText { what, text } => vec![Command::Copy { text, what }],
             Event::PagerFile(path) => vec![Command::Page { path }],
-            Event::Barrier(_) => Vec::new(),
             Event::Found(session) => self.open_elsewhere(session, None),
             Event::ExportExists { path, ids, format } => self.export_exists(path, ids, format),
             Event::StoreChanged => {
