@@ -49,8 +49,9 @@ impl Export {
             .unwrap_or_default()
     }
 
-    /// After a change: a new format renames the path's extension. A path the
-    /// user had not touched stays untouched, so Esc still closes at once.
+    /// After a change: a new format renames the path's extension. If the
+    /// user had not edited the path, the renamed one counts as how the dialog
+    /// opened (it is no draft: Esc still closes at once).
     pub fn follow_format(&mut self) {
         let format = self.chosen();
         if format == self.extension_of {

@@ -8,6 +8,10 @@
 //!
 //! Esc closes a dialog at once unless the user typed something into it: then
 //! a [`Confirm`] asks before the draft is thrown away.
+//!
+//! A dialog never changes the store itself (its `submit` returns the
+//! [`Mutation`] for `App::mutate` to send) and reads no file, except to
+//! complete a path in `path.rs`.
 
 mod branch;
 mod cleanup;
