@@ -3376,3 +3376,165 @@ fn sorting_with_the_selection_far_down_starts_at_the_top() {
     assert_eq!(h.app.meta.as_ref().unwrap().session.id, id);
     assert_eq!(h.app.status.message, "sorted by creation");
 }
+
+#[test]
+fn a_refresh_that_arrives_after_a_move_keeps_the_move() {
+    // Another process changed the store: the list is read again, locating
+    // the session shown. Before the answer comes, j moves to the next one.
+    let mut h = Harness::demo(80, 24);
+    let names = h.names();
+    let refresh = h.app.update(Event::StoreChanged);
+    assert!(refresh.iter().any(is_load_list));
+    h.key('j');
+    assert_eq!(h.history().session.name, names[1]);
+    // The stale answer (locating the first session) is not applied: the
+    // list is asked again for the session now shown.
+    h.pump(refresh);
+    assert_eq!(h.app.list.selected, 1);
+    assert_eq!(h.current_name(), names[1]);
+    assert_eq!(h.history().session.name, names[1]);
+}
+
+#[test]
+fn an_empty_filter_leaves_nothing_to_act_on() {
+    let mut h = Harness::demo(80, 24);
+    h.key('f');
+    h.typ("tag:nosuchtag\n");
+    assert_eq!(h.app.list.total, 0);
+    assert!(h.app.history.is_none(), "nothing on screen");
+    let cmds = h.key('d');
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert_eq!(h.app.status.message, "no session selected");
+    assert!(
+        h.store
+            .list(&ListQuery {
+                state: StateFilter::Trashed,
+                ..ListQuery::default()
+            })
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn keys_typed_before_a_filtered_list_arrives_act_on_nothing_stale() {
+    // f, a burst of keys and d before the filtered list arrives: the
+    // list is between two queries, so d is refused rather than aimed at
+    // a row of the old list.
+    let mut h = Harness::demo(80, 24);
+    h.key('j');
+    h.key('j');
+    h.press(KeyCode::Char('f'), KeyModifiers::NONE);
+    let mut pending = Vec::new();
+    for c in "tag:work".chars() {
+        pending.extend(h.press(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    pending.extend(h.press(KeyCode::Enter, KeyModifiers::NONE));
+    let cmds = h.press(KeyCode::Char('d'), KeyModifiers::NONE);
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert_eq!(h.app.status.message, "the list is loading: try again");
+    h.pump(pending);
+    // Now the highlighted row, the history and d agree.
+    let shown = h.history().session.clone();
+    assert_eq!(h.current_name(), shown.name);
+    assert!(shown.tags.contains(&"work".to_string()));
+    let cmds = h.key('d');
+    assert_eq!(
+        cmds,
+        vec![Command::Mutate(Mutation::Trash {
+            ids: vec![shown.id]
+        })]
+    );
+    assert!(h.session(&shown.name).trashed);
+}
+
+#[test]
+fn archive_and_trash_views_restore_unarchive_and_purge() {
+    let mut h = Harness::demo(80, 24);
+    let names = h.names();
+    // Archive the first session: it leaves the live list.
+    h.key('A');
+    assert!(h.session(&names[0]).archived);
+    assert_eq!(h.app.list.total, 10);
+    // The archive view shows it (and the demo's archived one).
+    h.key('v');
+    assert_eq!(h.app.list.query.state, StateFilter::Archived);
+    assert!(h.names().contains(&names[0]));
+    h.select(&names[0]);
+    assert_eq!(h.history().session.name, names[0]);
+    // d is not for here; D asks, n keeps it.
+    h.key('D');
+    assert!(matches!(
+        &dialog!(h, Confirm).yes,
+        Yes::Mutate(Mutation::Purge { .. })
+    ));
+    h.key('n');
+    assert!(h.app.dialog.is_none());
+    assert!(h.store.session(&names[0]).is_ok());
+    // U unarchives: back in the live list.
+    h.key('U');
+    assert!(!h.session(&names[0]).archived);
+    assert!(!h.names().contains(&names[0]));
+    // The trash: d a session, v twice, U restores it.
+    h.key('v');
+    h.key('v');
+    assert_eq!(h.app.list.query.state, StateFilter::Live);
+    h.select(&names[1]);
+    h.key('d');
+    assert!(h.session(&names[1]).trashed);
+    h.key('v');
+    h.key('v');
+    assert_eq!(h.app.list.query.state, StateFilter::Trashed);
+    assert_eq!(h.names(), vec![names[1].clone()]);
+    assert_eq!(h.history().session.name, names[1]);
+    // D, y: gone for good.
+    h.key('D');
+    h.key('y');
+    assert!(h.store.session(&names[1]).is_err());
+    assert_eq!(h.app.list.total, 0);
+    assert!(h.app.history.is_none());
+    // D in the live view is refused with a hint.
+    h.key('v');
+    h.key('D');
+    assert!(h.app.dialog.is_none());
+    assert!(h.app.status.message.contains("trash or the archive"));
+}
+
+#[test]
+fn the_title_is_shown_and_editable() {
+    let mut h = Harness::demo(80, 24);
+    h.key_code(KeyCode::Tab);
+    let s = h.history().session.clone();
+    h.key(':');
+    h.typ("title A better title\n");
+    assert_eq!(h.session(&s.name).title, "A better title");
+    assert_eq!(h.history().session.title, "A better title");
+    let lines = scrollback::tui::details::lines(h.app.meta.as_ref().unwrap());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.label == "title" && l.value == "A better title")
+    );
+}
+
+#[test]
+fn the_details_pane_scrolls_to_its_last_line() {
+    let mut store = scrollback::demo::store(StoreOptions::default()).unwrap();
+    let s = store.session("api-redesign").unwrap();
+    let keys: Vec<(String, Option<serde_json::Value>)> = (0..30)
+        .map(|i| (format!("key{i:02}"), Some(json!(i))))
+        .collect();
+    store.update_metadata(s.id, &keys).unwrap();
+    let mut h = Harness::with_store(store, 80, 24, Vec::new());
+    h.select("api-redesign");
+    h.key_code(KeyCode::BackTab);
+    assert_eq!(h.app.focus, Pane::Meta);
+    let n = scrollback::tui::details::lines(h.app.meta.as_ref().unwrap()).len();
+    assert!(n > 30);
+    h.key('G');
+    assert_eq!(h.app.meta_cursor, n - 1);
+    let rows = h.app.meta_rows();
+    assert_eq!(h.app.meta_top, n - rows, "the last line is in view");
+    h.key('g');
+    assert_eq!((h.app.meta_cursor, h.app.meta_top), (0, 0));
+}

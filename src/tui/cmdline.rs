@@ -8,7 +8,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::action::Action;
 use super::app::{App, Screen};
 use super::command::{Command, Mutation};
-use super::dialog::Form;
+use super::dialog::Dialog;
 use super::keymap::Layer;
 use super::layout::Pane;
 use super::sanitize::clean;
@@ -278,7 +278,7 @@ impl App {
             }
             "clear" => {
                 let s = self.session_for(verb)?;
-                self.dialog = Some(Form::confirm(
+                self.dialog = Some(Dialog::confirm(
                     format!("delete every message of {}?", clean(&s.name)),
                     vec![
                         format!(

@@ -70,10 +70,6 @@ pub enum Dialog {
     Confirm(Confirm),
 }
 
-/// The command line still names dialogs by their old name.
-#[doc(hidden)]
-pub type Form = Dialog;
-
 /// Everything the view needs to draw a dialog.
 #[derive(Debug)]
 pub struct View<'a> {

@@ -277,7 +277,7 @@ pub fn help(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
     ]));
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "dialogs: esc cancels, tab moves between fields, enter confirms (ctrl-s in a text box)",
+        "dialogs: esc cancels (asking first if you typed), tab moves between fields (completes a path), enter confirms (ctrl-s in a text box)",
         theme.dim,
     ));
     lines.push(Line::styled(
