@@ -1753,6 +1753,30 @@ fn importing_a_missing_file_fails_in_the_status_bar() {
     assert_eq!(h.app.list.total, 11);
 }
 
+#[test]
+fn a_long_error_is_shown_whole_and_the_dialog_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir
+        .path()
+        .join("a-folder-with-a-rather-long-name-for-exports")
+        .join("and-another-one-below-it-just-as-long");
+    std::fs::create_dir_all(&deep).unwrap();
+    let path = deep.join("broken-session-export.json");
+    std::fs::write(&path, "[{\"name\": \"x\", \"messages\": [{\"role\": 7}]}]").unwrap();
+    let mut h = Harness::demo(80, 24);
+    h.key('i');
+    h.typ(path.to_str().unwrap());
+    h.key_code(KeyCode::Enter);
+    let e = h.error().unwrap().to_string();
+    assert!(e.len() > 2 * 74, "a long error: {e}");
+    assert_eq!(h.app.popup.as_deref(), Some(e.as_str()), "shown whole");
+    // Any key closes the popup; the dialog and its input stay.
+    h.key('x');
+    assert!(h.app.popup.is_none());
+    assert_eq!(h.error(), Some(e.as_str()));
+    assert_eq!(h.app.list.total, 11);
+}
+
 // ---------------------------------------------------------------------------
 // Delete and undo
 // ---------------------------------------------------------------------------

@@ -243,6 +243,12 @@ impl App {
                     .filter(|f| f.waiting == Some(ticket))
                 {
                     f.waiting = None;
+                    // The dialog shows two wrapped rows of its error; a
+                    // longer one is also shown whole, over the dialog.
+                    let row = usize::from(self.width.saturating_sub(4).clamp(20, 76)) - 2;
+                    if unicode_width::UnicodeWidthStr::width(message.as_str()) > 2 * row {
+                        self.popup = Some(message.clone());
+                    }
                     f.error = Some(message);
                 } else {
                     self.fail_async(&message);
