@@ -56,13 +56,18 @@ pub fn wrap(line: &str, width: usize) -> Vec<String> {
 
 /// The body of a message as drawn at `width`: sanitised, wrapped, code
 /// blocks marked (their fences dropped), folded unless `expanded`.
-/// Returns the lines and how many were folded away.
+/// Returns the lines and how many were folded away. A folded message is
+/// read only as far as its fold: a message of megabytes costs what its
+/// first lines cost (the lines past the fold are counted, not wrapped).
 pub fn body(m: &Message, width: usize, expanded: bool) -> (Vec<BodyLine>, usize) {
-    let text = clean_with(&m.content, true);
     if m.role == Role::Tool && !expanded {
-        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        let n = text.lines().count();
-        let summary = format!("▸ {} ({n} lines)", first.trim());
+        let first = m
+            .content
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        let n = m.content.lines().count();
+        let summary = format!("▸ {} ({n} lines)", clean_with(first.trim(), false));
         let line = wrap(&summary, width).into_iter().next().unwrap_or_default();
         return (
             vec![BodyLine {
@@ -74,14 +79,23 @@ pub fn body(m: &Message, width: usize, expanded: bool) -> (Vec<BodyLine>, usize)
     }
     let mut out = Vec::new();
     let mut code = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
+    let mut lines = m.content.lines();
+    while let Some(raw) = lines.next() {
+        if raw.trim_start().starts_with("```") {
             code = !code;
             continue;
         }
+        let line = clean_with(raw, false);
         let w = if code { width.saturating_sub(2) } else { width };
-        for piece in wrap(line, w) {
+        for piece in wrap(&line, w) {
             out.push(BodyLine { text: piece, code });
+        }
+        if !expanded && out.len() > FOLD_LINES + 2 {
+            // Folded: what is left is only counted.
+            let rest = lines.filter(|l| !l.trim_start().starts_with("```")).count();
+            let hidden = out.len() - FOLD_LINES + rest;
+            out.truncate(FOLD_LINES);
+            return (out, hidden);
         }
     }
     if out.is_empty() {
@@ -89,11 +103,6 @@ pub fn body(m: &Message, width: usize, expanded: bool) -> (Vec<BodyLine>, usize)
             text: String::new(),
             code: false,
         });
-    }
-    if !expanded && out.len() > FOLD_LINES + 2 {
-        let hidden = out.len() - FOLD_LINES;
-        out.truncate(FOLD_LINES);
-        return (out, hidden);
     }
     (out, 0)
 }
@@ -160,5 +169,31 @@ mod tests {
     fn control_characters_never_survive() {
         let (lines, _) = body(&msg(Role::User, "a\u{1b}[2Jb\u{7}"), 40, true);
         assert_eq!(lines[0].text, "a\u{FFFD}[2Jb\u{FFFD}");
+        // A carriage return ends a line (CRLF) or is defused.
+        let (lines, _) = body(&msg(Role::User, "one\r\ntwo\rthree"), 40, true);
+        assert_eq!(lines[0].text, "one");
+        assert_eq!(lines[1].text, "two\u{FFFD}three");
+        let (lines, _) = body(&msg(Role::Tool, "\u{1b}]0;x\u{7}\nok"), 40, false);
+        assert_eq!(lines[0].text, "▸ \u{FFFD}]0;x\u{FFFD} (2 lines)");
+    }
+
+    #[test]
+    fn a_folded_message_counts_what_it_does_not_wrap() {
+        // 50,000 lines: the fold shows the first ones and counts the rest.
+        let long = (0..50_000).fold(String::new(), |mut s, i| {
+            s.push_str("line ");
+            s.push_str(&i.to_string());
+            s.push('\n');
+            s
+        });
+        let (lines, hidden) = body(&msg(Role::User, &long), 40, false);
+        assert_eq!(lines.len(), FOLD_LINES);
+        assert_eq!(lines[0].text, "line 0");
+        assert_eq!(FOLD_LINES + hidden, 50_000);
+        // Wrapped lines before the fold count as lines too.
+        let wide = format!("{}\n{long}", "word ".repeat(40));
+        let (lines, hidden) = body(&msg(Role::User, &wide), 40, false);
+        assert_eq!(lines.len(), FOLD_LINES);
+        assert_eq!(FOLD_LINES + hidden, 50_000 + 5);
     }
 }
