@@ -89,8 +89,16 @@ fn list(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
     let l = &app.list;
     let focused = app.focus == Pane::List;
     let mut title = vec![Span::styled(
-        format!(" sessions ({}) ", thousands(l.total)),
-        theme.title,
+        format!(
+            " {} ({}) ",
+            crate::tui::list::state_name(l.query.state),
+            thousands(l.total)
+        ),
+        if l.query.state == crate::domain::StateFilter::Live {
+            theme.title
+        } else {
+            theme.marked
+        },
     )];
     title.push(Span::styled(
         format!("· {} ", sort_label(l.query.sort)),
@@ -101,15 +109,6 @@ fn list(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
             format!("· {} marked ", l.marked.len()),
             theme.marked,
         ));
-    }
-    if l.query.state != crate::domain::StateFilter::Live {
-        title.insert(
-            0,
-            Span::styled(
-                format!(" {} ", crate::tui::list::state_name(l.query.state)),
-                theme.marked,
-            ),
-        );
     }
     if l.detached {
         title.push(Span::styled("· shown: not in this list ", theme.dim));

@@ -90,7 +90,7 @@ fn popup(f: &mut Frame<'_>, text: &str, theme: &Theme) {
     let area = f.area();
     let w = area.width.saturating_sub(4).clamp(10, 90);
     let inner_w = usize::from(w.saturating_sub(2)).max(1);
-    let lines: Vec<Line<'_>> = super::sanitize::clean(text)
+    let lines: Vec<Line<'_>> = super::sanitize::clean_with(text, true)
         .lines()
         .flat_map(|l| super::text::wrap(l, inner_w))
         .map(Line::raw)
