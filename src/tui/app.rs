@@ -476,7 +476,11 @@ impl App {
                 Pane::List => {
                     let cmds = match self.list.current().cloned() {
                         Some(s) if self.shown().is_some_and(|h| h.id == s.id) => Vec::new(),
-                        Some(s) => self.open_session(s, None),
+                        Some(s) => {
+                            // The selected row, opened: the list is its own again.
+                            self.list.detached = false;
+                            self.open_session(s, None)
+                        }
                         None => Vec::new(),
                     };
                     self.focus = Pane::History;

@@ -40,6 +40,9 @@ pub struct HistoryView {
     pub pending: Option<(u64, u64)>,
     /// Why the last page could not be loaded.
     pub error: Option<String>,
+    /// Moves made before the first page came, whose targets depend on the
+    /// session's length: replayed when it is known.
+    pub early_moves: Vec<Action>,
 }
 
 impl HistoryView {
@@ -56,6 +59,7 @@ impl HistoryView {
             terms: Vec::new(),
             pending: None,
             error: None,
+            early_moves: Vec::new(),
         }
     }
 
@@ -87,23 +91,31 @@ impl App {
     pub fn open_session(&mut self, session: Session, seq: Option<u64>) -> Vec<Command> {
         let id = session.id;
         let cursor = seq.unwrap_or(0);
-        match self.history.as_mut().filter(|h| h.session.id == id) {
+        let same = match self.history.as_mut().filter(|h| h.session.id == id) {
             Some(h) => {
                 h.cursor = cursor;
                 h.top = cursor;
                 h.hits.clear();
                 h.terms.clear();
-                // Enter on the session shown reads it again.
-                h.loaded = false;
+                h.early_moves.clear();
+                true
             }
-            None => self.history = Some(HistoryView::new(session, cursor)),
-        }
+            None => {
+                self.history = Some(HistoryView::new(session, cursor));
+                false
+            }
+        };
         if self.meta.as_ref().is_some_and(|m| m.session.id != id) {
             self.meta = None;
             self.meta_cursor = 0;
             self.meta_top = 0;
         }
-        let mut cmds = self.settle_history();
+        // The session shown, opened again, is read again.
+        let mut cmds = if same {
+            self.request_page()
+        } else {
+            self.settle_history()
+        };
         cmds.push(Command::LoadMeta { id });
         cmds
     }
@@ -149,7 +161,13 @@ impl App {
                 return Vec::new();
             }
         }
-        self.settle_history()
+        let early = std::mem::take(&mut h.early_moves);
+        let mut cmds = Vec::new();
+        for a in early {
+            cmds.extend(self.navigate_history(a));
+        }
+        cmds.extend(self.settle_history());
+        cmds
     }
 
     /// Moves the cursor to `target`; `top_at_target` puts that message at
@@ -172,15 +190,16 @@ impl App {
     }
 
     pub(super) fn navigate_history(&mut self, a: Action) -> Vec<Command> {
-        let Some(h) = self.history.as_ref() else {
+        let Some(h) = self.history.as_mut() else {
             return Vec::new();
         };
-        let total = if h.loaded {
-            h.session.message_count
-        } else {
-            // Not loaded yet: moves are kept and clamped when it arrives.
-            u64::MAX
-        };
+        if !h.loaded {
+            // The session's length is not known yet: the move is made when
+            // its first page comes.
+            h.early_moves.push(a);
+            return Vec::new();
+        }
+        let total = h.session.message_count;
         if total == 0 {
             return Vec::new();
         }
@@ -250,16 +269,24 @@ impl App {
         if h.loaded && (count == 0 || h.covers(from, to)) {
             return Vec::new();
         }
-        let want = h.cursor.saturating_sub(HISTORY_WINDOW / 3);
         if let Some((_, pending_from)) = h.pending
             && from >= pending_from
-            && to <= pending_from + HISTORY_WINDOW
+            && to <= pending_from.saturating_add(HISTORY_WINDOW)
         {
             return Vec::new();
         }
+        self.request_page()
+    }
+
+    /// Asks for the window around the cursor; its answer supersedes any
+    /// request in flight.
+    fn request_page(&mut self) -> Vec<Command> {
         self.history_generation += 1;
         let generation = self.history_generation;
-        let h = self.history.as_mut().expect("checked above");
+        let Some(h) = self.history.as_mut() else {
+            return Vec::new();
+        };
+        let want = h.cursor.saturating_sub(HISTORY_WINDOW / 3);
         h.pending = Some((generation, want));
         vec![Command::LoadHistory {
             id: h.session.id,
@@ -270,14 +297,12 @@ impl App {
     }
 
     /// Reads the page shown again (after a change to the session).
+    /// What is shown stays on screen until the new page replaces it.
     pub(super) fn refresh_history(&mut self) -> Vec<Command> {
-        let Some(h) = self.history.as_mut() else {
+        let Some(id) = self.history.as_ref().map(|h| h.session.id) else {
             return Vec::new();
         };
-        h.loaded = false;
-        h.pending = None;
-        let id = h.session.id;
-        let mut cmds = self.settle_history();
+        let mut cmds = self.request_page();
         cmds.push(Command::LoadMeta { id });
         cmds
     }

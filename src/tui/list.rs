@@ -41,6 +41,8 @@ pub struct ListView {
     pub requery: Option<u64>,
     /// The session the request in flight locates.
     pub locating: Option<SessionId>,
+    /// Moves made while a new query loads: they apply to its rows.
+    pub early_moves: Vec<Action>,
 }
 
 impl ListView {
@@ -98,6 +100,7 @@ impl App {
         self.list.selected = 0;
         self.list.top = 0;
         self.list.detached = false;
+        self.list.early_moves.clear();
         let c = self.reload_list_at(0, None);
         self.list.requery = Some(self.list.generation);
         c
@@ -136,6 +139,13 @@ impl App {
             self.list.selected = 0;
         } else if self.list.selected >= total {
             self.list.selected = total - 1;
+        }
+        let early = std::mem::take(&mut self.list.early_moves);
+        if !early.is_empty() && total > 0 {
+            let target = early
+                .into_iter()
+                .fold(self.list.selected, |at, a| self.move_target(a, at));
+            return self.select_row(target);
         }
         self.keep_list_selection_visible();
         self.sync_shown()
@@ -202,13 +212,27 @@ impl App {
     }
 
     pub(super) fn navigate_list(&mut self, a: Action) -> Vec<Command> {
-        let total = self.list.total;
-        if total == 0 {
+        if self.list.requery.is_some() {
+            // The rows of the new query are on their way: the move is
+            // made on them.
+            self.list.early_moves.push(a);
             return Vec::new();
         }
+        if self.list.total == 0 {
+            return Vec::new();
+        }
+        let target = self.move_target(a, self.list.selected);
+        self.select_row(target)
+    }
+
+    /// Where a move from row `s` lands.
+    fn move_target(&self, a: Action, s: u64) -> u64 {
+        let total = self.list.total;
+        if total == 0 {
+            return 0;
+        }
         let page = self.list_rows().max(2) as u64;
-        let s = self.list.selected;
-        let target = match a {
+        match a {
             Action::Down => (s + 1).min(total - 1),
             Action::Up => s.saturating_sub(1),
             Action::Top => 0,
@@ -217,8 +241,7 @@ impl App {
             Action::HalfPageUp => s.saturating_sub(page / 2),
             Action::PageDown => (s + page).min(total - 1),
             _ => s.saturating_sub(page),
-        };
-        self.select_row(target)
+        }
     }
 
     pub(super) fn cycle_sort(&mut self) -> Vec<Command> {
