@@ -53,6 +53,7 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod paths;
+pub mod sanitize;
 pub mod search;
 pub mod store;
 pub mod tui;

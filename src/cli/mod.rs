@@ -41,7 +41,10 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("scrollback: error: {e:#}");
+            eprintln!(
+                "scrollback: error: {}",
+                crate::sanitize::message(&format!("{e:#}"))
+            );
             ExitCode::from(if not_found { EXIT_NOT_FOUND } else { 1 })
         }
     }
@@ -74,7 +77,7 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config> {
     };
     let (config, warnings) = Config::load(&path)?;
     for w in warnings {
-        eprintln!("scrollback: warning: {w}");
+        eprintln!("scrollback: warning: {}", crate::sanitize::message(&w));
     }
     Ok(config)
 }
@@ -118,7 +121,43 @@ pub fn run(cli: &Cli) -> Result<()> {
         return Ok(());
     }
     let mut store = open_store(cli, &config)?;
-    let out = &mut io::stdout().lock();
+    // Everything a person reads goes through the sanitizer; data (--json,
+    // an export to a pipe) is written as it is.
+    let styled = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut out: Box<dyn Write> = if writes_data(command) {
+        Box::new(io::stdout().lock())
+    } else {
+        Box::new(crate::sanitize::Human::new(io::stdout().lock(), styled))
+    };
+    run_command(&config, &mut store, command, &mut *out)?;
+    // A write that fails at the end (a full disk, a closed stdout) is an
+    // error too: nothing is reported as done that was not written.
+    out.flush().context("writing the output")?;
+    Ok(())
+}
+
+/// Whether a command's stdout is data, written as it is: `--json`, or an
+/// export to stdout that is not a terminal.
+fn writes_data(command: &Command) -> bool {
+    match command {
+        Command::Show { json, .. }
+        | Command::Import { json, .. }
+        | Command::Search { json, .. }
+        | Command::Stats { json, .. } => *json,
+        Command::List(a) => a.json,
+        Command::Cleanup(a) => a.json,
+        Command::Export { output, .. } => output.is_none() && !io::stdout().is_terminal(),
+        _ => false,
+    }
+}
+
+#[allow(clippy::too_many_lines)] // one arm per subcommand; the long ones are functions
+fn run_command(
+    config: &Config,
+    store: &mut Store,
+    command: &Command,
+    out: &mut dyn Write,
+) -> Result<()> {
     let now = now();
     match command {
         Command::New {
@@ -188,7 +227,7 @@ pub fn run(cli: &Cli) -> Result<()> {
                 }
             }
         }
-        Command::List(a) => list(&store, a, out)?,
+        Command::List(a) => list(store, a, out)?,
         Command::Rename { old, new } => {
             let s = store.session(old)?;
             store.rename(s.id, new)?;
@@ -256,7 +295,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             order,
             dry_run,
         } => {
-            let ids = resolve_all(&store, sessions)?;
+            let ids = resolve_all(store, sessions)?;
             let order = match order {
                 OrderArg::Time => MergeOrder::Time,
                 OrderArg::Given => MergeOrder::Given,
@@ -307,7 +346,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             writeln!(out, "removed {n} messages from {}", s.name)?;
         }
         Command::Rm { names } => {
-            let ids = resolve_all(&store, names)?;
+            let ids = resolve_all(store, names)?;
             let n = store.trash(&ids)?;
             writeln!(
                 out,
@@ -315,7 +354,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             )?;
         }
         Command::Restore { names } => {
-            let ids = resolve_all(&store, names)?;
+            let ids = resolve_all(store, names)?;
             let n = store.restore(&ids)?;
             writeln!(out, "restored {n} sessions from the trash")?;
         }
@@ -328,7 +367,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             let ids = if *trashed {
                 store.trashed_ids()?
             } else {
-                resolve_all(&store, names)?
+                resolve_all(store, names)?
             };
             if *dry_run {
                 writeln!(out, "would delete {} sessions for good", ids.len())?;
@@ -339,16 +378,16 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
         }
         Command::Archive { names } => {
-            let ids = resolve_all(&store, names)?;
+            let ids = resolve_all(store, names)?;
             let n = store.archive(&ids)?;
             writeln!(out, "archived {n} sessions")?;
         }
         Command::Unarchive { names } => {
-            let ids = resolve_all(&store, names)?;
+            let ids = resolve_all(store, names)?;
             let n = store.unarchive(&ids)?;
             writeln!(out, "unarchived {n} sessions")?;
         }
-        Command::Cleanup(a) => cleanup(&mut store, &config, a, out)?,
+        Command::Cleanup(a) => cleanup(store, config, a, out)?,
         Command::Import {
             paths,
             format,
@@ -357,7 +396,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             json,
         } => {
             let format = format.as_deref().map(str::parse::<Format>).transpose()?;
-            let mut search = open_search(&store, &config)?;
+            let mut search = open_search(store, config)?;
             let bar = progress_bar("importing", true);
             let report = search.import(&ImportRequest {
                 paths,
@@ -373,7 +412,10 @@ pub fn run(cli: &Cli) -> Result<()> {
             bar.finish_and_clear();
             let report = report?;
             if let Some(cut) = &report.truncated {
-                eprintln!("scrollback: warning: {cut}");
+                eprintln!(
+                    "scrollback: warning: {}",
+                    crate::sanitize::message(&cut.to_string())
+                );
             }
             if *json {
                 write_json(out, &report)?;
@@ -388,7 +430,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             offset,
             archived,
         } => {
-            let mut search = open_search(&store, &config)?;
+            let mut search = open_search(store, config)?;
             let results = search.query(
                 query,
                 Limit {
@@ -403,12 +445,11 @@ pub fn run(cli: &Cli) -> Result<()> {
             } else if results.hits.is_empty() {
                 writeln!(out, "no matches")?;
             } else {
-                let marked = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-                write!(out, "{}", print::search_hits(&results.hits, marked, now))?;
+                write!(out, "{}", print::search_hits(&results.hits, now))?;
             }
         }
         Command::Reindex => {
-            let mut search = open_search(&store, &config)?;
+            let mut search = open_search(store, config)?;
             let bar = progress_bar_units("reindexing", "changes");
             let report = search.rebuild(&|done, total| {
                 bar.set_length(total);
@@ -441,22 +482,22 @@ pub fn run(cli: &Cli) -> Result<()> {
                     .map(|s| s.id)
                     .collect()
             } else {
-                resolve_all(&store, names)?
+                resolve_all(store, names)?
             };
             let format = match format {
                 ExportArg::Json => ExportFormat::Json,
                 ExportArg::Jsonl => ExportFormat::Jsonl,
                 ExportArg::Md => ExportFormat::Markdown,
             };
-            export(&store, &ids, format, output.as_ref(), out)?;
+            export(store, &ids, format, output.as_ref(), out)?;
         }
-        Command::Stats { name, json } => stats(&store, name.as_deref(), *json, out)?,
+        Command::Stats { name, json } => stats(store, name.as_deref(), *json, out)?,
         Command::Doctor => {
             let report = store.doctor()?;
             for line in &report.findings {
                 writeln!(out, "{line}")?;
             }
-            let mut search = open_search(&store, &config)?;
+            let mut search = open_search(store, config)?;
             let bar = progress_bar_units("repairing the index", "changes");
             let drift = search.repair(&|done, total| {
                 bar.set_length(total);
@@ -623,7 +664,14 @@ fn export(
         None => crate::export::export(store, ids, format, out, &progress, &control)?,
         Some(path) => {
             crate::export::export_to_file(store, ids, format, path, &progress, &control)?;
-            eprintln!("wrote {} sessions to {}", ids.len(), path.display());
+            eprintln!(
+                "{}",
+                crate::sanitize::message(&format!(
+                    "wrote {} sessions to {}",
+                    ids.len(),
+                    path.display()
+                ))
+            );
         }
     }
     bar.finish_and_clear();
@@ -642,7 +690,12 @@ fn open_search(store: &Store, config: &Config) -> Result<Search> {
     })?;
     bar.finish_and_clear();
     if let Rebuilt::Replaced(why) = rebuilt {
-        eprintln!("scrollback: the search index was rebuilt from the store: {why}");
+        eprintln!(
+            "scrollback: {}",
+            crate::sanitize::message(&format!(
+                "the search index was rebuilt from the store: {why}"
+            ))
+        );
     }
     Ok(search)
 }

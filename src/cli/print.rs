@@ -61,7 +61,7 @@ pub fn session_header(s: &Session, now: Timestamp) -> String {
     } else {
         format!(": {}", s.title)
     };
-    let _ = writeln!(out, "{}", clean(&format!("{}{title}", s.name)));
+    let _ = writeln!(out, "{}{title}", s.name);
     let _ = writeln!(
         out,
         "uid {}  source {}  {} messages  created {} ({})  updated {}",
@@ -123,7 +123,7 @@ pub fn message(m: &Message) -> String {
     }
     let mut out = format!("{head}\n");
     for line in m.content.lines() {
-        let _ = writeln!(out, "  {}", clean(line));
+        let _ = writeln!(out, "  {line}");
     }
     out
 }
@@ -252,7 +252,7 @@ fn day(ts: Timestamp) -> String {
 /// Search results: a line per session (name, role, time, other hits), then
 /// the snippet with the matched words marked (reverse video at a terminal,
 /// `[...]` otherwise).
-pub fn search_hits(hits: &[crate::search::Hit], terminal: bool, now: Timestamp) -> String {
+pub fn search_hits(hits: &[crate::search::Hit], now: Timestamp) -> String {
     let mut out = String::new();
     for h in hits {
         let mut head = h.session.name.clone();
@@ -270,39 +270,25 @@ pub fn search_hits(hits: &[crate::search::Hit], terminal: bool, now: Timestamp) 
         if h.other_hits > 0 {
             let _ = write!(head, "  (+{} more)", h.other_hits);
         }
-        let _ = writeln!(out, "{}", clean(&head));
-        let (open, close) = if terminal {
-            ("\u{1b}[7m", "\u{1b}[27m")
-        } else {
-            ("[", "]")
-        };
+        let _ = writeln!(out, "{head}");
+        // The output's sanitizer draws the marks (reverse video or brackets).
+        let (open, close) = (
+            crate::sanitize::MARK_ON.to_string(),
+            crate::sanitize::MARK_OFF.to_string(),
+        );
         let mut line = String::new();
         let mut at = 0;
         for &[a, b] in &h.highlights {
-            line.push_str(&clean(&h.snippet[at..a]));
-            line.push_str(open);
-            line.push_str(&clean(&h.snippet[a..b]));
-            line.push_str(close);
+            line.push_str(&h.snippet[at..a]);
+            line.push_str(&open);
+            line.push_str(&h.snippet[a..b]);
+            line.push_str(&close);
             at = b;
         }
-        line.push_str(&clean(&h.snippet[at..]));
+        line.push_str(&h.snippet[at..]);
         let _ = writeln!(out, "    {line}");
     }
     out
-}
-
-/// Text from a session, made safe for a terminal: control characters
-/// (escape sequences, bells, carriage returns) are shown as `�`; tabs stay.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 /// Cuts `s` to `width` characters, marking the cut with `…`.

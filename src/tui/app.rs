@@ -341,7 +341,7 @@ impl App {
             vec![
                 format!(
                     "message #{seq} of {}: {} → {} lines",
-                    super::sanitize::clean(&name),
+                    crate::sanitize::clean(&name),
                     before.lines().count(),
                     lines
                 ),
@@ -695,7 +695,7 @@ impl App {
                 .iter()
                 .chain(self.shown())
                 .find(|s| s.id == *first)
-                .map_or_else(|| "1 session".into(), |s| super::sanitize::clean(&s.name))
+                .map_or_else(|| "1 session".into(), |s| crate::sanitize::clean(&s.name))
         } else {
             format!("{} sessions", ids.len())
         };

@@ -11,9 +11,9 @@ use super::command::{Command, Mutation};
 use super::dialog::Dialog;
 use super::keymap::Layer;
 use super::layout::Pane;
-use super::sanitize::clean;
 use crate::domain::{ListQuery, validate_name};
 use crate::export::ExportFormat;
+use crate::sanitize::clean;
 
 /// The command line while it is open.
 #[derive(Debug, Clone, Default, PartialEq)]

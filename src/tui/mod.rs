@@ -17,7 +17,6 @@ pub mod layout;
 pub mod list;
 mod mouse;
 pub mod runtime;
-pub mod sanitize;
 pub mod search;
 pub mod terminal;
 pub mod text;

@@ -4,8 +4,8 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::sanitize::clean_with;
 use crate::domain::{Message, Role};
+use crate::sanitize::clean_with;
 
 /// Lines of a long message shown until it is expanded.
 pub const FOLD_LINES: usize = 12;

@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::block;
+use crate::sanitize::clean;
 use crate::tui::dialog::{Dialog, FieldRef};
-use crate::tui::sanitize::clean;
 use crate::tui::theme::Theme;
 
 pub fn draw(f: &mut Frame<'_>, dialog: &Dialog, theme: &Theme) {

@@ -10,10 +10,10 @@ use unicode_width::UnicodeWidthStr;
 
 use super::block;
 use crate::domain::Sort;
+use crate::sanitize::clean;
 use crate::tui::app::App;
 use crate::tui::details;
 use crate::tui::layout::{Areas, Pane, inner};
-use crate::tui::sanitize::clean;
 use crate::tui::text;
 use crate::tui::theme::Theme;
 

@@ -50,12 +50,12 @@ pub fn draw(f: &mut Frame<'_>, app: &App, theme: &Theme) {
 fn prompt(f: &mut Frame<'_>, p: &crate::tui::cmdline::Prompt, theme: &Theme, area: Rect) {
     let mut spans = vec![
         Span::styled(":", theme.accent),
-        Span::raw(super::sanitize::clean(&p.input)),
+        Span::raw(crate::sanitize::clean(&p.input)),
         Span::styled("▏", theme.accent),
     ];
     if let Some(e) = &p.error {
         spans.push(Span::styled(
-            format!("  {}", super::sanitize::clean(e)),
+            format!("  {}", crate::sanitize::clean(e)),
             theme.error,
         ));
     }
@@ -77,7 +77,7 @@ fn prompt(f: &mut Frame<'_>, p: &crate::tui::cmdline::Prompt, theme: &Theme, are
                 } else {
                     theme.dim
                 };
-                Span::styled(format!(" {} ", super::sanitize::clean(word)), style)
+                Span::styled(format!(" {} ", crate::sanitize::clean(word)), style)
             })
             .collect();
         f.render_widget(ratatui::widgets::Clear, above);
@@ -90,7 +90,7 @@ fn popup(f: &mut Frame<'_>, text: &str, theme: &Theme) {
     let area = f.area();
     let w = area.width.saturating_sub(4).clamp(10, 90);
     let inner_w = usize::from(w.saturating_sub(2)).max(1);
-    let lines: Vec<Line<'_>> = super::sanitize::clean_with(text, true)
+    let lines: Vec<Line<'_>> = crate::sanitize::clean_with(text, true)
         .lines()
         .flat_map(|l| super::text::wrap(l, inner_w))
         .map(Line::raw)
@@ -195,7 +195,7 @@ fn status(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
             theme.title
         };
         spans.push(Span::styled(
-            format!(" {} ", super::sanitize::clean(&app.status.message)),
+            format!(" {} ", crate::sanitize::clean(&app.status.message)),
             style,
         ));
         spans.push(Span::styled("│", theme.dim));

@@ -8,8 +8,8 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph, Wrap};
 
 use super::block;
 use super::main_panes::{age, fit, thousands};
+use crate::sanitize::clean;
 use crate::tui::app::App;
-use crate::tui::sanitize::clean;
 use crate::tui::theme::Theme;
 
 pub fn search(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
