@@ -164,18 +164,18 @@ mod tests {
         for cut in 0..=bytes.len() {
             let mut out = Vec::new();
             let mut h = Human::new(&mut out, false);
-            h.write_all(&bytes[..cut]).unwrap();
-            h.write_all(&bytes[cut..]).unwrap();
-            h.flush().unwrap();
-            assert_eq!(String::from_utf8(out).unwrap(), want, "cut at {cut}");
+            h.write_all(&bytes[..cut]).expect("writes to a Vec");
+            h.write_all(&bytes[cut..]).expect("writes to a Vec");
+            h.flush().expect("writes to a Vec");
+            assert_eq!(String::from_utf8(out).expect("UTF-8"), want, "cut at {cut}");
         }
         // Invalid UTF-8 and a truncated sequence at the end.
         let mut out = Vec::new();
         let mut h = Human::new(&mut out, true);
-        h.write_all(b"x\xff\xfey\xe6\x97").unwrap();
-        h.flush().unwrap();
+        h.write_all(b"x\xff\xfey\xe6\x97").expect("writes to a Vec");
+        h.flush().expect("writes to a Vec");
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(out).expect("UTF-8"),
             "x\u{FFFD}\u{FFFD}y\u{FFFD}"
         );
         assert_eq!(message("p\u{1b}[31mq\u{E000}"), "p\u{FFFD}[31mq[");
@@ -187,10 +187,10 @@ mod tests {
             let cut = cut.min(bytes.len());
             let mut out = Vec::new();
             let mut h = Human::new(&mut out, false);
-            h.write_all(&bytes[..cut]).unwrap();
-            h.write_all(&bytes[cut..]).unwrap();
-            h.flush().unwrap();
-            let text = String::from_utf8(out).unwrap();
+            h.write_all(&bytes[..cut]).expect("writes to a Vec");
+            h.write_all(&bytes[cut..]).expect("writes to a Vec");
+            h.flush().expect("writes to a Vec");
+            let text = String::from_utf8(out).expect("writes to a Vec");
             prop_assert!(text.chars().all(|c| c == '\n' || c == '\t' || !is_unsafe(c)));
         }
 

@@ -414,7 +414,7 @@ fn run_command(
             if let Some(cut) = &report.truncated {
                 eprintln!(
                     "scrollback: warning: {}",
-                    crate::sanitize::message(&cut.to_string())
+                    crate::sanitize::message(&cut.clone())
                 );
             }
             if *json {
