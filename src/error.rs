@@ -86,6 +86,18 @@ pub enum Error {
         /// Newest schema version this build knows.
         known: i64,
     },
+    /// The file is another program's SQLite database.
+    #[error(
+        "{} is not a scrollback database ({found}): it belongs to another program and was \
+         left as it was; give --db the path of a scrollback database, or of a new file",
+        path.display()
+    )]
+    Foreign {
+        /// The database file.
+        path: PathBuf,
+        /// What it holds instead.
+        found: String,
+    },
     /// The database file is damaged or not a database at all.
     #[error(
         "{} is not a readable scrollback database ({detail}). It was left untouched. \

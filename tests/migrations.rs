@@ -118,3 +118,49 @@ fn new_directories_and_files_are_private() {
     assert!(wal.exists(), "WAL mode keeps a -wal file while open");
     assert_eq!(mode(&wal), 0o600);
 }
+
+#[test]
+fn another_programs_database_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    for (what, sql) in [
+        (
+            "tables of its own",
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes VALUES (1, 'mine');",
+        ),
+        // Even tables with our names: without the application id and a
+        // known schema version it is not ours.
+        (
+            "lookalike",
+            "CREATE TABLE session (id INTEGER); CREATE TABLE message (id INTEGER); CREATE TABLE tag (id INTEGER);",
+        ),
+        (
+            "another application id",
+            "PRAGMA application_id = 42; CREATE TABLE t (x);",
+        ),
+    ] {
+        let path = dir.path().join(format!("{}.db", what.replace(' ', "-")));
+        make_db(&path, sql);
+        let before = std::fs::read(&path).unwrap();
+        let err = Store::open(&path).expect_err(what);
+        assert!(matches!(err, Error::Foreign { .. }), "{what}: {err}");
+        assert!(err.to_string().contains("another program"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{what}: touched");
+        for companion in ["-wal", "-shm"] {
+            assert!(
+                !Path::new(&format!("{}{companion}", path.display())).exists(),
+                "{what}: {companion} created"
+            );
+        }
+    }
+    // A new file and an old scrollback database are claimed.
+    let new = dir.path().join("new.db");
+    drop(Store::open(&new).unwrap());
+    let c = rusqlite::Connection::open(&new).unwrap();
+    let id: i64 = c
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(id, scrollback::store::schema::APPLICATION_ID);
+    let vacuum: i64 = c.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
+    assert_eq!(vacuum, 2, "the new file is still incremental");
+    assert!(Store::open(&new).is_ok());
+}

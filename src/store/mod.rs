@@ -180,6 +180,8 @@ impl Store {
         let c = &self.conn;
         c.busy_timeout(Duration::from_secs(10))?;
         let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let unclaimed = self.claim(version)?;
+        let c = &self.conn;
         if version > schema::CURRENT_VERSION {
             return Err(Error::TooNew {
                 path: self.path.clone().unwrap_or_default(),
@@ -198,7 +200,48 @@ impl Store {
         c.execute_batch(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;",
         )?;
-        self.migrate(version)
+        self.migrate(version)?;
+        if unclaimed {
+            self.conn
+                .pragma_update(None, "application_id", schema::APPLICATION_ID)?;
+        }
+        Ok(())
+    }
+
+    /// Makes sure the database is scrollback's before anything is written to
+    /// it: one that carries SQLite's `application_id` is ours; an empty one,
+    /// or one made by a scrollback from before the id (its tables, a known
+    /// schema version), is ours to claim (returns true: `init` writes the id
+    /// once the schema is there, so that a new file still gets its page size).
+    /// Anything else belongs to another program and is refused, left byte
+    /// for byte as it was.
+    fn claim(&self, version: i64) -> Result<bool> {
+        let c = &self.conn;
+        let id: i64 = c.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        if id == schema::APPLICATION_ID {
+            return Ok(false);
+        }
+        let tables: Vec<String> = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let empty = tables.is_empty() && version == 0;
+        let ours_before_the_id = id == 0
+            && (1..=schema::CURRENT_VERSION).contains(&version)
+            && ["session", "message", "tag"]
+                .iter()
+                .all(|t| tables.iter().any(|n| n == t));
+        if !(empty || ours_before_the_id) {
+            return Err(Error::Foreign {
+                path: self.path.clone().unwrap_or_default(),
+                found: if id == 0 {
+                    format!("{} tables of its own", tables.len())
+                } else {
+                    format!("application id {id:#x}")
+                },
+            });
+        }
+        Ok(true)
     }
 
     fn migrate(&mut self, from: i64) -> Result<()> {

@@ -7,6 +7,10 @@
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// What scrollback writes into SQLite's `application_id` ("SBK1"): a
+/// database without it, and not empty, is another program's.
+pub const APPLICATION_ID: i64 = 0x5342_4B31;
+
 /// SQL of each migration, in order.
 pub const MIGRATIONS: &[&str] = &[V1, V2];
 
