@@ -99,7 +99,8 @@ pub fn export(
 /// and renamed over it only when complete, so a failed export leaves no
 /// half file and never touches what was there. A new file stays 0600; one
 /// that existed keeps its permissions. A symlink at `path` is followed: its
-/// target is what gets replaced, the link stays.
+/// target is what gets replaced, the link stays. Anything but a regular
+/// file (a device, a fifo, a folder) is refused.
 pub fn export_to_file(
     store: &Store,
     ids: &[SessionId],
@@ -112,18 +113,16 @@ pub fn export_to_file(
         Ok(real) => real,
         Err(_) => path.to_path_buf(),
     };
-    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
-        // A device or a pipe (/dev/stdout, a fifo): written to, never replaced.
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&target)
-            .map_err(|e| Error::io(&target, e))?;
-        let mut w = std::io::BufWriter::new(file);
-        export(store, ids, format, &mut w, progress, control)?;
-        return w
-            .into_inner()
-            .map_err(|e| Error::io(&target, e.into_error()))
-            .map(drop);
+    if let Ok(m) = std::fs::metadata(&target)
+        && !m.is_file()
+    {
+        // A device, a pipe, a folder: never replaced, never written.
+        return Err(Error::invalid(
+            "export target",
+            &target.display().to_string(),
+            "a regular file or a new name (to write to a pipe or a device, leave out -o \
+             and redirect the output)",
+        ));
     }
     let dir = target
         .parent()
