@@ -126,8 +126,57 @@ impl Config {
                 }
             }
         }
-        let config = Value::Table(table).try_into().unwrap_or_default();
+        let mut config: Config = Value::Table(table).try_into().unwrap_or_default();
+        warnings.extend(config.clamp());
         (config, warnings)
+    }
+
+    /// Brings values out of their range to the nearest bound, with a warning
+    /// each (a value that would make every search or import fail is worse
+    /// than one a little off).
+    fn clamp(&mut self) -> Vec<String> {
+        fn bound<T: Copy + PartialOrd + std::fmt::Display>(
+            key: &str,
+            v: &mut T,
+            lo: T,
+            hi: T,
+            warnings: &mut Vec<String>,
+        ) {
+            let to = if *v < lo {
+                lo
+            } else if *v > hi {
+                hi
+            } else {
+                return;
+            };
+            warnings.push(format!(
+                "`{key}` = {v} is out of range ({lo} to {hi}); {to} is used"
+            ));
+            *v = to;
+        }
+        let mut w = Vec::new();
+        bound(
+            "search.writer_memory_mb",
+            &mut self.search.writer_memory_mb,
+            15,
+            2048,
+            &mut w,
+        );
+        bound(
+            "search.result_limit",
+            &mut self.search.result_limit,
+            1,
+            1000,
+            &mut w,
+        );
+        bound(
+            "storage.max_message_bytes",
+            &mut self.storage.max_message_bytes,
+            1,
+            1_000_000_000,
+            &mut w,
+        );
+        w
     }
 
     /// The data directory this config points at (the platform default when empty).
@@ -168,6 +217,23 @@ mod tests {
         assert_eq!(c.storage.max_message_bytes, 33_554_432);
         assert_eq!(c.cleanup.protected_tags, vec!["keep".to_string()]);
         assert!(c.storage.data_dir.as_os_str().is_empty());
+    }
+
+    #[test]
+    fn values_out_of_range_are_clamped_with_a_warning() {
+        let user: Table = "[search]\nwriter_memory_mb = 16384\nresult_limit = 0\n\
+                           [storage]\nmax_message_bytes = 5_000_000_000\n"
+            .parse()
+            .expect("toml");
+        let (c, warnings) = Config::merge(&user);
+        assert_eq!(c.search.writer_memory_mb, 2048);
+        assert_eq!(c.search.result_limit, 1);
+        assert_eq!(c.storage.max_message_bytes, 1_000_000_000);
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(
+            warnings[0].contains("`search.writer_memory_mb` = 16384 is out of range"),
+            "{warnings:?}"
+        );
     }
 
     #[test]
