@@ -708,3 +708,20 @@ fn doctor_repairs_derived_counts() {
         [0, 1]
     );
 }
+
+#[test]
+fn characters_are_counted_one_way_even_past_a_nul() {
+    let mut st = store();
+    let s = session(&mut st, "nul", &["hello\0world", "日本"]);
+    let s = st.session_by_id(s.id).unwrap();
+    assert_eq!(s.char_count, 11 + 2);
+    // Statistics, the doctor and a recount after a change agree.
+    assert_eq!(st.session_stats(s.id).unwrap().chars, 13);
+    let report = st.doctor().unwrap();
+    assert!(report.healthy, "{:?}", report.findings);
+    assert_eq!(st.session_by_id(s.id).unwrap().char_count, 13);
+    st.truncate(s.id, 2).unwrap();
+    assert_eq!(st.session_by_id(s.id).unwrap().char_count, 13);
+    st.truncate(s.id, 1).unwrap();
+    assert_eq!(st.session_by_id(s.id).unwrap().char_count, 2);
+}

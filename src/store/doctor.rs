@@ -91,7 +91,7 @@ impl Store {
             .prepare(
                 "SELECT s.id, s.updated_at FROM session s WHERE s.message_count != \
                  (SELECT count(*) FROM message WHERE session_id = s.id) OR s.char_count != \
-                 (SELECT coalesce(sum(length(content)), 0) FROM message WHERE session_id = s.id)",
+                 (SELECT coalesce(sum(chars(content)), 0) FROM message WHERE session_id = s.id)",
             )?
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;

@@ -42,7 +42,7 @@ pub(super) fn insert_message(
         metadata,
         m.source_id,
     ])?;
-    Ok(m.content.chars().count() as u64)
+    Ok(super::chars::count(&m.content))
 }
 
 impl Store {
@@ -120,7 +120,7 @@ impl Store {
         }
         tx.prepare_cached("UPDATE message SET content = ?3 WHERE session_id = ?1 AND seq = ?2")?
             .execute(params![id.0, to_i64(seq), content])?;
-        let delta = to_i64(content.chars().count() as u64) - to_i64(current.chars().count() as u64);
+        let delta = to_i64(super::chars::count(content)) - to_i64(super::chars::count(&current));
         tx.prepare_cached(
             "UPDATE session SET char_count = max(char_count + ?2, 0), updated_at = max(updated_at, ?3) WHERE id = ?1",
         )?

@@ -4,6 +4,7 @@
 //! half done. SQL is always parameterised. This module knows nothing of the
 //! CLI or the TUI; both call the same methods.
 
+mod chars;
 mod cleanup;
 mod doctor;
 mod import;
@@ -177,6 +178,7 @@ impl Store {
     }
 
     fn init(&mut self) -> Result<()> {
+        chars::register(&self.conn)?;
         let c = &self.conn;
         c.busy_timeout(Duration::from_secs(10))?;
         let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;

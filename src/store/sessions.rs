@@ -106,7 +106,7 @@ pub(super) fn refresh_counts(tx: &Transaction<'_>, id: SessionId, at: i64) -> Re
     tx.prepare_cached(
         "UPDATE session SET updated_at = ?2, \
          message_count = (SELECT count(*) FROM message WHERE session_id = ?1), \
-         char_count = (SELECT coalesce(sum(length(content)), 0) FROM message WHERE session_id = ?1) \
+         char_count = (SELECT coalesce(sum(chars(content)), 0) FROM message WHERE session_id = ?1) \
          WHERE id = ?1",
     )?
     .execute(params![id.0, at])?;

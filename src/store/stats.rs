@@ -83,7 +83,7 @@ impl Store {
     pub fn session_stats(&self, id: SessionId) -> Result<SessionStats> {
         let mut roles = Vec::new();
         let mut stmt = self.conn.prepare_cached(
-            "SELECT role, count(*), coalesce(sum(length(content)), 0) FROM message \
+            "SELECT role, count(*), coalesce(sum(chars(content)), 0) FROM message \
              WHERE session_id = ?1 GROUP BY role",
         )?;
         let rows = stmt.query_map([id.0], |r| {
