@@ -2389,3 +2389,20 @@ fn show_never_prints_escape_sequences_from_a_session() {
     let s = show(&dir, "esc");
     assert_eq!(s["messages"][0]["content"], "a\u{1b}[2Jb\rc\u{9b}31md\te");
 }
+
+#[test]
+fn an_error_says_each_cause_once_and_names_the_users_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let e = fail(&dir, &["import", missing.to_str().unwrap()], 1);
+    assert_eq!(e.matches("os error 2").count(), 1, "{e}");
+    assert!(e.contains("missing.json"), "{e}");
+    let to = dir.path().join("no-dir").join("out.json");
+    let e = fail(&dir, &["export", "--all", "-o", to.to_str().unwrap()], 1);
+    assert_eq!(e.matches("os error 2").count(), 1, "{e}");
+    assert!(
+        e.contains("no-dir/out.json"),
+        "the path given, not a temporary one: {e}"
+    );
+    assert!(!e.contains("partial"), "{e}");
+}

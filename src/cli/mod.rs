@@ -43,11 +43,28 @@ pub fn main() -> ExitCode {
             }
             eprintln!(
                 "scrollback: error: {}",
-                crate::sanitize::message(&format!("{e:#}"))
+                crate::sanitize::message(&one_line(&e))
             );
             ExitCode::from(if not_found { EXIT_NOT_FOUND } else { 1 })
         }
     }
+}
+
+/// An error and its causes on one line, each said once: the library's
+/// errors already name their cause, which the chain then repeats.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

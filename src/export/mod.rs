@@ -138,7 +138,9 @@ pub fn export_to_file(
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    // A failure to create it is a failure to write the target (the
+    // temporary name is ours, not the user's).
+    let file = options.open(&tmp).map_err(|e| Error::io(path, e))?;
     let mut w = std::io::BufWriter::new(file);
     let result = export(store, ids, format, &mut w, progress, control).and_then(|()| {
         let file = w
