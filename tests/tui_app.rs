@@ -1323,7 +1323,7 @@ fn metadata_dialog_edits_removes_and_types_values() {
     // Rewritten: billable dropped, priority changed, two keys added.
     h.ctrl('u');
     assert_eq!(dialog!(h, Metadata).lines.text(), "");
-    h.typ("project = ledgerly\ntopic = api design\npriority = 5\nreviewed = true\nowner = ana");
+    h.typ("project = ledgerly\ntopic = api design\npriority := 5\nreviewed := true\nowner = ana");
     let cmds = h.ctrl('s');
     assert!(
         matches!(
@@ -1367,7 +1367,7 @@ fn metadata_dialog_refuses_an_empty_key() {
     assert_eq!(dialog!(h, Metadata).lines.text(), "kind = template");
     h.typ("\n = 3");
     assert!(h.ctrl('s').is_empty());
-    assert_eq!(h.error(), Some("line 2: the key is empty"));
+    assert_eq!(h.error(), Some("line 2: \"= 3\": the key is empty"));
     h.discard();
     assert_eq!(h.session("code-review-template").metadata, before);
 }
@@ -2716,7 +2716,11 @@ const DIALOGS: [(char, &str, &str); 10] = [
     ('r', "rename", "new name"),
     ('T', "retitle", "title"),
     ('t', "tags", "tags"),
-    ('e', "metadata", "key = value lines (ctrl-s saves)"),
+    (
+        'e',
+        "metadata",
+        "key = text, key := json lines (ctrl-s saves)",
+    ),
     ('a', "compose", "text (ctrl-s adds it)"),
     ('+', "new", "name"),
     ('x', "export", "path"),
@@ -2834,7 +2838,10 @@ fn a_store_error_keeps_every_dialog_open_with_its_input() {
             h.key(' ');
         }
         h.key(c);
-        if c != 'c' {
+        if c == 'e' {
+            // (A line of its own: zz after a JSON value would spoil it.)
+            h.typ("\nzz = zz");
+        } else if c != 'c' {
             // (Cleanup's first field is a span: zz would spoil it.)
             h.typ("zz");
         }

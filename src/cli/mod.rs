@@ -761,25 +761,9 @@ fn role_of(r: RoleArg) -> Role {
 
 /// `K=V` sets a string, `K:=JSON` sets a JSON value, `K=` removes the key.
 /// The key ends at the first `=`; a value may hold `=` or `:=`.
+/// `KEY=TEXT`, `KEY:=JSON`, `KEY=` (remove): the one grammar of metadata.
 fn parse_meta(s: &str) -> Result<(String, Option<Value>)> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| anyhow!("{s:?}: expected KEY=VALUE, KEY:=JSON or KEY="))?;
-    if let Some(k) = k.strip_suffix(':') {
-        if k.is_empty() {
-            bail!("{s:?}: the key is empty");
-        }
-        let v = serde_json::from_str(v)
-            .with_context(|| format!("{s:?}: the value after := must be JSON"))?;
-        return Ok((k.to_string(), Some(v)));
-    }
-    if k.is_empty() {
-        bail!("{s:?}: the key is empty");
-    }
-    Ok((
-        k.to_string(),
-        (!v.is_empty()).then(|| Value::String(v.to_string())),
-    ))
+    crate::domain::meta::parse_assignment(s).map_err(|e| anyhow!(e))
 }
 
 fn read_stdin() -> Result<String> {

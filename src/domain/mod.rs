@@ -2,6 +2,7 @@
 //! the plans for branch, merge and cleanup. No I/O happens here; the store
 //! turns these values into SQL.
 
+pub mod meta;
 mod model;
 pub mod names;
 mod plan;

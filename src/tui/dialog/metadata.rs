@@ -1,6 +1,6 @@
-//! A session's metadata as `key = value` lines, edited as text: values are
-//! JSON when they parse as JSON (numbers, true, "quoted"), else text. The
-//! whole map is replaced on save: a line removed is a key removed.
+//! A session's metadata as lines, edited as text: `key = text` sets text,
+//! `key := json` a number, a boolean or a list (the command line's grammar).
+//! The whole map is replaced on save: a line removed is a key removed.
 
 use serde_json::{Map, Value};
 
@@ -22,7 +22,7 @@ impl Metadata {
             id: session.id,
             session: session.name.clone(),
             lines: TextField::new(
-                "key = value lines (ctrl-s saves)",
+                "key = text, key := json lines (ctrl-s saves)",
                 &metadata_lines(&session.metadata),
             ),
             state: FormState::default(),
@@ -55,41 +55,16 @@ impl Fields for Metadata {
     }
 }
 
-/// Parses `key = value` lines. Blank lines and lines starting with `#` are
-/// skipped. Errors name the line.
+/// Reads the dialog's `key = text` / `key := json` lines (the one grammar
+/// of metadata, see [`crate::domain::meta`]).
 pub fn parse_metadata(text: &str) -> Result<Map<String, Value>, String> {
-    let mut map = Map::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            return Err(format!(
-                "line {}: expected `key = value`, found {line:?}",
-                i + 1
-            ));
-        };
-        let (k, v) = (k.trim(), v.trim());
-        if k.is_empty() {
-            return Err(format!("line {}: the key is empty", i + 1));
-        }
-        let value = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
-        map.insert(k.to_string(), value);
-    }
-    Ok(map)
+    crate::domain::meta::parse_lines(text)
 }
 
-/// Renders metadata as `key = value` lines; [`parse_metadata`] reads them
+/// Renders metadata as the dialog's lines; [`parse_metadata`] reads them
 /// back to the same map.
 pub fn metadata_lines(m: &Map<String, Value>) -> String {
-    m.iter()
-        .map(|(k, v)| match v {
-            Value::String(s) if serde_json::from_str::<Value>(s).is_err() => format!("{k} = {s}"),
-            other => format!("{k} = {other}"),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    crate::domain::meta::render_lines(m)
 }
 
 #[cfg(test)]
@@ -98,17 +73,16 @@ mod tests {
 
     #[test]
     fn metadata_lines_round_trip_and_errors_name_the_line() {
-        let m =
-            parse_metadata("topic = rust\npriority = 2\n# note\n\nbillable = true\nquoted = \"2\"")
-                .expect("parses");
+        let m = parse_metadata("topic = rust\npriority := 2\n# note\n\nbillable := true\ntext = 2")
+            .expect("parses");
         assert_eq!(m["topic"], "rust");
         assert_eq!(m["priority"], 2);
         assert_eq!(m["billable"], true);
-        assert_eq!(m["quoted"], "2");
+        assert_eq!(m["text"], "2", "= sets text, as on the command line");
         assert_eq!(parse_metadata(&metadata_lines(&m)).expect("round trip"), m);
         assert_eq!(
             parse_metadata("a = 1\nnonsense").expect_err("bad line"),
-            "line 2: expected `key = value`, found \"nonsense\""
+            "line 2: \"nonsense\": expected `key = text`, `key := json` or `key =` (to remove it)"
         );
         assert!(
             parse_metadata(" = 3")
