@@ -1036,7 +1036,7 @@ fn cleanup_needs_a_criterion_and_an_action() {
         &["cleanup", "--older-than", "soon", "--trash", "--dry-run"],
         1,
     );
-    assert!(e.contains("invalid span \"soon\""), "{e}");
+    assert!(e.contains("invalid time \"soon\""), "{e}");
     assert_eq!(snapshot(&dir), before);
 }
 
@@ -2405,4 +2405,29 @@ fn an_error_says_each_cause_once_and_names_the_users_path() {
         "the path given, not a temporary one: {e}"
     );
     assert!(!e.contains("partial"), "{e}");
+}
+
+#[test]
+fn a_time_without_a_zone_means_the_same_to_list_and_to_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("early.json");
+    std::fs::write(
+        &file,
+        r#"[{"name": "early", "created_at": "2026-01-01T05:00:00Z", "updated_at": "2026-01-01T05:00:00Z",
+            "messages": [{"role": "user", "content": "quokka", "created_at": "2026-01-01T05:00:00Z"}]}]"#,
+    )
+    .unwrap();
+    ok(&dir, &["import", file.to_str().unwrap()]);
+    // 10:00 UTC, not midnight: the session of 05:00 is older than it...
+    let older = ok(&dir, &["list", "--older-than", "2026-01-01T10:00:00"]);
+    assert!(older.contains("early"), "{older}");
+    // ... and its message is not after it, but after 04:00.
+    let none = ok(&dir, &["search", "quokka after:2026-01-01T10:00:00"]);
+    assert!(!none.contains("early"), "{none}");
+    let some = ok(&dir, &["search", "quokka after:2026-01-01T04:00:00"]);
+    assert!(some.contains("early"), "{some}");
+    let e = fail(&dir, &["list", "--older-than", "2026-01-01Tnoon"], 1);
+    assert!(e.contains("invalid time"), "{e}");
+    let e = run_fail(sb(&dir).args(["search", "quokka after:2026-01-01Tnoon"]), 1);
+    assert!(e.contains("invalid time"), "{e}");
 }

@@ -16,4 +16,7 @@ pub use plan::{
     CleanupAction, CleanupCriteria, CleanupPlan, ListQuery, MergeInput, MergeOrder, PlannedSession,
     Sort, StateFilter, plan_merge,
 };
-pub use time::{format_relative, now, parse_before, parse_time, ts_from_ms, ts_to_ms};
+pub use time::{
+    MOMENT_EXPECTED, format_relative, now, parse_before, parse_moment, parse_time, ts_from_ms,
+    ts_to_ms,
+};

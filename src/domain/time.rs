@@ -24,37 +24,57 @@ pub fn ts_from_ms(ms: i64) -> Timestamp {
     })
 }
 
-/// Parses a moment given as RFC 3339 (`2026-01-01T10:00:00Z`) or a date
+/// Parses a moment given as RFC 3339 (`2026-01-01T10:00:00Z`, any offset),
+/// a date and time without a zone (`2026-01-01T10:00:00`, UTC), or a date
 /// (`2026-01-01`, midnight UTC). The result is truncated to milliseconds.
+/// The one parser of times for imports, the command line, the TUI and the
+/// query language.
 pub fn parse_time(s: &str) -> Option<Timestamp> {
     let s = s.trim();
     if let Ok(ts) = s.parse::<Timestamp>() {
         return Some(ts_from_ms(ts.as_millisecond()));
     }
-    let date: Date = s.parse().ok()?;
-    let ts = date.to_zoned(TimeZone::UTC).ok()?.timestamp();
+    // `strptime` insists on the whole value, unlike `Date::from_str`, which
+    // would silently drop the time of `2026-01-01T10:00:00`.
+    let civil = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| jiff::civil::DateTime::strptime(f, s).ok())
+    .or_else(|| {
+        Date::strptime("%Y-%m-%d", s)
+            .ok()
+            .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+    })?;
+    let ts = civil.to_zoned(TimeZone::UTC).ok()?.timestamp();
     Some(ts_from_ms(ts.as_millisecond()))
 }
 
-/// Turns "older than X" into a cut-off moment: X is a span back from `now`
-/// (`30d`, `2w`, `12h`, `6mo`, `1y`, `90m` for minutes) or a date or time.
-pub fn parse_before(s: &str, now: Timestamp) -> Result<Timestamp> {
-    let expected = "a span such as 30d, 2w, 12h, 6mo, 1y, or a date such as 2026-01-01";
+/// What [`parse_moment`] reads, for error messages.
+pub const MOMENT_EXPECTED: &str = "a span back from now (30d, 2w, 12h, 6mo, 1y, 90m), a date \
+     (2026-01-01), or a date and time (2026-01-01T10:00:00, UTC unless it says +02:00 or Z)";
+
+/// A moment as people give it: a time or date ([`parse_time`]), or a
+/// positive span back from `now` (`30d`, `2w`, `12h`, `6mo`, `1y`, `90m`).
+pub fn parse_moment(s: &str, now: Timestamp) -> Option<Timestamp> {
     if let Some(ts) = parse_time(s) {
-        return Ok(ts);
+        return Some(ts);
     }
-    let span: Span = s
-        .trim()
-        .parse()
-        .map_err(|_| Error::invalid("span", s, expected))?;
+    let span: Span = s.trim().parse().ok()?;
     if span.is_negative() || span.is_zero() {
-        return Err(Error::invalid("span", s, expected));
+        return None;
     }
-    let back = now
-        .to_zoned(TimeZone::UTC)
-        .checked_sub(span)
-        .map_err(|_| Error::invalid("span", s, expected))?;
-    Ok(back.timestamp())
+    let back = now.to_zoned(TimeZone::UTC).checked_sub(span).ok()?;
+    Some(back.timestamp())
+}
+
+/// Turns "older than X" into a cut-off moment ([`parse_moment`]).
+pub fn parse_before(s: &str, now: Timestamp) -> Result<Timestamp> {
+    parse_moment(s, now).ok_or_else(|| Error::invalid("time", s, MOMENT_EXPECTED))
 }
 
 /// "just now", "5m ago", "3h ago", "2d ago", "4mo ago", "2y ago"; future times as "in 3h".
@@ -111,7 +131,28 @@ mod tests {
             parse_before("2026-01-01", now).ok(),
             Some(t("2026-01-01T00:00:00Z"))
         );
-        for bad in ["", "soon", "-3d", "0d", "3 parsecs"] {
+        // A date and time without a zone is that time in UTC, everywhere.
+        assert_eq!(
+            parse_before("2026-01-01T10:00:00", now).ok(),
+            Some(t("2026-01-01T10:00:00Z"))
+        );
+        assert_eq!(
+            parse_before("2026-01-01 10:30", now).ok(),
+            Some(t("2026-01-01T10:30:00Z"))
+        );
+        assert_eq!(
+            parse_before("2026-01-01T10:00:00+02:00", now).ok(),
+            Some(t("2026-01-01T08:00:00Z"))
+        );
+        for bad in [
+            "",
+            "soon",
+            "-3d",
+            "0d",
+            "3 parsecs",
+            "2026-01-01Tnoon",
+            "2026-13-01",
+        ] {
             assert!(parse_before(bad, now).is_err(), "{bad:?} should be refused");
         }
     }

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use jiff::{Span, Timestamp, civil::Date, tz::TimeZone};
+use jiff::Timestamp;
 
 use crate::domain::Role;
 
@@ -154,8 +154,7 @@ pub fn parse(query: &str, now: Timestamp) -> Result<ParsedQuery, QueryError> {
 }
 
 const NEGATED_IN_OR: &str = "an excluded term cannot be part of an OR group";
-const WHEN_EXPECTED: &str = "expected a date (2026-01-01), an RFC 3339 time \
-     (2026-01-01T10:00:00Z) or a span back from now (30d, 2w, 12h, 6mo, 1y)";
+const WHEN_EXPECTED: &str = crate::domain::MOMENT_EXPECTED;
 
 /// A lexical unit: a quoted string or a run of other non-blank characters.
 #[derive(Debug)]
@@ -347,7 +346,8 @@ impl Field {
     /// The filter for a non-empty `value`, or what is wrong with the value.
     fn term(self, value: String, now: Timestamp) -> Result<Term, String> {
         let when = |value: &str| {
-            parse_when(value, now).ok_or_else(|| format!("invalid time `{value}`: {WHEN_EXPECTED}"))
+            parse_when(value, now)
+                .ok_or_else(|| format!("invalid time `{value}`: expected {WHEN_EXPECTED}"))
         };
         Ok(match self {
             Self::Role => Term::Role(value.to_ascii_lowercase().parse().map_err(|_| {
@@ -363,24 +363,9 @@ impl Field {
     }
 }
 
-/// An RFC 3339 time, a date (midnight UTC), or a positive span back from `now`.
+/// The one time parser of the crate (`crate::domain::parse_moment`).
 fn parse_when(value: &str, now: Timestamp) -> Option<Timestamp> {
-    if let Ok(ts) = value.parse::<Timestamp>() {
-        return Some(ts);
-    }
-    // `strptime` insists on the whole value, unlike `Date::from_str`, which
-    // would silently drop the time of `2026-01-01T10:00:00`.
-    if let Ok(date) = Date::strptime("%Y-%m-%d", value) {
-        return date.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp());
-    }
-    let span: Span = value.parse().ok()?;
-    if span.is_negative() || span.is_zero() {
-        return None;
-    }
-    now.to_zoned(TimeZone::UTC)
-        .checked_sub(span)
-        .ok()
-        .map(|z| z.timestamp())
+    crate::domain::parse_moment(value, now)
 }
 
 #[cfg(test)]
@@ -560,6 +545,11 @@ mod tests {
                 vec![yes(Term::After(ts("2026-01-01T10:00:00Z")))],
             ),
             (
+                // Without a zone: UTC, as on the command line.
+                "after:2026-01-01T10:00:00",
+                vec![yes(Term::After(ts("2026-01-01T10:00:00Z")))],
+            ),
+            (
                 "after:2026-01-01T10:00:00+02:00",
                 vec![yes(Term::After(ts("2026-01-01T08:00:00Z")))],
             ),
@@ -621,9 +611,9 @@ mod tests {
                 "after:yesterdayish",
                 6,
                 18,
-                "invalid time `yesterdayish`: expected a date (2026-01-01)",
+                "invalid time `yesterdayish`: expected a span back from now",
             ),
-            ("after:2026-01-01T10:00:00", 6, 25, "invalid time"),
+            ("after:2026-01-01Tnoon", 6, 21, "invalid time"),
             ("before:-3d", 7, 10, "invalid time"),
             (r#"before:"soon""#, 7, 13, "invalid time `soon`"),
             ("role:", 0, 5, "`role:` needs a value"),
