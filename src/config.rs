@@ -25,6 +25,15 @@ pub struct Config {
     pub search: SearchConfig,
     /// Cleanup rules.
     pub cleanup: CleanupConfig,
+    /// The log file.
+    pub log: LogConfig,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogConfig {
+    /// `off`, `error`, `warn`, `info`, `debug` or `trace`.
+    pub level: String,
 }
 
 /// `[ui]`

@@ -42,8 +42,13 @@
 //! ```
 //!
 //! Modules: [`domain`] (pure types and plans), [`store`] (SQLite),
-//! [`import`] and [`export`] (file formats), [`config`], [`paths`], [`demo`].
+//! [`search`] (the full-text index), [`import`] and [`export`] (file
+//! formats), [`config`], [`paths`], [`demo`], [`sanitize`] (text for a
+//! terminal). The command line (`cli`) and the full-screen browser (`tui`)
+//! are the default features `cli` and `tui`; `default-features = false`
+//! builds the library without them (and without clap, indicatif, ratatui).
 
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -56,6 +61,7 @@ pub mod paths;
 pub mod sanitize;
 pub mod search;
 pub mod store;
+#[cfg(feature = "tui")]
 pub mod tui;
 
 pub use domain::{

@@ -2431,3 +2431,19 @@ fn a_time_without_a_zone_means_the_same_to_list_and_to_search() {
     let e = run_fail(sb(&dir).args(["search", "quokka after:2026-01-01Tnoon"]), 1);
     assert!(e.contains("invalid time"), "{e}");
 }
+
+#[test]
+fn stats_count_messages_per_role_for_the_whole_store() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&dir, &["new", "a"]);
+    ok(&dir, &["add", "a", "--role", "user", "q"]);
+    ok(&dir, &["add", "a", "--role", "assistant", "r"]);
+    ok(&dir, &["new", "b"]);
+    ok(&dir, &["add", "b", "--role", "user", "q2"]);
+    let st = ok_json(&dir, &["stats", "--json"]);
+    assert_eq!(
+        st["roles"],
+        serde_json::json!([{"name": "user", "count": 2}, {"name": "assistant", "count": 1}])
+    );
+    assert!(ok(&dir, &["stats"]).contains("roles: user (2), assistant (1)"));
+}

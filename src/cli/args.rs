@@ -21,6 +21,10 @@ pub struct Cli {
     /// Work on the bundled demo sessions, in memory; nothing is written to disk.
     #[arg(long, global = true)]
     pub demo: bool,
+    /// More detail in the log file (scrollback.log beside the database):
+    /// -v info, -vv debug, -vvv trace.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -310,4 +314,38 @@ pub enum ExportArg {
     Json,
     Jsonl,
     Md,
+}
+
+impl Command {
+    /// The subcommand's name, for the log.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::New { .. } => "new",
+            Command::Add { .. } => "add",
+            Command::Show { .. } => "show",
+            Command::List(_) => "list",
+            Command::Rename { .. } => "rename",
+            Command::Retitle { .. } => "retitle",
+            Command::Tag { .. } => "tag",
+            Command::Meta { .. } => "meta",
+            Command::Branch { .. } => "branch",
+            Command::Copy { .. } => "copy",
+            Command::Merge { .. } => "merge",
+            Command::Truncate { .. } => "truncate",
+            Command::Clear { .. } => "clear",
+            Command::Rm { .. } => "rm",
+            Command::Restore { .. } => "restore",
+            Command::Purge { .. } => "purge",
+            Command::Archive { .. } => "archive",
+            Command::Unarchive { .. } => "unarchive",
+            Command::Cleanup(_) => "cleanup",
+            Command::Import { .. } => "import",
+            Command::Search { .. } => "search",
+            Command::Reindex => "reindex",
+            Command::Export { .. } => "export",
+            Command::Stats { .. } => "stats",
+            Command::Doctor => "doctor",
+            Command::Completions { .. } => "completions",
+        }
+    }
 }

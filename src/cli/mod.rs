@@ -3,6 +3,7 @@
 //! the library (store, import, export) and never the TUI.
 
 mod args;
+mod log;
 mod print;
 
 use std::io::{self, IsTerminal, Read, Write};
@@ -31,20 +32,23 @@ use crate::store::{ImportOptions, Store};
 /// Exit code for "no such session".
 pub const EXIT_NOT_FOUND: u8 = 3;
 
+/// The full-screen browser, which `scrollback` without a subcommand opens:
+/// given by the binary, so that this module never depends on the TUI.
+pub type Browse = fn(Store, &Config, bool) -> anyhow::Result<()>;
+
 /// Parses the command line, runs it, and maps the outcome to an exit code.
-pub fn main() -> ExitCode {
+pub fn main(browse: Option<Browse>) -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli) {
+    match run(&cli, browse) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let not_found = e.downcast_ref::<Error>().is_some_and(Error::is_not_found);
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!(
-                "scrollback: error: {}",
-                crate::sanitize::message(&one_line(&e))
-            );
+            let line = one_line(&e);
+            tracing::error!("{line}");
+            eprintln!("scrollback: error: {}", crate::sanitize::message(&line));
             ExitCode::from(if not_found { EXIT_NOT_FOUND } else { 1 })
         }
     }
@@ -99,6 +103,44 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config> {
     Ok(config)
 }
 
+/// Starts the log beside the database (not for the demo, which writes
+/// nothing).
+fn start_log(cli: &Cli, config: &Config) {
+    if cli.demo {
+        return;
+    }
+    let configured = match log::level(&config.log.level) {
+        log::Setting::Off => None,
+        log::Setting::At(level) => Some(level),
+        log::Setting::Unknown => {
+            eprintln!(
+                "scrollback: warning: {}",
+                crate::sanitize::message(&format!(
+                    "`log.level` = {:?} is not one of off, error, warn, info, debug, trace; info is used",
+                    config.log.level
+                ))
+            );
+            Some(tracing::Level::INFO)
+        }
+    };
+    let level = match cli.verbose {
+        0 => configured,
+        1 => Some(tracing::Level::INFO.max(configured.unwrap_or(tracing::Level::INFO))),
+        2 => Some(tracing::Level::DEBUG),
+        _ => Some(tracing::Level::TRACE),
+    };
+    let Some(level) = level else { return };
+    let Ok(db) = db_path(cli, config) else { return };
+    let dir = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
+    if dir.is_dir() {
+        log::init(&dir, level);
+    }
+    tracing::debug!(args = ?std::env::args().collect::<Vec<_>>(), "start");
+}
+
 /// The database file: `--db`/`SCROLLBACK_DB`, else `scrollback.db` in the
 /// data directory (`SCROLLBACK_DATA_DIR`, else the config's, else the platform's).
 fn db_path(cli: &Cli, config: &Config) -> Result<PathBuf> {
@@ -120,18 +162,21 @@ fn open_store(cli: &Cli, config: &Config) -> Result<Store> {
     Ok(Store::open_with(&path, config.store_options())?)
 }
 
-/// Runs a parsed command line.
-#[allow(clippy::too_many_lines)] // one arm per subcommand; the long ones are functions
-pub fn run(cli: &Cli) -> Result<()> {
+/// Runs a parsed command line; without a subcommand, `browse`.
+pub fn run(cli: &Cli, browse: Option<Browse>) -> Result<()> {
     let config = load_config(cli.config.as_ref())?;
+    start_log(cli, &config);
     let Some(command) = &cli.command else {
         if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
             bail!(
                 "the full-screen browser needs a terminal; for scripts use a subcommand (scrollback --help)"
             );
         }
+        let Some(browse) = browse else {
+            bail!("this build has no full-screen browser: use a subcommand (scrollback --help)");
+        };
         let store = open_store(cli, &config)?;
-        return crate::tui::run(store, &config, cli.demo);
+        return browse(store, &config, cli.demo);
     };
     if let Command::Completions { shell } = command {
         clap_complete::generate(*shell, &mut Cli::command(), "scrollback", &mut io::stdout());
@@ -146,7 +191,14 @@ pub fn run(cli: &Cli) -> Result<()> {
     } else {
         Box::new(crate::sanitize::Human::new(io::stdout().lock(), styled))
     };
+    let started = std::time::Instant::now();
+    tracing::info!(command = command.name(), "started");
     run_command(&config, &mut store, command, &mut *out)?;
+    tracing::info!(
+        command = command.name(),
+        secs = started.elapsed().as_secs_f64(),
+        "finished"
+    );
     // A write that fails at the end (a full disk, a closed stdout) is an
     // error too: nothing is reported as done that was not written.
     out.flush().context("writing the output")?;
@@ -428,6 +480,14 @@ fn run_command(
             });
             bar.finish_and_clear();
             let report = report?;
+            tracing::info!(
+                files = report.files,
+                sessions_added = report.sessions_added,
+                sessions_grown = report.sessions_grown,
+                messages_added = report.messages_added,
+                skipped = report.skipped,
+                "import done"
+            );
             if let Some(cut) = &report.truncated {
                 eprintln!(
                     "scrollback: warning: {}",
@@ -652,6 +712,7 @@ fn cleanup(store: &mut Store, config: &Config, a: &CleanupArgs, out: &mut dyn Wr
         &format!("apply this cleanup to {} sessions", plan.sessions.len()),
     )?;
     let n = store.apply_cleanup(&plan)?;
+    tracing::info!(sessions = n, action = ?plan.action, "cleanup done");
     if a.json {
         serde_json::to_writer_pretty(
             &mut *out,
@@ -681,6 +742,7 @@ fn export(
         None => crate::export::export(store, ids, format, out, &progress, &control)?,
         Some(path) => {
             crate::export::export_to_file(store, ids, format, path, &progress, &control)?;
+            tracing::info!(sessions = ids.len(), path = %path.display(), "export done");
             eprintln!(
                 "{}",
                 crate::sanitize::message(&format!(

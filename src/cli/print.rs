@@ -221,6 +221,7 @@ pub fn store_stats(st: &StoreStats) -> String {
         st.sessions, st.live, st.archived, st.trashed, st.messages, st.chars
     );
     for (label, counts) in [
+        ("roles", &st.roles),
         ("sources", &st.sources),
         ("tags", &st.tags),
         ("models", &st.models),

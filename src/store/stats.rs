@@ -72,6 +72,8 @@ pub struct StoreStats {
     pub sources: Vec<Count>,
     /// Sessions per tag, most first.
     pub tags: Vec<Count>,
+    /// Messages per role, in role order (roles without messages left out).
+    pub roles: Vec<Count>,
     /// Messages per model, most first.
     pub models: Vec<Count>,
     /// Messages per day (UTC, `YYYY-MM-DD`), oldest first.
@@ -150,6 +152,18 @@ impl Store {
                 "SELECT tag, count(*) FROM tag GROUP BY tag ORDER BY count(*) DESC, tag",
                 None,
             )?,
+            roles: {
+                let mut roles = self.counts(
+                    "SELECT role, count(*) FROM message GROUP BY role",
+                    None,
+                )?;
+                roles.sort_by_key(|c| {
+                    c.name
+                        .parse::<crate::domain::Role>()
+                        .map_or(usize::MAX, |r| r as usize)
+                });
+                roles
+            },
             models: self.counts(
                 "SELECT model, count(*) FROM message WHERE model IS NOT NULL GROUP BY model \
                  ORDER BY count(*) DESC, model",

@@ -204,11 +204,21 @@ fn store_worker(
                     && matches!(c, Command::Mutate(Mutation::Import { .. }))),
                 "injected fault: the store worker panics on import (SCROLLBACK_FAULT)"
             );
+            let what = mutation.then(|| format!("{c:?}").chars().take(80).collect::<String>());
+            let started = std::time::Instant::now();
             let event = match run_store(&mut store, c, protected, events) {
                 Ok(e) => e,
                 Err(e) if mutation => Event::MutationFailed(e.to_string()),
                 Err(e) => Event::Failed(e.to_string()),
             };
+            match (&event, &what) {
+                (Event::Failed(e) | Event::MutationFailed(e), _) => tracing::error!("tui: {e}"),
+                (Event::Done { message, .. }, Some(what)) => tracing::info!(
+                    secs = started.elapsed().as_secs_f64(),
+                    "tui: {message} ({what})"
+                ),
+                _ => {}
+            }
             if mutation {
                 // The index follows the change through the outbox.
                 let _ = search.send(Command::SyncIndex);

@@ -229,6 +229,13 @@ pub fn stats(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
     mid.pop();
     mid.push(Line::styled("models (messages)", theme.title));
     mid.extend(models.map(|(n, c)| Line::raw(format!("{:>7}  {}", thousands(c), clean(&n)))));
+    mid.push(Line::raw(""));
+    mid.push(Line::styled("roles (messages)", theme.title));
+    mid.extend(
+        st.roles
+            .iter()
+            .map(|c| Line::raw(format!("{:>7}  {}", thousands(c.count), clean(&c.name)))),
+    );
     f.render_widget(
         Paragraph::new(col("top tags", tags)).scroll((app.help_scroll, 0)),
         a,
