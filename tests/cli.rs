@@ -2447,3 +2447,38 @@ fn stats_count_messages_per_role_for_the_whole_store() {
     );
     assert!(ok(&dir, &["stats"]).contains("roles: user (2), assistant (1)"));
 }
+
+#[test]
+fn errors_and_long_jobs_go_to_the_log_file_not_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = db(&dir).with_file_name("scrollback.log");
+    let out = sb(&dir).args(["show", "nothing-here"]).output().unwrap();
+    assert!(!out.status.success());
+    ok(&dir, &["new", "a"]);
+    ok(&dir, &["reindex"]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("ERROR") && text.contains("nothing-here"),
+        "{text}"
+    );
+    assert!(text.contains("reindex done"), "{text}");
+    assert!(
+        text.contains("command=\"reindex\"") && text.contains("finished"),
+        "{text}"
+    );
+    // Nothing of it on the terminal: stderr has the one error line only.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // log.level = off: no file.
+    let quiet = tempfile::tempdir().unwrap();
+    let cfg = quiet.path().join("c.toml");
+    std::fs::write(&cfg, "[log]\nlevel = \"off\"\n").unwrap();
+    let out = sb(&quiet)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["new", "b"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!db(&quiet).with_file_name("scrollback.log").exists());
+}

@@ -135,7 +135,8 @@ fn start_log(cli: &Cli, config: &Config) {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
-    if dir.is_dir() {
+    // The store creates it too, private, if it is missing.
+    if crate::paths::create_private_dir(&dir).is_ok() {
         log::init(&dir, level);
     }
     tracing::debug!(args = ?std::env::args().collect::<Vec<_>>(), "start");
