@@ -2455,15 +2455,23 @@ fn errors_and_long_jobs_go_to_the_log_file_not_the_terminal() {
     let out = sb(&dir).args(["show", "nothing-here"]).output().unwrap();
     assert!(!out.status.success());
     ok(&dir, &["new", "a"]);
-    ok(&dir, &["reindex"]);
+    let file = dir.path().join("d.json");
+    ok(
+        &dir,
+        &["--demo", "export", "--all", "-o", file.to_str().unwrap()],
+    );
+    ok(&dir, &["import", file.to_str().unwrap()]);
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(
         text.contains("ERROR") && text.contains("nothing-here"),
         "{text}"
     );
-    assert!(text.contains("reindex done"), "{text}");
     assert!(
-        text.contains("command=\"reindex\"") && text.contains("finished"),
+        text.contains("import done") && text.contains("sessions_added=12"),
+        "{text}"
+    );
+    assert!(
+        text.contains("command=\"import\"") && text.contains("finished"),
         "{text}"
     );
     // Nothing of it on the terminal: stderr has the one error line only.
