@@ -119,6 +119,21 @@ pub enum Error {
         /// What tantivy said.
         detail: String,
     },
+    /// The search index's files are damaged. Search rebuilds a damaged index
+    /// from the store by itself; this is seen only when that failed too.
+    #[error("search index {} is damaged: {detail} (run `scrollback reindex` to rebuild it from the store)", dir.display())]
+    IndexDamaged {
+        /// The index directory.
+        dir: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The place of the search index holds something that is not one.
+    #[error("{} exists and is not a scrollback index: move it away or pass another --db", dir.display())]
+    NotAnIndex {
+        /// The folder (or file) in the index's place.
+        dir: PathBuf,
+    },
     /// A search query that cannot be understood.
     #[error("{0}")]
     Query(String),

@@ -527,20 +527,34 @@ fn run_command(
             }
         }
         Command::Reindex => {
-            let mut search = open_search(store, config)?;
+            let memory = usize::try_from(config.search.writer_memory_mb.saturating_mul(1 << 20))
+                .unwrap_or(usize::MAX);
             let bar = progress_bar_units("reindexing", "changes");
-            let report = search.rebuild(&|done, total| {
+            // From whatever the folder holds (missing, damaged, half
+            // written): nothing is caught up first.
+            let rebuilt = Search::reindex(store, memory, &|done, total| {
                 bar.set_length(total);
                 bar.set_position(done);
             });
             bar.finish_and_clear();
-            let report = report?;
-            writeln!(
-                out,
-                "reindexed {} sessions ({} MB of index)",
-                report.sessions,
-                search.index().size_on_disk() / 1_000_000
-            )?;
+            let (search, report) = rebuilt?;
+            tracing::info!(sessions = report.sessions, "reindex done");
+            if report.busy {
+                // Emptied, with every session queued: the process that took
+                // the writer meanwhile fills it (or the next command does).
+                writeln!(
+                    out,
+                    "the index was emptied; another scrollback process is writing it and \
+                     fills it from the store"
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "reindexed {} sessions ({} MB of index)",
+                    report.sessions,
+                    search.index().size_on_disk() / 1_000_000
+                )?;
+            }
         }
         Command::Export {
             names,
@@ -576,6 +590,26 @@ fn run_command(
                 writeln!(out, "{line}")?;
             }
             let mut search = open_search(store, config)?;
+            match search.rebuilt() {
+                Rebuilt::No => {}
+                Rebuilt::Missing => writeln!(out, "search index: missing; built from the store")?,
+                Rebuilt::Replaced(why) => {
+                    writeln!(out, "search index: damaged ({why}); rebuilt from the store")?;
+                }
+            }
+            // Every file against its checksum, not only the counts.
+            let bar = progress_bar_units("checking the index", "bytes");
+            let damage = search.verify(&|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            });
+            bar.finish_and_clear();
+            match damage? {
+                None => writeln!(out, "search index: every file intact")?,
+                Some(why) => {
+                    writeln!(out, "search index: damaged ({why}); rebuilt from the store")?;
+                }
+            }
             let bar = progress_bar_units("repairing the index", "changes");
             let drift = search.repair(&|done, total| {
                 bar.set_length(total);

@@ -1,8 +1,9 @@
 //! The tantivy index: its schema, where it lives, opening (and rebuilding
 //! when missing, damaged or of an old schema), and applying the store's
 //! outbox to it. The index is derived data: it can always be rebuilt from the
-//! store, and nothing here ever changes the store except clearing outbox rows
-//! the index has committed.
+//! store, and nothing here ever changes the store's sessions: it asks the
+//! outbox to re-read everything before it throws an index away, and clears
+//! outbox rows only once the index has committed what they ask.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -14,6 +15,7 @@ use tantivy::schema::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
+use super::folder::{self, VERSION_FILE};
 use super::tokenizer::{ANALYZER, analyzer};
 use crate::domain::{Role, Session, SessionId, ts_to_ms};
 use crate::error::{Error, Result};
@@ -22,7 +24,10 @@ use crate::store::{OutboxOp, Store};
 
 /// Schema version of the index; a different one on disk means a rebuild.
 pub const INDEX_VERSION: &str = "4";
-const VERSION_FILE: &str = "scrollback-index-version";
+
+/// How an index error names an index that lives in memory (or whose folder
+/// the code that met the error did not know).
+pub const IN_MEMORY: &str = "(in memory)";
 
 /// Document kinds.
 pub const KIND_MESSAGE: u64 = 0;
@@ -85,7 +90,8 @@ pub enum Rebuilt {
     No,
     /// There was none.
     Missing,
-    /// It could not be opened, or had another schema version.
+    /// It was damaged (it could not be opened or read, or a file of it was
+    /// missing or failed its checksum), or had another schema version.
     Replaced(String),
 }
 
@@ -110,30 +116,130 @@ pub struct SyncReport {
 }
 
 impl SearchIndex {
-    /// Opens the index in `dir` (a RAM index when `None`), creating or
-    /// replacing it when it is missing, damaged or of another schema version.
-    pub fn open(dir: Option<&Path>, writer_memory: usize) -> Result<(SearchIndex, Rebuilt)> {
-        let (schema, fields) = schema();
-        let (index, rebuilt) = match dir {
-            None => (Index::create_in_ram(schema), Rebuilt::Missing),
-            Some(dir) => open_dir(dir, schema)?,
+    /// Opens the index in `dir` (a RAM index when `None`). When it is
+    /// missing, damaged or of another schema version, builds it anew (see
+    /// [`rebuild`](Self::rebuild)); the store's outbox then holds the work.
+    /// A folder in the index's place that is not scrollback's is refused
+    /// ([`Error::NotAnIndex`]) and left as it is.
+    pub fn open(
+        dir: Option<&Path>,
+        writer_memory: usize,
+        store: &mut Store,
+    ) -> Result<(SearchIndex, Rebuilt)> {
+        let Some(dir) = dir else {
+            return Ok((Self::build(None, writer_memory, store)?, Rebuilt::Missing));
         };
-        index.tokenizers().register(ANALYZER, analyzer());
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(|e| index_error(dir, &e))?;
-        Ok((
-            SearchIndex {
-                index,
-                reader,
-                fields,
-                dir: dir.map(Path::to_path_buf),
-                writer_memory: writer_memory.max(15_000_000),
-            },
-            rebuilt,
-        ))
+        folder::claim(dir)?;
+        let usable = |(index, reader)| {
+            (
+                Self::wrap(index, reader, Some(dir), writer_memory),
+                Rebuilt::No,
+            )
+        };
+        let why = match inspect(dir, false, &|_, _| {}) {
+            Ok(found) => return Ok(usable(found)),
+            Err(why) => why,
+        };
+        // Rebuilt under the writer's lock, so by one process at a time;
+        // while another holds it, it may be rebuilding: look again.
+        let start = std::time::Instant::now();
+        let lock = loop {
+            if let Some(lock) = folder::try_lock(dir)? {
+                break lock;
+            }
+            if start.elapsed() > folder::LOCK_WAIT {
+                return Err(folder::busy(dir));
+            }
+            std::thread::sleep(folder::POLL);
+            if let Ok(found) = inspect(dir, false, &|_, _| {}) {
+                return Ok(usable(found));
+            }
+        };
+        if let Ok(found) = inspect(dir, false, &|_, _| {}) {
+            return Ok(usable(found));
+        }
+        let index = Self::build(Some(dir), writer_memory, store)?;
+        drop(lock);
+        Ok((index, why))
+    }
+
+    /// Throws away whatever the folder `dir` holds of an index (missing,
+    /// damaged, half written or whole) and starts an empty one, with the
+    /// store's outbox asked to re-read every session: applying the outbox
+    /// (see [`sync`](Self::sync)) fills it.
+    pub fn rebuild(
+        dir: Option<&Path>,
+        writer_memory: usize,
+        store: &mut Store,
+    ) -> Result<SearchIndex> {
+        let Some(dir) = dir else {
+            return Self::build(None, writer_memory, store);
+        };
+        folder::claim(dir)?;
+        let _lock = folder::lock(dir)?;
+        Self::build(Some(dir), writer_memory, store)
+    }
+
+    /// Builds an empty index, with the writer's lock held (for a folder).
+    fn build(dir: Option<&Path>, writer_memory: usize, store: &mut Store) -> Result<SearchIndex> {
+        // First what must happen, in the store, where it survives a kill:
+        // forget every document, re-read every session. Only then is the
+        // old index removed.
+        store.outbox_everything()?;
+        let (schema, _) = schema();
+        let index = match dir {
+            None => Index::create_in_ram(schema),
+            Some(dir) => {
+                folder::clear(dir)?;
+                let index =
+                    Index::create_in_dir(dir, schema).map_err(|e| index_error(Some(dir), &e))?;
+                let version = dir.join(VERSION_FILE);
+                std::fs::write(&version, INDEX_VERSION).map_err(|e| Error::io(version, e))?;
+                index
+            }
+        };
+        let reader = reader(&index).map_err(|e| index_error(dir, &e))?;
+        Ok(Self::wrap(index, reader, dir, writer_memory))
+    }
+
+    fn wrap(
+        index: Index,
+        reader: IndexReader,
+        dir: Option<&Path>,
+        writer_memory: usize,
+    ) -> SearchIndex {
+        SearchIndex {
+            index,
+            reader,
+            fields: schema().1,
+            dir: dir.map(Path::to_path_buf),
+            writer_memory: writer_memory.max(15_000_000),
+        }
+    }
+
+    /// Where the index lives (`None` in memory).
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    pub(super) fn writer_memory(&self) -> usize {
+        self.writer_memory
+    }
+
+    /// Checks every file of the index on disk (all of them, whether checked
+    /// before or not) and that it opens; returns what is wrong, or `None`.
+    /// `progress` sees bytes read.
+    pub fn verify(&self, progress: &ProgressFn<'_>) -> Option<String> {
+        let dir = self.dir.as_deref()?;
+        inspect(dir, true, progress).err().map(|why| match why {
+            Rebuilt::Replaced(why) => why,
+            Rebuilt::Missing | Rebuilt::No => "its files are gone".to_string(),
+        })
+    }
+
+    /// A tantivy error as the library's error, naming this index's folder.
+    pub(super) fn error(&self, e: &TantivyError) -> Error {
+        index_error(self.dir.as_deref(), e)
     }
 
     /// Applies the store's outbox in batches: each batch is committed to the
@@ -142,9 +248,7 @@ impl SearchIndex {
     pub fn sync(&mut self, store: &mut Store, progress: &ProgressFn<'_>) -> Result<SyncReport> {
         if store.outbox_len()? == 0 {
             // Another process may have committed to the index: look again.
-            self.reader
-                .reload()
-                .map_err(|e| index_error(self.dir.as_deref(), &e))?;
+            self.reader.reload().map_err(|e| self.error(&e))?;
             return Ok(SyncReport::default());
         }
         let Some(mut writer) = self.try_writer()? else {
@@ -168,18 +272,14 @@ impl SearchIndex {
         {
             Ok(w) => Ok(Some(w)),
             Err(TantivyError::LockFailure(..)) => Ok(None),
-            Err(e) => Err(index_error(self.dir.as_deref(), &e)),
+            Err(e) => Err(self.error(&e)),
         }
     }
 
     /// Lets merges finish, releases the writer, and shows the new state to searches.
     pub(super) fn finish(&self, writer: IndexWriter<TantivyDocument>) -> Result<()> {
-        writer
-            .wait_merging_threads()
-            .map_err(|e| index_error(self.dir.as_deref(), &e))?;
-        self.reader
-            .reload()
-            .map_err(|e| index_error(self.dir.as_deref(), &e))
+        writer.wait_merging_threads().map_err(|e| self.error(&e))?;
+        self.reader.reload().map_err(|e| self.error(&e))
     }
 
     /// Applies the whole outbox with `writer`, committing batch by batch.
@@ -191,25 +291,35 @@ impl SearchIndex {
     ) -> Result<SyncReport> {
         let mut report = SyncReport::default();
         let total = store.outbox_len()?;
+        // Rows before the last reset are void: start there.
+        let mut from = store.outbox_last_reset()?.unwrap_or(0);
         loop {
-            let rows = store.outbox_batch(50_000)?;
+            let rows = store.outbox_batch_from(from, 50_000)?;
             let Some(last) = rows.last().map(|r| r.id) else {
                 break;
             };
+            let mut rows = &rows[..];
+            if let Some(at) = rows.iter().rposition(|r| r.op == OutboxOp::Reset) {
+                // At the start of a batch: everything before is committed.
+                writer.delete_all_documents().map_err(|e| self.error(&e))?;
+                rows = &rows[at + 1..];
+            }
             let mut plans: BTreeMap<SessionId, Plan> = BTreeMap::new();
-            for r in &rows {
+            for r in rows {
                 plans.entry(r.session).or_default().add(r.op);
             }
             for (&id, plan) in &plans {
                 self.apply(writer, store, id, plan)?;
             }
-            writer
-                .commit()
-                .map_err(|e| index_error(self.dir.as_deref(), &e))?;
-            store.outbox_done(last)?;
-            report.rows += rows.len() as u64;
+            writer.commit().map_err(|e| self.error(&e))?;
+            // Only now that the index holds them (and the void rows before
+            // a reset) are the rows done.
+            report.rows += store.outbox_done(last)?;
             report.sessions += plans.len() as u64;
             progress(report.rows.min(total), total);
+            // The void rows went with the first batch; a row written since
+            // to an emptied outbox may have a lower id: read from the start.
+            from = 0;
         }
         Ok(report)
     }
@@ -249,7 +359,7 @@ impl SearchIndex {
                         )),
                     ),
                 ])))
-                .map_err(|e| index_error(self.dir.as_deref(), &e))?;
+                .map_err(|e| self.error(&e))?;
             }
             if plan.session_doc {
                 w.delete_query(Box::new(BooleanQuery::new(vec![
@@ -262,7 +372,7 @@ impl SearchIndex {
                         term_query(Term::from_field_u64(f.kind, KIND_SESSION)),
                     ),
                 ])))
-                .map_err(|e| index_error(self.dir.as_deref(), &e))?;
+                .map_err(|e| self.error(&e))?;
             }
             plan.from_seq
         };
@@ -271,7 +381,7 @@ impl SearchIndex {
         };
         if plan.whole || plan.session_doc {
             w.add_document(self.session_doc(&session))
-                .map_err(|e| index_error(self.dir.as_deref(), &e))?;
+                .map_err(|e| self.error(&e))?;
         }
         if let Some(mut seq) = from {
             loop {
@@ -285,8 +395,7 @@ impl SearchIndex {
                         ts_to_ms(m.created_at),
                         &m.content,
                     );
-                    w.add_document(doc)
-                        .map_err(|e| index_error(self.dir.as_deref(), &e))?;
+                    w.add_document(doc).map_err(|e| self.error(&e))?;
                 }
                 match page.last() {
                     Some(m) if page.len() == 512 => seq = m.seq + 1,
@@ -339,11 +448,11 @@ impl SearchIndex {
             let ff = seg.fast_fields();
             let kind = ff
                 .u64("kind")
-                .map_err(|e| index_error(self.dir.as_deref(), &e))?
+                .map_err(|e| self.error(&e))?
                 .first_or_default_col(0);
             let session = ff
                 .u64("session")
-                .map_err(|e| index_error(self.dir.as_deref(), &e))?
+                .map_err(|e| self.error(&e))?
                 .first_or_default_col(0);
             for doc in seg.doc_ids_alive() {
                 let entry = counts.entry(session.get_val(doc)).or_insert(0);
@@ -388,6 +497,8 @@ impl Plan {
                 self.from_seq = Some(self.from_seq.map_or(from_seq, |f| f.min(from_seq)));
             }
             OutboxOp::Session => self.session_doc = true,
+            // Handled by the drain, before the batch's sessions.
+            OutboxOp::Reset => {}
         }
     }
 }
@@ -414,36 +525,96 @@ pub fn id_u64(id: SessionId) -> u64 {
     u64::try_from(id.0).unwrap_or(0)
 }
 
-fn open_dir(dir: &Path, schema: Schema) -> Result<(Index, Rebuilt)> {
-    let version = std::fs::read_to_string(dir.join(VERSION_FILE)).ok();
-    let rebuilt = match version.as_deref().map(str::trim) {
-        None if !dir.join("meta.json").exists() => Rebuilt::Missing,
-        Some(INDEX_VERSION) => match Index::open_in_dir(dir) {
-            Ok(index) if index.schema() == schema => return Ok((index, Rebuilt::No)),
-            Ok(_) => Rebuilt::Replaced("its schema differs from this version's".into()),
-            Err(e) => Rebuilt::Replaced(format!("it could not be opened: {e}")),
-        },
-        Some(v) => Rebuilt::Replaced(format!(
-            "it has schema version {v}, this version uses {INDEX_VERSION}"
-        )),
-        None => Rebuilt::Replaced("its version file is missing".into()),
-    };
-    // The directory is ours alone: clear it and start again.
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    crate::paths::create_private_dir(dir)?;
-    let index = Index::create_in_dir(dir, schema).map_err(|e| index_error(Some(dir), &e))?;
-    std::fs::write(dir.join(VERSION_FILE), INDEX_VERSION).map_err(|e| Error::io(dir, e))?;
-    Ok((index, rebuilt))
+/// A reader of the index, reloaded by hand.
+fn reader(index: &Index) -> tantivy::Result<IndexReader> {
+    index.tokenizers().register(ANALYZER, analyzer());
+    index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
 }
 
-/// A tantivy error as the library's error, naming the index directory.
-pub fn index_error(dir: Option<&Path>, e: &TantivyError) -> Error {
-    Error::Index {
-        dir: dir.map_or_else(|| PathBuf::from("(in memory)"), Path::to_path_buf),
-        detail: e.to_string(),
+/// Opens the index in a folder and checks it: its version, its schema, its
+/// files (against their checksums: those not checked before unless `all`)
+/// and that every segment opens. `Err` tells why it must be rebuilt.
+fn inspect(
+    dir: &Path,
+    all: bool,
+    progress: &ProgressFn<'_>,
+) -> std::result::Result<(Index, IndexReader), Rebuilt> {
+    let version = std::fs::read_to_string(dir.join(VERSION_FILE)).ok();
+    match version.as_deref().map(str::trim) {
+        None if !dir.join("meta.json").exists() => return Err(Rebuilt::Missing),
+        None => return Err(Rebuilt::Replaced("its version file is missing".into())),
+        Some(INDEX_VERSION) => {}
+        Some(v) => {
+            return Err(Rebuilt::Replaced(format!(
+                "it has schema version {v}, this version uses {INDEX_VERSION}"
+            )));
+        }
     }
+    let index = Index::open_in_dir(dir)
+        .map_err(|e| Rebuilt::Replaced(format!("it could not be opened: {e}")))?;
+    if index.schema() != schema().0 {
+        return Err(Rebuilt::Replaced(
+            "its schema differs from this version's".into(),
+        ));
+    }
+    if let Some(why) = folder::verify(&index, dir, all, progress) {
+        return Err(Rebuilt::Replaced(why));
+    }
+    let reader =
+        reader(&index).map_err(|e| Rebuilt::Replaced(format!("it could not be read: {e}")))?;
+    Ok((index, reader))
+}
+
+/// A tantivy error as the library's error, naming the index directory:
+/// [`Error::IndexDamaged`] when the index's data could not be read or
+/// written as it should (a rebuild is the cure), [`Error::Index`] otherwise.
+pub fn index_error(dir: Option<&Path>, e: &TantivyError) -> Error {
+    let dir = dir.map_or_else(|| PathBuf::from(IN_MEMORY), Path::to_path_buf);
+    let detail = e.to_string();
+    if is_damage(e) {
+        Error::IndexDamaged { dir, detail }
+    } else {
+        Error::Index { dir, detail }
+    }
+}
+
+/// Whether an error says the index's files are not what they should be,
+/// rather than that it is busy, that a query is wrong, or that the machine
+/// is out of room or rights (which a rebuild would not cure).
+fn is_damage(e: &TantivyError) -> bool {
+    use std::io::ErrorKind::{
+        OutOfMemory, PermissionDenied, QuotaExceeded, ReadOnlyFilesystem, StorageFull,
+    };
+    use tantivy::directory::error::{OpenReadError, OpenWriteError};
+    let io = match e {
+        TantivyError::IoError(io)
+        | TantivyError::OpenReadError(OpenReadError::IoError { io_error: io, .. })
+        | TantivyError::OpenWriteError(OpenWriteError::IoError { io_error: io, .. }) => {
+            Some(io.kind())
+        }
+        _ => None,
+    };
+    if io.is_some_and(|k| {
+        matches!(
+            k,
+            StorageFull | QuotaExceeded | ReadOnlyFilesystem | PermissionDenied | OutOfMemory
+        )
+    }) {
+        return false;
+    }
+    !matches!(
+        e,
+        TantivyError::LockFailure(..)
+            | TantivyError::InvalidArgument(_)
+            | TantivyError::SystemError(_)
+            | TantivyError::AggregationError(_)
+            | TantivyError::IndexAlreadyExists
+            | TantivyError::Poisoned
+            | TantivyError::IndexBuilderMissingArgument(_)
+    )
 }
 
 /// The text of a session's own document: its name, title and tags.

@@ -16,6 +16,7 @@
 
 mod build;
 mod collect;
+mod folder;
 pub mod index;
 pub mod query;
 pub mod snippet;
@@ -23,6 +24,7 @@ pub mod tokenizer;
 mod verify;
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -133,6 +135,8 @@ pub struct Search {
     sets: SetCache,
     /// Fast-field columns of each segment, as of one searcher generation.
     columns: Option<(u64, Arc<Vec<SegmentColumns>>)>,
+    /// Why the index was last built anew, at open or since.
+    rebuilt: Rebuilt,
 }
 
 /// Session sets read from the store, kept while its data version holds.
@@ -180,7 +184,11 @@ impl Search {
     /// Opens the index beside the store (in memory for an in-memory store),
     /// rebuilding it when missing, damaged or of another version, and applies
     /// any changes the store has not yet given to the index. `progress` sees
-    /// (rows done, rows) while it catches up.
+    /// (rows done, rows) while it catches up. Damage found later, while
+    /// reading or writing the index, is healed the same way: the index is
+    /// rebuilt from the store and the operation goes on (see
+    /// [`rebuilt`](Self::rebuilt)). A folder in the index's place that is not
+    /// scrollback's is refused with [`Error::NotAnIndex`] and left alone.
     pub fn open(store: &Store, progress: &ProgressFn<'_>) -> Result<Search> {
         Self::open_with(store, DEFAULT_WRITER_MEMORY, progress).map(|(s, _)| s)
     }
@@ -194,24 +202,118 @@ impl Search {
     ) -> Result<(Search, Rebuilt)> {
         let mut own = store.reopen()?;
         let dir = store.path().map(index_dir);
-        let (index, rebuilt) = SearchIndex::open(dir.as_deref(), writer_memory)?;
-        if rebuilt != Rebuilt::No {
-            own.outbox_everything()?;
-        }
-        let mut search = Search {
-            store: own,
+        let (index, rebuilt) = SearchIndex::open(dir.as_deref(), writer_memory, &mut own)?;
+        let mut search = Search::with(own, index, rebuilt);
+        search.sync(progress)?;
+        let rebuilt = search.rebuilt.clone();
+        Ok((search, rebuilt))
+    }
+
+    /// Builds the index of the store anew, whatever state its folder is in
+    /// (missing, damaged, half written, or whole), without first catching
+    /// up the index it throws away: what `scrollback reindex` does. A kill
+    /// at any moment leaves the store's outbox asking for what is not done
+    /// yet, and the next open finishes it.
+    pub fn reindex(
+        store: &Store,
+        writer_memory: usize,
+        progress: &ProgressFn<'_>,
+    ) -> Result<(Search, SyncReport)> {
+        let mut own = store.reopen()?;
+        let dir = store.path().map(index_dir);
+        let index = SearchIndex::rebuild(dir.as_deref(), writer_memory, &mut own)?;
+        let mut search = Search::with(own, index, Rebuilt::No);
+        let report = search.sync(progress)?;
+        Ok((search, report))
+    }
+
+    fn with(store: Store, index: SearchIndex, rebuilt: Rebuilt) -> Search {
+        Search {
+            store,
             index,
             synced_at: None,
             sets: SetCache::default(),
             columns: None,
+            rebuilt,
+        }
+    }
+
+    /// Why the index was last built anew: at open (missing, damaged, of
+    /// another version), or since, when damage turned up while it was read
+    /// or written. [`Rebuilt::No`] when it never was.
+    pub fn rebuilt(&self) -> &Rebuilt {
+        &self.rebuilt
+    }
+
+    /// Runs `op`; when it finds the index damaged, rebuilds the index from
+    /// the store and runs it once more. Index errors name the index folder.
+    fn healing<T>(
+        &mut self,
+        progress: &ProgressFn<'_>,
+        mut op: impl FnMut(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        match op(self).map_err(|e| self.locate(e)) {
+            Err(Error::IndexDamaged { detail, .. }) => {
+                self.heal(detail, progress)?;
+                op(self).map_err(|e| self.locate(e))
+            }
+            other => other,
+        }
+    }
+
+    /// An index error made without knowing the folder, made to name it.
+    fn locate(&self, e: Error) -> Error {
+        let Some(dir) = self.index.dir().map(Path::to_path_buf) else {
+            return e;
         };
-        search.sync(progress)?;
-        Ok((search, rebuilt))
+        let here = |old: PathBuf| {
+            if old == Path::new(index::IN_MEMORY) {
+                dir.clone()
+            } else {
+                old
+            }
+        };
+        match e {
+            Error::Index { dir, detail } => Error::Index {
+                dir: here(dir),
+                detail,
+            },
+            Error::IndexDamaged { dir, detail } => Error::IndexDamaged {
+                dir: here(dir),
+                detail,
+            },
+            e => e,
+        }
+    }
+
+    /// Replaces a damaged index by a new one built from the store.
+    fn heal(&mut self, why: String, progress: &ProgressFn<'_>) -> Result<()> {
+        self.start_over(progress)?;
+        self.rebuilt = Rebuilt::Replaced(why);
+        Ok(())
+    }
+
+    /// Throws the index away, starts an empty one and fills it from the store.
+    fn start_over(&mut self, progress: &ProgressFn<'_>) -> Result<SyncReport> {
+        let dir = self.index.dir().map(Path::to_path_buf);
+        let memory = self.index.writer_memory();
+        self.synced_at = None;
+        self.sets = SetCache::default();
+        self.columns = None;
+        // The old index stays in place until the new one is there: if the
+        // rebuild fails, what it left is the folder's (damaged) index, and
+        // the outbox, asking for everything, is drained into that folder.
+        self.index = SearchIndex::rebuild(dir.as_deref(), memory, &mut self.store)?;
+        self.sync_once(progress).map_err(|e| self.locate(e))
     }
 
     /// Applies pending changes from the store. Another process holding the
     /// index writer is not an error: the changes wait for the next call.
     pub fn sync(&mut self, progress: &ProgressFn<'_>) -> Result<SyncReport> {
+        self.healing(progress, |s| s.sync_once(progress))
+    }
+
+    fn sync_once(&mut self, progress: &ProgressFn<'_>) -> Result<SyncReport> {
         // Nothing committed by anyone since the last catch-up: nothing to do.
         let version = self.store.data_version()?;
         if self.synced_at == Some(version) {
@@ -229,8 +331,12 @@ impl Search {
     /// end, and the outbox covers a crash between the two. When another
     /// process holds the index writer, the import goes on without indexing
     /// and the index catches up later.
+    ///
+    /// Index damage found on the way is healed (the index is rebuilt from
+    /// the store, which holds what was imported so far) and the import runs
+    /// again: files already in are found unchanged.
     pub fn import(&mut self, req: &ImportRequest<'_>) -> Result<ImportReport> {
-        let report = self.import_indexing(req);
+        let report = self.healing(&|_, _| {}, |s| s.import_indexing(req));
         // Written through this connection, which the data version does not
         // count: the cached session sets may no longer hold.
         self.sets = SetCache::default();
@@ -282,22 +388,31 @@ impl Search {
         Ok(report)
     }
 
-    /// Throws the index away and builds it again from the store.
+    /// Throws the index away and builds it again from the store, whatever
+    /// state it is in. A kill at any moment leaves the store's outbox asking
+    /// for what is not done yet: the next open finishes it.
     pub fn rebuild(&mut self, progress: &ProgressFn<'_>) -> Result<SyncReport> {
-        self.store.outbox_everything()?;
-        self.synced_at = None;
-        self.sets = SetCache::default();
-        {
-            let mut w: tantivy::IndexWriter<tantivy::TantivyDocument> = self
-                .index
-                .index
-                .writer_with_num_threads(1, DEFAULT_WRITER_MEMORY)
-                .map_err(|e| index::index_error(None, &e))?;
-            w.delete_all_documents()
-                .map_err(|e| index::index_error(None, &e))?;
-            w.commit().map_err(|e| index::index_error(None, &e))?;
+        match self.start_over(progress) {
+            Err(Error::IndexDamaged { detail, .. }) => {
+                self.heal(detail, progress)?;
+                Ok(SyncReport::default())
+            }
+            other => other,
         }
-        self.index.sync(&mut self.store, progress)
+    }
+
+    /// Checks every file of the index against its checksum, and that it
+    /// opens (what `doctor` does); when something is wrong, rebuilds it from
+    /// the store and tells what was wrong. `progress` sees bytes read, then
+    /// rows applied if it rebuilds.
+    pub fn verify(&mut self, progress: &ProgressFn<'_>) -> Result<Option<String>> {
+        match self.index.verify(progress) {
+            None => Ok(None),
+            Some(why) => {
+                self.heal(why.clone(), progress)?;
+                Ok(Some(why))
+            }
+        }
     }
 
     /// The index itself (sizes, counts).
@@ -309,7 +424,11 @@ impl Search {
     /// differs (missing, extra or with another message count) for
     /// reindexing, then applies the queue. Returns how many differed.
     pub fn repair(&mut self, progress: &ProgressFn<'_>) -> Result<usize> {
-        self.sync(progress)?;
+        self.healing(progress, |s| s.repair_once(progress))
+    }
+
+    fn repair_once(&mut self, progress: &ProgressFn<'_>) -> Result<usize> {
+        self.sync_once(progress)?;
         // Look at the index as it is on disk, whatever happened to it.
         self.index
             .reader
@@ -339,7 +458,7 @@ impl Search {
             self.store.outbox_sessions(&drift)?;
             // Written through this connection: its data version did not move.
             self.synced_at = None;
-            self.sync(progress)?;
+            self.sync_once(progress)?;
         }
         Ok(drift.len())
     }
@@ -347,7 +466,11 @@ impl Search {
     /// Seqs of every message of one session that matches a query, in order
     /// (for stepping through the hits of an opened session).
     pub fn session_hits(&mut self, text: &str, id: SessionId) -> Result<Vec<u64>> {
-        self.sync(&|_, _| {})?;
+        self.healing(&|_, _| {}, |s| s.session_hits_once(text, id))
+    }
+
+    fn session_hits_once(&mut self, text: &str, id: SessionId) -> Result<Vec<u64>> {
+        self.sync_once(&|_, _| {})?;
         let parsed = query::parse(text, now())
             .map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(text))))?;
         let (store, sets) = (&self.store, self.sets.at(self.store.data_version()?));
@@ -423,7 +546,11 @@ impl Search {
     /// Runs a query in the query language (see [`query::parse`]) and returns
     /// a page of sessions, best first. Pending store changes are applied first.
     pub fn query(&mut self, text: &str, limit: Limit) -> Result<Results> {
-        self.sync(&|_, _| {})?;
+        self.healing(&|_, _| {}, |s| s.query_once(text, limit))
+    }
+
+    fn query_once(&mut self, text: &str, limit: Limit) -> Result<Results> {
+        self.sync_once(&|_, _| {})?;
         let parsed = query::parse(text, now())
             .map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(text))))?;
         let (store, sets) = (&self.store, self.sets.at(self.store.data_version()?));
