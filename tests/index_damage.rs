@@ -580,6 +580,23 @@ fn caught_up(dir: &Path, when: &str) {
     assert_eq!(stored, indexed, "{when}: messages per session");
 }
 
+/// What a reindex does first (queue every session again), with purges
+/// waiting in the outbox, and then nothing more, as when it is killed before
+/// the index's first commit: the next command still forgets the purged.
+#[test]
+fn a_rebuild_queued_over_waiting_purges_keeps_them() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fill(&db(d), "mine", 12, 3, 10, 21);
+    ok(d, &["search", "the"]);
+    ok(
+        d,
+        &["purge", "--yes", "mine-00003", "mine-00007", "mine-00011"],
+    );
+    Store::open(db(d)).unwrap().outbox_everything().unwrap();
+    caught_up(d, "a rebuild queued over waiting purges");
+}
+
 #[test]
 fn a_reindex_killed_at_any_moment_leaves_a_state_the_next_search_completes() {
     let dir = TempDir::new().unwrap();
