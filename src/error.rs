@@ -3,6 +3,12 @@
 
 use std::path::PathBuf;
 
+use crate::store::ImportReport;
+
+/// How long a writer waits for another one (an import) to let go of the
+/// database before giving up with [`Error::Busy`].
+pub const BUSY_TIMEOUT_SECS: u64 = 30;
+
 /// Result with the library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -148,12 +154,35 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
-    /// SQLite failed in a way not covered above.
+    /// Another connection held the write lock for longer than
+    /// [`BUSY_TIMEOUT_SECS`] (SQLite's `SQLITE_BUSY`).
+    #[error(
+        "the database is busy: another scrollback is writing (an import?); tried for {BUSY_TIMEOUT_SECS} s"
+    )]
+    Busy,
+    /// Some files of an import could not be imported; the others were. The
+    /// report lists the failures with their reasons.
+    #[error("{}", .0.failure_summary())]
+    SomeFilesFailed(Box<ImportReport>),
+    /// SQLite failed in a way not covered above. (Not a `source`: SQLite's
+    /// own text is the whole message, printed once.)
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     /// JSON (de)serialisation of stored data failed.
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl From<rusqlite::Error> for Error {
+    /// SQLite's "database is locked" (`SQLITE_BUSY`, after the busy timeout)
+    /// becomes [`Error::Busy`]; everything else is [`Error::Sqlite`].
+    fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
+            Error::Busy
+        } else {
+            Error::Sqlite(e)
+        }
+    }
 }
 
 impl Error {

@@ -123,12 +123,29 @@ fn location(e: &serde_json::Error) -> String {
     }
 }
 
+/// Deepest nesting of arrays and objects serde_json reads (its recursion
+/// limit, which keeps a hostile file from overflowing the stack).
+pub const MAX_DEPTH: usize = 128;
+
+/// The error's reason without its position (which goes to the location);
+/// serde_json's recursion limit said the way a person understands it.
 fn strip_position(e: &serde_json::Error) -> String {
     let s = e.to_string();
+    if s.starts_with("recursion limit exceeded") {
+        return nested_too_deep();
+    }
     match s.rfind(" at line ") {
         Some(i) => s[..i].to_string(),
         None => s,
     }
+}
+
+/// The reason given for a file nested deeper than [`MAX_DEPTH`] (the TOON
+/// reader says the same).
+pub fn nested_too_deep() -> String {
+    format!(
+        "objects and arrays are nested deeper than {MAX_DEPTH} levels, the most scrollback reads"
+    )
 }
 
 struct Each<'a, T, F> {

@@ -1,6 +1,10 @@
 //! Importers: read the files other tools write and turn each session into a
-//! [`SessionDoc`] for the store. Every importer streams its input, and a whole
-//! `import` is one transaction: a bad file leaves nothing behind.
+//! [`SessionDoc`] for the store. Every importer streams its input.
+//!
+//! Each file is imported in a transaction of its own: a bad file leaves
+//! nothing of it behind, and in an import of several files the other files
+//! are imported all the same (see [`import_paths`]). Between two files other
+//! writers (`scrollback add`, the TUI) get the database.
 //!
 //! Formats: scrollback's own JSON and JSONL (exact round trip of `export`),
 //! and the session files of agent frameworks: one-JSON-file-per-session
@@ -13,18 +17,30 @@ mod native;
 mod seed;
 mod sharegpt;
 pub mod toon;
+mod walk;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use crate::domain::SessionDoc;
 use crate::error::{Error, Result};
 use crate::jobs::{JobControl, ProgressFn};
-use crate::store::{Added, ImportBatch, ImportOptions, ImportReport, Store};
+use crate::store::{Added, ImportBatch, ImportOptions, ImportReport, OutboxSpan, Store};
 
 pub use detect::detect;
+
+/// A file (or folder) an import did not import, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PathNote {
+    /// The path as met (under the folder it was found in).
+    pub path: String,
+    /// Why: "empty", "a symlink loop: ...", or the error, naming the file,
+    /// the place in it and what was expected.
+    pub reason: String,
+}
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,55 +119,229 @@ pub struct ImportRequest<'a> {
     pub control: &'a JobControl,
 }
 
-/// Imports every file of the request in one transaction: all of it or, on
-/// any error, none of it.
+/// Imports every file of the request, each file in a transaction of its
+/// own: a file is all or nothing, and a file that fails does not keep the
+/// others out.
+///
+/// When some files fail, the others are imported and the result is
+/// [`Error::SomeFilesFailed`], whose report lists each failure with its
+/// reason; when the only file fails, its own error. Errors of the store
+/// itself (busy, damaged, cancelled) stop the import at once: the files
+/// imported before stay, and running the same import again adds only the rest.
 pub fn import_paths(store: &mut Store, req: &ImportRequest<'_>) -> Result<ImportReport> {
-    let mut batch = store.begin_import(req.options)?;
-    read_into(&mut batch, req, &mut |_, _| Ok(()))?;
-    batch.commit()
+    import_each(store, req, &mut |_, _| Ok(()))?.finish()
 }
 
 /// Called after each session an import writes, with the batch (to read it
 /// back inside the transaction) and what was written.
 pub type OnAdded<'f> = dyn FnMut(&ImportBatch<'_>, Added) -> Result<()> + 'f;
 
-/// Reads every file of the request into `batch`, calling `on_added` after
-/// each session is written. The caller commits (or drops) the batch.
-pub fn read_into(
-    batch: &mut ImportBatch<'_>,
+/// What [`import_each`] did.
+#[derive(Debug)]
+pub struct ImportRun {
+    /// What was imported, skipped and what failed.
+    pub report: ImportReport,
+    /// The outbox rows of the files committed (consecutive ones merged).
+    pub spans: Vec<OutboxSpan>,
+    /// True when a file failed after `on_added` had been called for some of
+    /// its sessions: those sessions are not in the store, so whatever the
+    /// caller did with them must be undone.
+    pub discarded: bool,
+    /// The error of the only file, when there was one file and it failed.
+    only: Option<Error>,
+}
+
+impl ImportRun {
+    /// The report, or the error when some files failed (see [`import_paths`]).
+    pub fn finish(self) -> Result<ImportReport> {
+        match self.only {
+            Some(e) => Err(e),
+            None if self.report.failed.is_empty() => Ok(self.report),
+            None => Err(Error::SomeFilesFailed(Box::new(self.report))),
+        }
+    }
+}
+
+/// After holding the write lock this long over several files, an import
+/// pauses for [`PAUSE`] before the next file, so that a writer waiting for
+/// the lock gets it: SQLite's busy handler tries again every 100 ms, and
+/// the moment between two files is far shorter than that.
+const LOCK_SHARE: Duration = Duration::from_secs(2);
+const PAUSE: Duration = Duration::from_millis(150);
+
+/// Imports the files of the request one transaction each, calling
+/// `on_added` after each session is written (inside its file's
+/// transaction). Failed files are in the report; call [`ImportRun::finish`]
+/// for the outcome.
+pub fn import_each(
+    store: &mut Store,
     req: &ImportRequest<'_>,
     on_added: &mut OnAdded<'_>,
-) -> Result<()> {
-    let files = expand(req.paths)?;
-    let total: u64 = files
-        .iter()
-        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
-        .sum();
+) -> Result<ImportRun> {
+    let found = walk::expand(req.paths);
+    let attempted = found.files.len() + found.failed.len();
+    let mut failures = found.failed;
+    let mut run = ImportRun {
+        report: ImportReport {
+            skipped_files: found.skipped,
+            ..ImportReport::default()
+        },
+        spans: Vec::new(),
+        discarded: false,
+        only: None,
+    };
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let total: u64 = found.files.iter().map(|f| size(&f.path)).sum();
     let mut done = 0u64;
-    for file in &files {
-        let format = match req.format {
-            Some(f) => f,
-            None => detect(file)?,
-        };
-        let base = done;
-        let progress = |n: u64| (req.progress)(base + n, total);
-        let counting = Counting {
-            inner: open(file)?,
-            read: 0,
-            report: &progress,
-        };
-        let reader = BufReader::with_capacity(1 << 18, counting);
-        match import_file(batch, file, format, reader, req.control, on_added) {
-            Err(e @ Error::Truncated { .. }) if req.partial => {
-                batch.report_mut().truncated = Some(e.to_string());
+    let mut held = Duration::ZERO;
+    for (i, input) in found.files.iter().enumerate() {
+        req.control.check()?;
+        let started = Instant::now();
+        let mut touched = false;
+        match import_file(store, req, input, done, total, on_added, &mut touched) {
+            Ok(Some((report, span))) => {
+                run.report.merge(report);
+                run.report.files += 1;
+                match run.spans.last_mut() {
+                    Some(last) if last.upto == span.after => last.upto = span.upto,
+                    _ if span.upto > span.after => run.spans.push(span),
+                    _ => {}
+                }
             }
-            other => other?,
+            Ok(None) => {
+                run.report.empty_files += 1;
+                run.report.skipped_files.push(PathNote {
+                    path: input.path.display().to_string(),
+                    reason: "empty".into(),
+                });
+            }
+            Err(e) if stops_the_import(&e) => return Err(e),
+            Err(e) => {
+                run.discarded |= touched;
+                failures.push((input.path.clone(), e));
+            }
         }
-        done += std::fs::metadata(file).map_or(0, |m| m.len());
+        done += size(&input.path);
         (req.progress)(done, total);
-        batch.report_mut().files += 1;
+        held += started.elapsed();
+        if held >= LOCK_SHARE && i + 1 < found.files.len() {
+            std::thread::sleep(PAUSE);
+            held = Duration::ZERO;
+        }
     }
-    Ok(())
+    run.report.failed = failures
+        .iter()
+        .map(|(path, e)| PathNote {
+            path: path.display().to_string(),
+            reason: naming(path, e),
+        })
+        .collect();
+    if attempted == 1 && failures.len() == 1 {
+        run.only = failures.pop().map(|(_, e)| e);
+    }
+    Ok(run)
+}
+
+/// Errors of the store, the index or the job rather than of a file: the
+/// import stops, since the next files would meet them too. Anything not
+/// known to be the file's fault is taken for such an error.
+fn stops_the_import(e: &Error) -> bool {
+    match e {
+        Error::Parse { .. }
+        | Error::Truncated { .. }
+        | Error::UnknownFormat(_)
+        | Error::Io { .. }
+        | Error::Invalid { .. }
+        | Error::MessageTooLarge { .. }
+        | Error::NameTaken(_)
+        | Error::NotFound(_)
+        | Error::Ambiguous { .. }
+        | Error::Json(_) => false,
+        // A constraint the file's data breaks (a duplicate, a bad parent).
+        Error::Sqlite(s) => s.sqlite_error_code() != Some(rusqlite::ErrorCode::ConstraintViolation),
+        _ => true,
+    }
+}
+
+/// The error's text, starting with the file when the error does not name it.
+fn naming(path: &Path, e: &Error) -> String {
+    let text = e.to_string();
+    let name = path.display().to_string();
+    if text.contains(&name) {
+        text
+    } else {
+        format!("{name}: {text}")
+    }
+}
+
+/// Imports one file in one transaction. `None` for an empty file found in a
+/// folder (an empty file named by the user is an error).
+fn import_file(
+    store: &mut Store,
+    req: &ImportRequest<'_>,
+    input: &walk::Input,
+    base: u64,
+    total: u64,
+    on_added: &mut OnAdded<'_>,
+    touched: &mut bool,
+) -> Result<Option<(ImportReport, OutboxSpan)>> {
+    let path = input.path.as_path();
+    if is_blank(path)? {
+        if input.named {
+            return Err(Error::Parse {
+                path: path.to_path_buf(),
+                location: "empty".into(),
+                reason: "no sessions in it".into(),
+            });
+        }
+        return Ok(None);
+    }
+    let format = match req.format {
+        Some(f) => f,
+        None => detect(path)?,
+    };
+    let progress = |n: u64| (req.progress)(base + n, total);
+    let counting = Counting {
+        inner: open(path)?,
+        read: 0,
+        report: &progress,
+    };
+    let reader = BufReader::with_capacity(1 << 18, counting);
+    let mut batch = store.begin_import(req.options)?;
+    let mut sink = BatchSink {
+        batch: &mut batch,
+        path,
+        control: req.control,
+        on_added,
+        index: 0,
+        touched,
+    };
+    match read_file(&mut sink, path, format, reader) {
+        Err(e @ Error::Truncated { .. }) if req.partial => {
+            batch.report_mut().truncated = Some(e.to_string());
+        }
+        other => other?,
+    }
+    batch.commit_with_span().map(Some)
+}
+
+/// True when the file holds nothing but white space (or nothing at all).
+/// Only a regular file is looked at: a pipe (`<(...)`) can be read once.
+fn is_blank(path: &Path) -> Result<bool> {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Ok(false);
+    }
+    let mut file = open(path)?;
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok(true);
+        }
+        if !buf[..n].iter().all(u8::is_ascii_whitespace) {
+            return Ok(false);
+        }
+    }
 }
 
 /// Where a reader delivers what it reads.
@@ -169,6 +359,8 @@ struct BatchSink<'b, 'a> {
     control: &'b JobControl,
     on_added: &'b mut OnAdded<'b>,
     index: u64,
+    /// Set once `on_added` was called.
+    touched: &'b mut bool,
 }
 
 impl Sink for BatchSink<'_, '_> {
@@ -181,7 +373,10 @@ impl Sink for BatchSink<'_, '_> {
             .add(doc)
             .map_err(|e| in_session(self.path, self.index, &name, e))?;
         match added {
-            Some(a) => (self.on_added)(self.batch, a),
+            Some(a) => {
+                *self.touched = true;
+                (self.on_added)(self.batch, a)
+            }
             None => Ok(()),
         }
     }
@@ -191,21 +386,12 @@ impl Sink for BatchSink<'_, '_> {
     }
 }
 
-fn import_file<R: BufRead>(
-    batch: &mut ImportBatch<'_>,
+fn read_file<R: BufRead>(
+    sink: &mut dyn Sink,
     path: &Path,
     format: Format,
     reader: R,
-    control: &JobControl,
-    on_added: &mut OnAdded<'_>,
 ) -> Result<()> {
-    let sink = &mut BatchSink {
-        batch,
-        path,
-        control,
-        on_added,
-        index: 0,
-    };
     match format {
         Format::Json => native::read_json(path, reader, sink),
         Format::Jsonl => native::read_jsonl(path, reader, sink),
@@ -220,7 +406,8 @@ fn import_file<R: BufRead>(
 /// names the file and the session.
 fn in_session(path: &Path, index: u64, name: &str, e: Error) -> Error {
     match e {
-        e @ (Error::Parse { .. } | Error::Cancelled | Error::Io { .. } | Error::Sqlite(_)) => e,
+        e @ (Error::Parse { .. } | Error::Io { .. }) => e,
+        e if stops_the_import(&e) => e,
         e => Error::Parse {
             path: path.to_path_buf(),
             location: if name.is_empty() {
@@ -235,40 +422,6 @@ fn in_session(path: &Path, index: u64, name: &str, e: Error) -> Error {
 
 fn open(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| Error::io(path, e))
-}
-
-/// Files named directly, plus `.json`, `.jsonl` and `.toon` files found under
-/// directories (sorted, so imports are repeatable).
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
-        if meta.is_dir() {
-            walk(p, &mut out)?;
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else if matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("json" | "jsonl" | "toon")
-        ) {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 /// A reader that reports how many bytes went through it.

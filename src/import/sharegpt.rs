@@ -22,9 +22,9 @@ struct Conversation {
     #[serde(default)]
     id: Option<Value>,
     #[serde(default)]
-    conversations: Vec<Turn>,
+    conversations: Option<Vec<Turn>>,
     #[serde(default)]
-    messages: Vec<Turn>,
+    messages: Option<Vec<Turn>>,
     #[serde(default)]
     system: Option<String>,
 }
@@ -60,10 +60,24 @@ pub fn read<R: Read>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<()> 
         if let Some(system) = c.system.filter(|s| !s.trim().is_empty()) {
             messages.push(message(Role::System, system, None));
         }
-        let turns = if c.conversations.is_empty() {
-            c.messages
-        } else {
-            c.conversations
+        let turns = match (c.conversations, c.messages) {
+            (Some(turns), None) | (None, Some(turns)) => turns,
+            (Some(conversations), Some(messages)) => {
+                if conversations.is_empty() {
+                    messages
+                } else {
+                    conversations
+                }
+            }
+            (None, None) => {
+                return Err(crate::Error::Parse {
+                    path: path.to_path_buf(),
+                    location: format!("conversation {index}"),
+                    reason: "not a ShareGPT conversation: it has neither \"conversations\" nor \"messages\"; \
+                             expected {\"conversations\": [{\"from\", \"value\"}]}"
+                        .into(),
+                });
+            }
         };
         let mut skipped = 0;
         for t in turns {

@@ -26,7 +26,7 @@ struct Line {
 
 /// Deepest nesting of objects and arrays read (as serde_json's limit): a
 /// deeper file is an error, never a stack overflow.
-pub const MAX_DEPTH: usize = 128;
+pub const MAX_DEPTH: usize = super::json::MAX_DEPTH;
 
 /// Decodes a TOON document.
 pub fn decode(text: &str) -> Result<Value, ToonError> {
@@ -86,12 +86,9 @@ fn object(
     indent: usize,
     depth: usize,
 ) -> Result<Map<String, Value>, ToonError> {
-    if depth > MAX_DEPTH {
+    if depth >= MAX_DEPTH {
         let no = lines.get(*pos).map_or(0, |l| l.no);
-        return Err(err(
-            no,
-            format!("objects and arrays nest deeper than {MAX_DEPTH} levels"),
-        ));
+        return Err(err(no, super::json::nested_too_deep()));
     }
     let mut map = Map::new();
     while *pos < lines.len() && lines[*pos].indent == indent {
@@ -133,11 +130,8 @@ fn array_after_key(
     header: &str,
     depth: usize,
 ) -> Result<(Value, usize), ToonError> {
-    if depth > MAX_DEPTH {
-        return Err(err(
-            line.no,
-            format!("objects and arrays nest deeper than {MAX_DEPTH} levels"),
-        ));
+    if depth >= MAX_DEPTH {
+        return Err(err(line.no, super::json::nested_too_deep()));
     }
     let close = header
         .find(']')
@@ -174,7 +168,8 @@ fn array_after_key(
         .trim();
     let indent = line.indent;
     let mut pos = at + 1;
-    let mut items = Vec::with_capacity(n);
+    // The header's length is the file's word: never more room than lines left.
+    let mut items = Vec::with_capacity(n.min(lines.len() - at));
     if let Some(fields) = fields {
         while pos < lines.len() && lines[pos].indent > indent {
             let row = &lines[pos];
@@ -388,6 +383,14 @@ mod tests {
         // 100 levels are fine.
         let ok = nested(100, "a:\n", 0);
         assert!(decode(&ok).is_ok());
+    }
+
+    #[test]
+    fn a_huge_array_length_is_an_error_not_an_allocation() {
+        let e = decode("messages[99999999999999]{role,content}:\n  user,hi\n").expect_err("count");
+        assert!(e.reason.contains("says 99999999999999"), "{}", e.reason);
+        let e = decode("tags[18446744073709551615]: a,b\n").expect_err("count");
+        assert!(e.reason.contains("found 2"), "{}", e.reason);
     }
 
     #[test]

@@ -326,11 +326,11 @@ impl Search {
         Ok(report)
     }
 
-    /// Imports files into the store and indexes them as they are read, in one
-    /// go: the store's transaction and the index's commit both happen at the
-    /// end, and the outbox covers a crash between the two. When another
-    /// process holds the index writer, the import goes on without indexing
-    /// and the index catches up later.
+    /// Imports files into the store and indexes them as they are read: each
+    /// file is its own store transaction (see [`crate::import::import_paths`]),
+    /// the index commits once at the end, and the outbox covers a crash
+    /// between the two. When another process holds the index writer, the
+    /// import goes on without indexing and the index catches up later.
     ///
     /// Index damage found on the way is healed (the index is rebuilt from
     /// the store, which holds what was imported so far) and the import runs
@@ -351,41 +351,48 @@ impl Search {
         self.index.drain(&mut writer, &mut self.store, &|_, _| {})?;
         let index = &self.index;
         let w = &writer;
-        let outcome = (|| {
-            let mut batch = self.store.begin_import(req.options)?;
-            crate::import::read_into(&mut batch, req, &mut |batch, added| {
-                if added.new_session {
-                    let s = batch.session(added.id)?;
-                    w.add_document(index.session_doc(&s))
-                        .map_err(|e| index::index_error(None, &e))?;
-                }
-                for (i, m) in added.messages.iter().enumerate() {
-                    let doc = index.message_doc(
-                        added.id,
-                        added.first_seq + i as u64,
-                        m.role,
-                        m.model.as_deref(),
-                        m.created_at.map_or(0, ts_to_ms),
-                        &m.content,
-                    );
-                    w.add_document(doc)
-                        .map_err(|e| index::index_error(None, &e))?;
-                }
-                Ok(())
-            })?;
-            batch.commit_with_span()
-        })();
-        let (report, span) = match outcome {
-            Ok(x) => x,
+        let outcome = crate::import::import_each(&mut self.store, req, &mut |batch, added| {
+            if added.new_session {
+                let s = batch.session(added.id)?;
+                w.add_document(index.session_doc(&s))
+                    .map_err(|e| index::index_error(None, &e))?;
+            }
+            for (i, m) in added.messages.iter().enumerate() {
+                let doc = index.message_doc(
+                    added.id,
+                    added.first_seq + i as u64,
+                    m.role,
+                    m.model.as_deref(),
+                    m.created_at.map_or(0, ts_to_ms),
+                    &m.content,
+                );
+                w.add_document(doc)
+                    .map_err(|e| index::index_error(None, &e))?;
+            }
+            Ok(())
+        });
+        let run = match outcome {
+            Ok(run) => run,
             Err(e) => {
                 let _ = writer.rollback();
                 return Err(e);
             }
         };
-        writer.commit().map_err(|e| index::index_error(None, &e))?;
-        self.store.outbox_done_span(span)?;
+        if run.discarded {
+            // A file failed after some of its sessions were indexed: drop
+            // what was indexed and index the files imported from the outbox.
+            writer
+                .rollback()
+                .map_err(|e| index::index_error(None, &e))?;
+            self.index.drain(&mut writer, &mut self.store, &|_, _| {})?;
+        } else {
+            writer.commit().map_err(|e| index::index_error(None, &e))?;
+            for span in &run.spans {
+                self.store.outbox_done_span(*span)?;
+            }
+        }
         self.index.finish(writer)?;
-        Ok(report)
+        run.finish()
     }
 
     /// Throws the index away and builds it again from the store, whatever

@@ -1,6 +1,9 @@
 //! Bulk import: many sessions in one transaction, committed only when every
-//! input was read. Dropping an [`ImportBatch`] without committing leaves the
+//! session of it was written (an import of several files commits one batch
+//! per file). Dropping an [`ImportBatch`] without committing leaves the
 //! store exactly as it was.
+
+use std::fmt::Write as _;
 
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
@@ -14,6 +17,7 @@ use crate::domain::{
     NewMessage, SessionDoc, SessionId, Uid, now, ts_from_ms, ts_to_ms, validate_name,
 };
 use crate::error::{Error, Result};
+use crate::import::PathNote;
 
 /// How an import treats ids.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,7 +39,7 @@ pub struct Renamed {
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
-    /// Files read.
+    /// Files imported.
     pub files: u64,
     /// New sessions.
     pub sessions_added: u64,
@@ -52,6 +56,76 @@ pub struct ImportReport {
     /// With `--partial`: where a truncated file was cut (what was imported
     /// is everything complete before that point).
     pub truncated: Option<String>,
+    /// Empty files found in folders (skipped; also in `skipped_files`).
+    /// Like the next two, left out of the JSON when there is none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub empty_files: u64,
+    /// What was found in folders but not read: empty files, symlink loops,
+    /// a second path to a file or folder already read, special files.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_files: Vec<PathNote>,
+    /// Files that could not be imported, with the reason; nothing of them is
+    /// in the store, and the other files were imported.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<PathNote>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl ImportReport {
+    /// Adds what another part of the same import did (one file's batch).
+    pub fn merge(&mut self, other: ImportReport) {
+        self.files += other.files;
+        self.sessions_added += other.sessions_added;
+        self.sessions_grown += other.sessions_grown;
+        self.sessions_unchanged += other.sessions_unchanged;
+        self.messages_added += other.messages_added;
+        self.skipped += other.skipped;
+        self.renamed.extend(other.renamed);
+        if other.truncated.is_some() {
+            self.truncated = other.truncated;
+        }
+        self.empty_files += other.empty_files;
+        self.skipped_files.extend(other.skipped_files);
+        self.failed.extend(other.failed);
+    }
+
+    /// The report of an import where some files failed, as one message: how
+    /// many failed, what the others brought, then one line per failure.
+    pub fn failure_summary(&self) -> String {
+        let failed = self.failed.len();
+        let total = self.files + failed as u64;
+        let mut out = if self.files == 0 {
+            format!("none of the {total} files could be imported")
+        } else {
+            format!(
+                "{failed} of {total} files could not be imported; the other {} were: \
+                 {} new sessions ({} messages), {} grew, {} unchanged",
+                self.files,
+                self.sessions_added,
+                self.messages_added,
+                self.sessions_grown,
+                self.sessions_unchanged
+            )
+        };
+        if self.empty_files > 0 {
+            let _ = write!(out, "; {} empty files skipped", self.empty_files);
+        }
+        let other = (self.skipped_files.len() as u64).saturating_sub(self.empty_files);
+        if other > 0 {
+            let _ = write!(
+                out,
+                "; {other} paths skipped (symlink loops, files met twice)"
+            );
+        }
+        for f in &self.failed {
+            let _ = write!(out, "\n  {}", f.reason);
+        }
+        out
+    }
 }
 
 /// An import under way: one open write transaction.

@@ -180,7 +180,7 @@ impl Store {
     fn init(&mut self) -> Result<()> {
         chars::register(&self.conn)?;
         let c = &self.conn;
-        c.busy_timeout(Duration::from_secs(10))?;
+        c.busy_timeout(Duration::from_secs(crate::error::BUSY_TIMEOUT_SECS))?;
         let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let unclaimed = self.claim(version)?;
         let c = &self.conn;

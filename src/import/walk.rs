@@ -1,0 +1,251 @@
+//! The files an import reads: the files named, and the `.json`, `.jsonl`
+//! and `.toon` files found under the folders named.
+//!
+//! Every real folder is read once and every real file is imported once,
+//! however many paths (symlinks, the same folder named twice) lead to it: a
+//! symlink that leads back to a folder above it is a loop, reported as
+//! skipped, never followed. Only regular files are read from folders (a fifo
+//! named `x.json` would block the import forever). The walk keeps its own
+//! stack, so a deep tree cannot overflow the thread's.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+
+use super::PathNote;
+use crate::error::Error;
+
+/// A file to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Input {
+    /// The path as met.
+    pub path: PathBuf,
+    /// Named by the user (not found in a folder): an empty one is an error,
+    /// not something to skip.
+    pub named: bool,
+}
+
+/// What the walk found.
+#[derive(Debug, Default)]
+pub(super) struct Found {
+    /// Files to read, in order: the named paths in their order, a folder's
+    /// files sorted by path.
+    pub files: Vec<Input>,
+    /// Paths not read, and why.
+    pub skipped: Vec<PathNote>,
+    /// Paths that could not be read (a missing file, a folder without
+    /// permission), with the error.
+    pub failed: Vec<(PathBuf, Error)>,
+}
+
+/// What a file or folder is, whatever path leads to it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Identity {
+    /// Device and inode.
+    Inode(u64, u64),
+    /// The canonical path, where there are no inodes.
+    #[cfg_attr(unix, allow(dead_code))]
+    Path(PathBuf),
+}
+
+#[cfg(unix)]
+fn identity(meta: &Metadata, _path: &Path) -> Identity {
+    use std::os::unix::fs::MetadataExt;
+    Identity::Inode(meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(_meta: &Metadata, path: &Path) -> Identity {
+    Identity::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+}
+
+/// The files to import for `paths`.
+pub(super) fn expand(paths: &[PathBuf]) -> Found {
+    let mut walk = Walk::default();
+    for p in paths {
+        match std::fs::metadata(p) {
+            Err(e) => walk.found.failed.push((p.clone(), Error::io(p, e))),
+            Ok(meta) if meta.is_dir() => walk.folder(p, &meta),
+            Ok(meta) => walk.file(p, &meta, true),
+        }
+    }
+    walk.found
+}
+
+/// True for the extensions an import looks for in folders.
+fn is_session_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("json" | "jsonl" | "toon")
+    )
+}
+
+#[derive(Default)]
+struct Walk {
+    found: Found,
+    /// Files read so far, with the first path that led to each.
+    files: HashMap<Identity, PathBuf>,
+    /// Folders read so far.
+    folders: HashSet<Identity>,
+}
+
+/// A folder being read: what it is and the entries left.
+struct Frame {
+    id: Identity,
+    entries: std::vec::IntoIter<PathBuf>,
+}
+
+impl Walk {
+    fn skip(&mut self, path: &Path, reason: impl Into<String>) {
+        self.found.skipped.push(PathNote {
+            path: path.display().to_string(),
+            reason: reason.into(),
+        });
+    }
+
+    fn file(&mut self, path: &Path, meta: &Metadata, named: bool) {
+        let id = identity(meta, path);
+        if let Some(first) = self.files.get(&id) {
+            let reason = format!(
+                "the same file as {} (a file is imported once)",
+                first.display()
+            );
+            self.skip(path, reason);
+            return;
+        }
+        self.files.insert(id, path.to_path_buf());
+        self.found.files.push(Input {
+            path: path.to_path_buf(),
+            named,
+        });
+    }
+
+    /// Reads a folder and every folder under it, depth first, in path order.
+    fn folder(&mut self, root: &Path, meta: &Metadata) {
+        let id = identity(meta, root);
+        if !self.folders.insert(id.clone()) {
+            self.skip(root, "a folder already read through another path");
+            return;
+        }
+        let Some(entries) = self.entries(root) else {
+            return;
+        };
+        let mut stack = vec![Frame { id, entries }];
+        while let Some(top) = stack.last_mut() {
+            let Some(path) = top.entries.next() else {
+                stack.pop();
+                continue;
+            };
+            let meta = match std::fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) => {
+                    let link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink());
+                    if link {
+                        // A link to nothing, or to itself: nothing to read.
+                        self.skip(&path, format!("a symlink that leads nowhere ({e})"));
+                    } else if is_session_file(&path) {
+                        self.found.failed.push((path.clone(), Error::io(&path, e)));
+                    }
+                    continue;
+                }
+            };
+            if meta.is_dir() {
+                let id = identity(&meta, &path);
+                if stack.iter().any(|f| f.id == id) {
+                    self.skip(
+                        &path,
+                        "a symlink loop: it leads back to a folder that holds it (not followed)",
+                    );
+                } else if !self.folders.insert(id.clone()) {
+                    self.skip(&path, "a folder already read through another path");
+                } else if let Some(entries) = self.entries(&path) {
+                    stack.push(Frame { id, entries });
+                }
+            } else if is_session_file(&path) {
+                if meta.is_file() {
+                    self.file(&path, &meta, false);
+                } else {
+                    self.skip(&path, "not a regular file (a fifo, a socket or a device)");
+                }
+            }
+        }
+    }
+
+    /// The entries of a folder, sorted; `None` (and a failure noted) when it
+    /// cannot be read.
+    fn entries(&mut self, dir: &Path) -> Option<std::vec::IntoIter<PathBuf>> {
+        let read = std::fs::read_dir(dir).and_then(|entries| {
+            entries
+                .map(|e| e.map(|e| e.path()))
+                .collect::<std::io::Result<Vec<_>>>()
+        });
+        match read {
+            Ok(mut entries) => {
+                entries.sort();
+                Some(entries.into_iter())
+            }
+            Err(e) => {
+                self.found
+                    .failed
+                    .push((dir.to_path_buf(), Error::io(dir, e)));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn names(found: &Found, root: &Path) -> Vec<String> {
+        found
+            .files
+            .iter()
+            .map(|i| {
+                i.path
+                    .strip_prefix(root)
+                    .unwrap_or(&i.path)
+                    .display()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn loops_are_skipped_and_files_read_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+        std::fs::write(root.join("a/one.json"), "{}").expect("write");
+        std::fs::write(root.join("a/b/two.jsonl"), "{}").expect("write");
+        std::fs::write(root.join("a/b/notes.txt"), "x").expect("write");
+        symlink(root.join("a"), root.join("a/b/up")).expect("link");
+        symlink(".", root.join("a/self")).expect("link");
+        symlink("one.json", root.join("a/same.json")).expect("link");
+        symlink("gone.json", root.join("a/dangling.json")).expect("link");
+        let found = expand(&[root.join("a"), root.join("a/one.json")]);
+        assert_eq!(names(&found, root), ["a/b/two.jsonl", "a/one.json"]);
+        assert!(found.failed.is_empty(), "{:?}", found.failed);
+        let reasons: Vec<&str> = found.skipped.iter().map(|n| n.reason.as_str()).collect();
+        assert_eq!(reasons.len(), 5, "{reasons:?}");
+        assert_eq!(
+            reasons
+                .iter()
+                .filter(|r| r.contains("symlink loop"))
+                .count(),
+            2,
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().any(|r| r.contains("leads nowhere")),
+            "{reasons:?}"
+        );
+        assert_eq!(
+            reasons.iter().filter(|r| r.contains("same file")).count(),
+            2,
+            "{reasons:?}"
+        );
+    }
+}
