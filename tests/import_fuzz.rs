@@ -150,6 +150,16 @@ const BASES: &[Base] = &[
 "#,
     },
     Base {
+        file: "sharegpt.jsonl",
+        format: Format::ShareGpt,
+        text: concat!(
+            r#"{"id": "j1", "conversations": [{"from": "human", "value": "line one"}, {"from": "gpt", "value": "yes"}]}"#,
+            "\n",
+            r#"{"id": 7, "system": "", "conversations": [{"from": "system", "value": "s"}, {"from": "human", "value": "two"}]}"#,
+            "\n",
+        ),
+    },
+    Base {
         file: "sharegpt-messages.json",
         format: Format::ShareGpt,
         text: r#"[{"messages": [{"role": "user", "content": "variant"}, {"role": "assistant", "content": [{"type": "text", "text": "blocks"}]}]}]

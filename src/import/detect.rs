@@ -35,7 +35,11 @@ pub fn detect(path: &Path) -> Result<Format> {
     } else if !start.starts_with(['{', '[']) {
         None
     } else if ext == "jsonl" || first_line_is_object(start) {
-        (has("uid") || has("name") || has("messages")).then_some(Format::Jsonl)
+        if has("conversations") {
+            Some(Format::ShareGpt)
+        } else {
+            (has("uid") || has("name") || has("messages")).then_some(Format::Jsonl)
+        }
     } else if has("conversations") {
         Some(Format::ShareGpt)
     } else if has("session_id") {

@@ -57,6 +57,52 @@ where
     Ok(count)
 }
 
+/// Calls `f` with each of a sequence of top-level objects: JSON Lines, or
+/// one object, or objects one after another however they are laid out.
+/// Returns how many were read; a cut in the middle of one is
+/// [`Error::Truncated`] after the complete ones.
+pub fn for_each_object<T, R, F>(path: &Path, reader: R, what: &'static str, mut f: F) -> Result<u64>
+where
+    T: DeserializeOwned,
+    R: Read,
+    F: FnMut(T) -> Result<()>,
+{
+    let mut count = 0;
+    for item in serde_json::Deserializer::from_reader(reader).into_iter::<T>() {
+        let item = item.map_err(|e| {
+            if e.is_eof() {
+                Error::Truncated {
+                    path: path.to_path_buf(),
+                    location: location(&e),
+                    complete: count,
+                    what,
+                }
+            } else {
+                json_error(path, &e)
+            }
+        })?;
+        f(item)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// The first byte of the input that is not white space, left unread (a
+/// buffer of nothing but white space before it is consumed); `None` at the end.
+pub fn first_byte<R: BufRead>(path: &Path, reader: &mut R) -> Result<Option<u8>> {
+    loop {
+        let buf = reader.fill_buf().map_err(|e| Error::io(path, e))?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        if let Some(&b) = buf.iter().find(|b| !b.is_ascii_whitespace()) {
+            return Ok(Some(b));
+        }
+        let n = buf.len();
+        reader.consume(n);
+    }
+}
+
 /// Calls `f` with each non-blank line of a JSON Lines file, parsed, and its
 /// 1-based line number. Returns how many lines were parsed.
 pub fn for_each_line<T, R, F>(path: &Path, mut reader: R, mut f: F) -> Result<u64>

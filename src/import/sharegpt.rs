@@ -5,14 +5,14 @@
 //! not unique in real files: a repeated id gets a `#n` suffix.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::BufRead;
 use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::Sink;
-use super::json::for_each_element;
+use super::json::{first_byte, for_each_element, for_each_object};
 use super::seed::content_text;
 use crate::domain::{MessageDoc, Role, SessionDoc};
 use crate::error::Result;
@@ -37,12 +37,13 @@ struct Turn {
     value: Value,
 }
 
-/// Reads every conversation; a file cut in the middle stops with
-/// [`crate::Error::Truncated`] after the complete ones were delivered.
-pub fn read<R: Read>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<()> {
+/// Reads every conversation of an array, or of JSON Lines; a file cut in
+/// the middle stops with [`crate::Error::Truncated`] after the complete ones
+/// were delivered.
+pub fn read<R: BufRead>(path: &Path, mut reader: R, sink: &mut dyn Sink) -> Result<()> {
     let mut index = 0u64;
     let mut seen: HashMap<String, u32> = HashMap::new();
-    for_each_element(path, reader, "conversations", |c: Conversation| {
+    let mut each = |c: Conversation| {
         index += 1;
         let id = match &c.id {
             Some(Value::String(s)) => Some(s.clone()),
@@ -120,7 +121,12 @@ pub fn read<R: Read>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<()> 
             messages,
             ..SessionDoc::default()
         })
-    })?;
+    };
+    if first_byte(path, &mut reader)? == Some(b'[') {
+        for_each_element(path, reader, "conversations", &mut each)?;
+    } else {
+        for_each_object(path, reader, "conversations", &mut each)?;
+    }
     Ok(())
 }
 
