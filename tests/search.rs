@@ -490,6 +490,28 @@ impl Pred {
         }
     }
 
+    /// Whether a session whose documents are `docs` matches (see [`brute`]).
+    fn holds(&self, docs: &[&Doc]) -> bool {
+        match self {
+            Pred::All(v) => {
+                let counted: Vec<&Doc> = docs
+                    .iter()
+                    .copied()
+                    .filter(|d| {
+                        v.iter()
+                            .all(|p| !matches!(p, Pred::Role(r) if d.role != Some(*r)))
+                    })
+                    .collect();
+                !counted.is_empty()
+                    && v.iter()
+                        .filter(|p| !matches!(p, Pred::Role(_)))
+                        .all(|p| p.holds(&counted))
+            }
+            Pred::Not(p) => !p.holds(docs),
+            _ => docs.iter().any(|d| self.eval(d)),
+        }
+    }
+
     /// Whether the brute force is exact for this query (else recall only).
     fn exact(&self) -> bool {
         match self {
@@ -524,10 +546,19 @@ impl Pred {
     }
 }
 
+/// The sessions the query `p` finds, by brute force: a session matches when
+/// each clause of an `All` is matched by one of its documents that counts
+/// (those of the role a `Role` clause names, else every one, its name and
+/// title included), and none of those matches an excluded clause.
 fn brute(docs: &[Doc], names: &[String], p: &Pred) -> BTreeSet<String> {
-    docs.iter()
-        .filter(|d| p.eval(d))
-        .map(|d| names[d.session].clone())
+    let mut by_session: BTreeMap<usize, Vec<&Doc>> = BTreeMap::new();
+    for d in docs {
+        by_session.entry(d.session).or_default().push(d);
+    }
+    by_session
+        .into_iter()
+        .filter(|(_, docs)| p.holds(docs))
+        .map(|(s, _)| names[s].clone())
         .collect()
 }
 
@@ -547,6 +578,45 @@ fn phrase_from(corpus: &Corpus, rng: &mut Rng) -> String {
             return format!("{a} {b}");
         }
     }
+}
+
+/// For a rare word: a vocabulary word of another message of a session that
+/// has it, not in the rare word's message, and two consecutive vocabulary
+/// words of such a message (a phrase).
+fn split_from(corpus: &Corpus, rare: &str) -> (String, String) {
+    let (word, phrase, _) = split_from_role(corpus, rare, false);
+    (word, phrase)
+}
+
+/// As [`split_from`], with the role of the rare word's message; with
+/// `same_role`, from a message of that role.
+fn split_from_role(corpus: &Corpus, rare: &str, same_role: bool) -> (String, String, Role) {
+    let plain: BTreeSet<&str> = corpus.vocab.iter().map(String::as_str).collect();
+    for d in &corpus.docs {
+        let Some(at) = d
+            .messages
+            .iter()
+            .position(|m| has_word(&norm(&m.content), rare))
+        else {
+            continue;
+        };
+        let with = norm(&d.messages[at].content);
+        for (i, m) in d.messages.iter().enumerate() {
+            let words: Vec<&str> = m.content.split(' ').collect();
+            let pair = words
+                .windows(2)
+                .find(|p| plain.contains(p[0]) && plain.contains(p[1]));
+            let word = words
+                .iter()
+                .find(|w| plain.contains(**w) && !has_word(&with, w));
+            let role = d.messages[at].role.unwrap_or(Role::User);
+            let other = i != at && (!same_role || m.role == Some(role));
+            if let (true, Some(pair), Some(word)) = (other, pair, word) {
+                return ((*word).to_string(), pair.join(" "), role);
+            }
+        }
+    }
+    panic!("no session with {rare} and another message to split it from");
 }
 
 /// Two vocabulary words that occur in the same message.
@@ -627,7 +697,8 @@ fn recall_against_a_brute_force_scan() {
         cases.push((q.to_string(), w(q)));
     }
     let mut rng = Rng(0xdead_beef_1357_9bdf);
-    // Two words, AND: both in the same message (or name and title).
+    // Two words, AND: both in the same message (or name and title), or
+    // said in different messages of a session.
     for _ in 0..3 {
         let (a, b) = pair_from(&corpus, &mut rng);
         cases.push((format!("{a} {b}"), Pred::All(vec![w(&a), w(&b)])));
@@ -663,11 +734,32 @@ fn recall_against_a_brute_force_scan() {
     ] {
         cases.push((format!("{a} OR {b}"), Pred::Any(vec![w(a), w(b)])));
     }
-    // Exclusion.
+    // Words said in different messages of one session (never in one): a
+    // rare word and a word of another message of its session; the same
+    // with a phrase, and with an OR group.
+    for r in &corpus.rare[15..19] {
+        let (other, phrase) = split_from(&corpus, r);
+        cases.push((format!("{r} {other}"), Pred::All(vec![w(r), w(&other)])));
+        cases.push((
+            format!("\"{phrase}\" {r}"),
+            Pred::All(vec![Pred::Phrase(norm(&phrase)), w(r)]),
+        ));
+        cases.push((
+            format!("{r} OR {} {other}", corpus.rare[20]),
+            Pred::All(vec![Pred::Any(vec![w(r), w(&corpus.rare[20])]), w(&other)]),
+        ));
+        let (other, _, role) = split_from_role(&corpus, r, true);
+        cases.push((
+            format!("role:{} {r} {other}", role.as_str()),
+            Pred::All(vec![Pred::Role(role), w(r), w(&other)]),
+        ));
+    }
+    // Exclusion: sessions none of whose messages say the word.
     for (a, b) in [
-        (v[0].as_str(), v[1].as_str()),
-        (v[7].as_str(), v[3].as_str()),
-        ("café", v[0].as_str()),
+        (v[0].as_str(), corpus.rare[13].as_str()),
+        (v[7].as_str(), v[300].as_str()),
+        ("café", v[60].as_str()),
+        (corpus.rare[14].as_str(), v[399].as_str()),
     ] {
         cases.push((
             format!("{a} -{b}"),
@@ -988,7 +1080,8 @@ fn every_kind_of_change_reaches_the_results() {
     store.merge(&[m1, m2], "merged", MergeOrder::Time).unwrap();
     assert_eq!(q(&mut search, &store, "galah"), set(&["m1", "merged"]));
     assert_eq!(q(&mut search, &store, "cockatoo"), set(&["m2", "merged"]));
-    assert_eq!(q(&mut search, &store, "galah cockatoo"), BTreeSet::new());
+    // Said in different messages of the merged session: found there only.
+    assert_eq!(q(&mut search, &store, "galah cockatoo"), set(&["merged"]));
 
     // Import.
     store
@@ -1761,9 +1854,13 @@ fn phrases_are_exact_wherever_they_stand_in_a_query() {
         search.session_hits("\"quick brown\"", hits).unwrap(),
         [0, 2]
     );
-    assert_eq!(
-        search.session_hits("quick -\"quick brown\"", hits).unwrap(),
-        [1]
+    // An excluded phrase said anywhere in a session leaves it out, with
+    // nothing to step through.
+    assert!(
+        search
+            .session_hits("quick -\"quick brown\"", hits)
+            .unwrap()
+            .is_empty()
     );
     // A renamed session is checked against its new name.
     let notes = st.session("quick-brown-notes").unwrap().id;
@@ -1805,18 +1902,25 @@ fn phrase_results_are_exact_and_page_like_one_long_page() {
         sessions.push((name, texts));
     }
     let mut search = open(&store);
-    let cases: [(&str, Matches); 3] = [
-        ("\"alpha beta\"", |t| has_phrase(t, "alpha beta")),
-        ("\"gamma delta alpha\"", |t| {
-            has_phrase(t, "gamma delta alpha")
-        }),
-        ("delta -\"alpha beta\"", |t| {
-            t.split(' ').any(|w| w == "delta") && !has_phrase(t, "alpha beta")
-        }),
+    // The query, what a matching message has, and what none of a matching
+    // session's messages may have.
+    let cases: [(&str, Matches, Option<Matches>); 3] = [
+        ("\"alpha beta\"", |t| has_phrase(t, "alpha beta"), None),
+        (
+            "\"gamma delta alpha\"",
+            |t| has_phrase(t, "gamma delta alpha"),
+            None,
+        ),
+        (
+            "delta -\"alpha beta\"",
+            |t| t.split(' ').any(|w| w == "delta"),
+            Some(|t| has_phrase(t, "alpha beta")),
+        ),
     ];
-    for (q, matches) in cases {
+    for (q, matches, excluded) in cases {
         let expected: BTreeMap<String, usize> = sessions
             .iter()
+            .filter(|(_, texts)| !excluded.is_some_and(|x| texts.iter().any(|t| x(t))))
             .map(|(name, texts)| (name.clone(), texts.iter().filter(|t| matches(t)).count()))
             .filter(|(_, n)| *n > 0)
             .collect();
@@ -1900,4 +2004,384 @@ fn time_filters_keep_the_messages_written_in_their_range() {
             .unwrap()
             .is_empty()
     );
+}
+
+// ---------------------------------------------------------------------------
+// Conversations: a query's clauses may be matched by different messages
+// ---------------------------------------------------------------------------
+
+/// A session whose messages have these roles and texts.
+fn session_with(store: &mut Store, name: &str, messages: &[(Role, &str)]) -> SessionId {
+    let s = store.create_session(&NewSession::named(name)).unwrap();
+    let msgs: Vec<NewMessage> = messages
+        .iter()
+        .map(|(role, t)| NewMessage::new(*role, *t))
+        .collect();
+    store.add_messages(s.id, &msgs).unwrap();
+    s.id
+}
+
+/// Names of the hits of `q`, in order (every page).
+fn ranked(search: &mut Search, q: &str) -> Vec<String> {
+    run(search, q, all())
+        .hits
+        .into_iter()
+        .map(|h| h.session.name)
+        .collect()
+}
+
+#[test]
+fn words_said_in_different_messages_find_the_session() {
+    let mut st = Store::open_in_memory().unwrap();
+    let split = session(
+        &mut st,
+        "split",
+        &[
+            "how do I stop a tokio task?",
+            "cancellation is cooperative: drop the future",
+        ],
+    );
+    session(&mut st, "tokio-only", &["tokio runtime", "nothing else"]);
+    session(&mut st, "cancellation-only", &["cancellation of a flight"]);
+    let titled = st
+        .create_session(&NewSession {
+            name: "titled".into(),
+            title: "Tokio notes".into(),
+            ..NewSession::default()
+        })
+        .unwrap();
+    st.add_message(
+        titled.id,
+        NewMessage::new(Role::User, "cancellation, again"),
+    )
+    .unwrap();
+    let mut search = open(&st);
+    assert_eq!(
+        found(&mut search, "tokio cancellation"),
+        set(&["split", "titled"]),
+        "each word said somewhere in the conversation (or its title)"
+    );
+    let r = run(&mut search, "tokio cancellation", all());
+    assert_eq!(r.sessions, 2);
+    let hit = r.hits.iter().find(|h| h.session.name == "split").unwrap();
+    assert_eq!(hit.other_hits, 1, "{hit:?}");
+    assert!(hit.message.is_some() && hit.score > 0.0, "{hit:?}");
+    // Stepping through the opened session shows where each word was said.
+    assert_eq!(
+        search.session_hits("tokio cancellation", split).unwrap(),
+        [0, 1]
+    );
+    assert_eq!(
+        search.session_hits("cancellation", split).unwrap(),
+        [1],
+        "one clause: the messages that match it"
+    );
+    assert!(
+        search
+            .session_hits("tokio flight", split)
+            .unwrap()
+            .is_empty()
+    );
+    // Three clauses: the best message is the one matching the most of them.
+    let three = session(
+        &mut st,
+        "three",
+        &[
+            "the heron saw dawn over the marsh",
+            "we left at dawn",
+            "marsh",
+        ],
+    );
+    let r = run(&mut search, "heron marsh \"at dawn\"", Limit::default());
+    assert_eq!(names_of(&r), set(&["three"]));
+    let h = &r.hits[0];
+    assert_eq!(h.message.as_ref().map(|m| m.seq), Some(0), "{h:?}");
+    assert_eq!(h.other_hits, 2, "{h:?}");
+    // Its snippet marks what that message matched: not `dawn`, which it
+    // has, but not in the phrase `at dawn`.
+    let marked: Vec<String> = h
+        .highlights
+        .iter()
+        .map(|&[a, b]| h.snippet[a..b].to_lowercase())
+        .collect();
+    assert_eq!(marked, ["heron", "marsh"], "{h:?}");
+    assert_eq!(
+        search
+            .session_hits("heron marsh \"at dawn\"", three)
+            .unwrap(),
+        [0, 1, 2]
+    );
+}
+
+#[test]
+fn one_message_with_every_word_ranks_above_words_in_different_messages() {
+    let mut st = Store::open_in_memory().unwrap();
+    // The split session says each word many times, in short messages: its
+    // per-word scores are high, yet it ranks after both sessions where one
+    // message has both words.
+    session(
+        &mut st,
+        "split",
+        &["kestrel kestrel kestrel", "falconry falconry falconry"],
+    );
+    session(
+        &mut st,
+        "together-long",
+        &[&format!(
+            "a kestrel {} and falconry",
+            "with many other words around it ".repeat(20)
+        )],
+    );
+    session(&mut st, "together", &["kestrel falconry"]);
+    session(
+        &mut st,
+        "split-weak",
+        &[
+            &format!("kestrel {}", "and more words ".repeat(20)),
+            &format!("falconry {}", "and more words ".repeat(20)),
+        ],
+    );
+    let mut search = open(&st);
+    let r = run(&mut search, "kestrel falconry", all());
+    let order: Vec<&str> = r.hits.iter().map(|h| h.session.name.as_str()).collect();
+    assert_eq!(order, ["together", "together-long", "split", "split-weak"]);
+    assert!(r.hits[0].score >= r.hits[1].score);
+    assert!(r.hits[2].score >= r.hits[3].score);
+    assert_eq!(r.sessions, 4);
+}
+
+#[test]
+fn an_exclusion_leaves_out_every_session_that_says_it() {
+    let mut st = Store::open_in_memory().unwrap();
+    session(&mut st, "fox-then-red", &["the quick fox", "a red barn"]);
+    session(&mut st, "fox-only", &["the quick fox", "a blue barn"]);
+    session(&mut st, "fox-red", &["the fox is red"]);
+    let titled = st
+        .create_session(&NewSession {
+            name: "titled".into(),
+            title: "Red notes".into(),
+            ..NewSession::default()
+        })
+        .unwrap();
+    st.add_message(titled.id, NewMessage::new(Role::User, "the fox again"))
+        .unwrap();
+    let hits = session(&mut st, "phrase", &["fox tracks", "red fox, a barn"]);
+    let mut search = open(&st);
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "fox",
+            &["fox-then-red", "fox-only", "fox-red", "titled", "phrase"],
+        ),
+        // Said in another message, or in the title: left out all the same.
+        ("fox -red", &["fox-only"]),
+        ("fox NOT red", &["fox-only"]),
+        ("fox -re*", &["fox-only"]),
+        (
+            "fox -\"red barn\"",
+            &["fox-only", "fox-red", "titled", "phrase"],
+        ),
+        ("barn -\"quick fox\"", &["phrase"]),
+        ("fox -red -blue", &[]),
+    ];
+    for (q, want) in cases {
+        assert_eq!(found(&mut search, q), set(want), "{q}");
+    }
+    assert!(search.session_hits("fox -red", hits).unwrap().is_empty());
+    assert_eq!(
+        search.session_hits("fox -\"red barn\"", hits).unwrap(),
+        [0, 1]
+    );
+}
+
+#[test]
+fn message_filters_say_which_messages_count_for_every_clause() {
+    let mut st = Store::open_in_memory().unwrap();
+    session_with(
+        &mut st,
+        "user-asks-assistant-answers",
+        &[
+            (Role::User, "a tokio question"),
+            (Role::Assistant, "cancellation is cooperative"),
+        ],
+    );
+    session_with(
+        &mut st,
+        "user-says-both",
+        &[
+            (Role::User, "a tokio question"),
+            (Role::Assistant, "ok"),
+            (Role::User, "and cancellation?"),
+        ],
+    );
+    session_with(
+        &mut st,
+        "assistant-says-red",
+        &[(Role::User, "the fox"), (Role::Assistant, "is red")],
+    );
+    let tagged = session_with(
+        &mut st,
+        "tagged",
+        &[(Role::User, "tokio"), (Role::User, "cancellation")],
+    );
+    st.update_tags(tagged, &["rust".to_string()], &[]).unwrap();
+    let mut search = open(&st);
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "tokio cancellation",
+            &["user-asks-assistant-answers", "user-says-both", "tagged"],
+        ),
+        // Each word in a message of that role.
+        (
+            "role:user tokio cancellation",
+            &["user-says-both", "tagged"],
+        ),
+        ("role:assistant tokio cancellation", &[]),
+        (
+            "-role:assistant tokio cancellation",
+            &["user-says-both", "tagged"],
+        ),
+        // Session filters pick sessions, whatever the messages.
+        ("tag:rust tokio cancellation", &["tagged"]),
+        (
+            "-tag:rust tokio cancellation",
+            &["user-asks-assistant-answers", "user-says-both"],
+        ),
+        // An exclusion looks at the messages that count too.
+        ("fox -red", &[]),
+        ("role:user fox -red", &["assistant-says-red"]),
+        ("role:assistant red -fox", &["assistant-says-red"]),
+    ];
+    for (q, want) in cases {
+        assert_eq!(found(&mut search, q), set(want), "{q}");
+    }
+
+    // Dates: each word in a message written in the range.
+    let day = |d: &str| -> jiff::Timestamp { format!("2025-{d}T12:00:00Z").parse().unwrap() };
+    let s = st.create_session(&NewSession::named("dated")).unwrap();
+    for (text, when) in [("deploy notes", "01-15"), ("rollback plan", "03-15")] {
+        let mut m = NewMessage::new(Role::User, text);
+        m.created_at = Some(day(when));
+        st.add_message(s.id, m).unwrap();
+    }
+    let cases: &[(&str, &[&str])] = &[
+        ("deploy rollback", &["dated"]),
+        ("deploy rollback after:2025-01-01", &["dated"]),
+        ("deploy rollback after:2025-02-01", &[]),
+        ("deploy rollback before:2025-02-01", &[]),
+        ("rollback -deploy", &[]),
+        ("rollback -deploy after:2025-02-01", &["dated"]),
+    ];
+    for (q, want) in cases {
+        assert_eq!(found(&mut search, q), set(want), "{q}");
+    }
+}
+
+#[test]
+fn phrases_and_or_groups_match_across_messages() {
+    let mut st = Store::open_in_memory().unwrap();
+    let split = session(
+        &mut st,
+        "phrase-then-word",
+        &["the quick brown fox", "it jumped over the dog"],
+    );
+    // Every word of the phrase, but never in a row: not the phrase.
+    session(&mut st, "scattered", &["quick notes", "brown dog"]);
+    session(
+        &mut st,
+        "or-split",
+        &["we chose graphql", "the schema is typed"],
+    );
+    session(&mut st, "or-together", &["a grpc schema"]);
+    let mut search = open(&st);
+    let cases: &[(&str, &[&str])] = &[
+        ("\"quick brown\" dog", &["phrase-then-word"]),
+        ("dog \"quick brown\"", &["phrase-then-word"]),
+        ("quick brown dog", &["phrase-then-word", "scattered"]),
+        ("grpc OR graphql schema", &["or-split", "or-together"]),
+        ("schema graphql OR grpc", &["or-split", "or-together"]),
+        ("\"quick brown\" OR graphql dog", &["phrase-then-word"]),
+        ("\"quick brown\" OR graphql schema", &["or-split"]),
+        ("qu* dog", &["phrase-then-word", "scattered"]),
+    ];
+    for (q, want) in cases {
+        assert_eq!(found(&mut search, q), set(want), "{q}");
+    }
+    assert_eq!(
+        ranked(&mut search, "grpc OR graphql schema"),
+        ["or-together", "or-split"]
+    );
+    assert_eq!(
+        search.session_hits("\"quick brown\" dog", split).unwrap(),
+        [0, 1]
+    );
+}
+
+#[test]
+fn pages_of_sessions_matched_across_messages_are_stable() {
+    let mut store = Store::open_in_memory().unwrap();
+    // A third of the sessions have both words in one message; the others
+    // in different messages, said a number of times that varies.
+    let mut together = BTreeSet::new();
+    for i in 0..30 {
+        let name = format!("p{i:02}");
+        let texts: Vec<String> = if i % 3 == 0 {
+            together.insert(name.clone());
+            vec![format!("egret and heron, sighting {i}"), "nothing".into()]
+        } else {
+            (0..=i % 4)
+                .map(|j| format!("egret sighting {j} near the marsh"))
+                .chain((0..=i % 5).map(|j| format!("a heron, {j} times")))
+                .collect()
+        };
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        session(&mut store, &name, &refs);
+    }
+    let mut search = open(&store);
+    let full = run(&mut search, "egret heron", all());
+    assert_eq!(full.hits.len(), 30);
+    assert_eq!(full.sessions, 30);
+    let order: Vec<String> = full.hits.iter().map(|h| h.session.name.clone()).collect();
+    let first: BTreeSet<String> = order[..10].iter().cloned().collect();
+    assert_eq!(first, together, "one message with both words ranks first");
+    assert!(full.hits[..10].windows(2).all(|w| w[0].score >= w[1].score));
+    assert!(full.hits[10..].windows(2).all(|w| w[0].score >= w[1].score));
+    for h in &full.hits[10..] {
+        let i: usize = h.session.name[1..].parse().unwrap();
+        assert_eq!(h.other_hits, i % 4 + i % 5 + 1, "{}", h.session.name);
+    }
+
+    // Pages are disjoint and together the full list, in its order, whether
+    // a page holds sessions of one kind, the other, or both.
+    for size in [7, 10, 20] {
+        let mut paged = Vec::new();
+        for offset in (0..35).step_by(size) {
+            let page = run(
+                &mut search,
+                "egret heron",
+                Limit {
+                    limit: size,
+                    offset,
+                    archived: false,
+                    snippets: true,
+                },
+            );
+            assert!(page.hits.len() <= size);
+            paged.extend(page.hits.iter().map(|h| h.session.name.clone()));
+        }
+        assert_eq!(paged, order, "pages of {size}");
+    }
+    assert!(
+        run(
+            &mut search,
+            "egret heron",
+            Limit {
+                offset: 30,
+                ..all()
+            }
+        )
+        .hits
+        .is_empty()
+    );
+    let default = run(&mut search, "egret heron", Limit::default());
+    assert_eq!(default.hits.len(), 20);
 }

@@ -2,6 +2,13 @@
 //! snippets. Session-level filters (`tag:`, `session:`, `source:`) and the
 //! archived/trashed state are resolved in the store, so renaming, tagging or
 //! trashing a session never means reindexing its messages.
+//!
+//! A query is about conversations: besides the query that finds the
+//! documents matching every clause at once (the fast path), it is split into
+//! its [`Part`]s, the clauses with words, each of which one document of a
+//! session must match; its exclusions, which leave out a session when any
+//! of its documents says them; and what a document must match to count at
+//! all (the message filters, see [`Built::counts`]).
 
 use std::ops::{Bound, Range};
 use std::sync::Arc;
@@ -41,10 +48,34 @@ pub struct Built {
     /// `before:` clauses: compared on the column of each candidate.
     pub created: Option<Range<i64>>,
     /// Clauses with a phrase, checked on the text of each candidate (the
-    /// index has no positions). `query` and `filters` hold each positive
-    /// one with its phrases loosened to their words; an excluded one is
-    /// only here.
+    /// index has no positions). `query` and `filters` hold each one with
+    /// its phrases loosened to their words.
     pub texts: Vec<TextClause>,
+    /// The clauses with words (or phrases, prefixes), alone or in an OR
+    /// group: a session matches when each is matched by one of its
+    /// documents that counts (see `counts`).
+    pub parts: Vec<Part>,
+    /// Excluded words, phrases and prefixes: a session is left out when one
+    /// of its documents that counts says one of them.
+    pub excluded: Vec<Part>,
+    /// What a document must match (`Must`) and not match (`MustNot`) to
+    /// count at all, for every part and exclusion: the message filters
+    /// (`role:`, `model:`, dates, alone or in groups of filters, and their
+    /// exclusions; `kind` message when there is one), and, in a query
+    /// without words, every filter. With `created`.
+    pub counts: Vec<(Occur, Box<dyn Query>)>,
+}
+
+/// One clause of a query, as the passes over conversations see it.
+pub struct Part {
+    /// The documents that may match it (phrases loosened to their words),
+    /// scored by its terms.
+    pub query: Box<dyn Query>,
+    /// When it has a phrase: the check that the text of a document of
+    /// `query` must pass to match it (a clause that matches when found).
+    pub text: Option<TextClause>,
+    /// What a document that matches it has to mark.
+    pub marks: Marks,
 }
 
 impl Built {
@@ -105,6 +136,9 @@ pub fn build(
     let mut terms: Vec<Term> = Vec::new();
     let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut texts: Vec<TextClause> = Vec::new();
+    let mut parts: Vec<Part> = Vec::new();
+    let mut excluded: Vec<Part> = Vec::new();
+    let mut counts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut created: Option<Range<i64>> = None;
     let (mut within, mut without) = (Vec::new(), Vec::new());
     let mut message_only = false;
@@ -130,6 +164,13 @@ pub fn build(
             }
             continue;
         }
+        if let (true, [t]) = (clause.negated, clause.alternatives.as_slice())
+            && is_text(t)
+        {
+            // Leaves out the sessions that say it: decided per session.
+            excluded.push(exclusion(t, f, store)?);
+            continue;
+        }
         if let (true, false, [t @ (Q::After(ts) | Q::Before(ts))]) =
             (text, clause.negated, clause.alternatives.as_slice())
         {
@@ -151,18 +192,22 @@ pub fn build(
             // Words and phrases are ranked by their terms, which keeps the
             // query a plain intersection that block-max WAND can prune; a
             // phrase is then checked on each candidate that could rank.
-            let (ts, phrase) = phrase_parts(w, f, Some(&mut marks))?;
+            let mut own = Marks::default();
+            let (ts, phrase) = phrase_parts(w, f, Some(&mut own))?;
+            let check = (phrase.len() > 1).then(|| TextClause {
+                alts: vec![Alt::Text(Pattern::Terms(phrase))],
+            });
+            texts.extend(check.clone());
+            parts.push(Part {
+                query: all_of(ts.clone()),
+                text: check,
+                marks: own.clone(),
+            });
+            marks.extend(&own);
             for t in ts {
                 if !terms.contains(&t) {
                     terms.push(t);
                 }
-            }
-            if phrase.len() > 1 {
-                texts.push(TextClause {
-                    negated: false,
-                    pre: None,
-                    alts: vec![Alt::Text(Pattern::Terms(phrase))],
-                });
             }
             continue;
         }
@@ -171,9 +216,10 @@ pub fn build(
         let mut alts = Vec::new();
         let mut checked = Vec::new();
         let mut has_phrase = false;
+        let mut own = Marks::default();
         for t in &clause.alternatives {
             message_only |= matches!(t, Q::Role(_) | Q::Model(_) | Q::After(_) | Q::Before(_));
-            let marks = (!clause.negated).then_some(&mut marks);
+            let marks = (!clause.negated).then_some(&mut own);
             if let Q::Word(w) | Q::Phrase(w) = t {
                 let (ts, at) = phrase_parts(w, f, marks)?;
                 has_phrase |= at.len() > 1;
@@ -188,37 +234,34 @@ pub fn build(
             });
             alts.push(q);
         }
-        if has_phrase {
-            if clause.negated {
-                // The loosened alternatives only say which candidates to read.
-                texts.push(TextClause {
-                    negated: true,
-                    pre: Some(one_of(alts)),
-                    alts: checked,
-                });
-                continue;
-            }
-            texts.push(TextClause {
-                negated: false,
-                pre: None,
-                alts: checked,
+        marks.extend(&own);
+        let check = has_phrase.then_some(TextClause { alts: checked });
+        let query = one_of(alts);
+        if clause.alternatives.iter().any(is_text) {
+            parts.push(Part {
+                query: query.box_clone(),
+                text: check.clone(),
+                marks: own,
             });
-        }
-        if text && !clause.negated && clause.alternatives.iter().all(is_text) {
-            ranked.push(one_of(alts));
         } else {
-            filters.push((occur, one_of(alts)));
+            counts.push((occur, query.box_clone()));
+        }
+        texts.extend(check);
+        if text && !clause.negated && clause.alternatives.iter().all(is_text) {
+            ranked.push(query);
+        } else {
+            filters.push((occur, query));
         }
     }
     ranked.extend(terms.into_iter().map(scored));
     if !text || message_only {
         // Filters alone (or message-level filters) select messages, never session documents.
-        filters.push((
-            Occur::Must,
-            exact(Term::from_field_u64(f.kind, KIND_MESSAGE)),
-        ));
+        let kind = exact(Term::from_field_u64(f.kind, KIND_MESSAGE));
+        counts.push((Occur::Must, kind.box_clone()));
+        filters.push((Occur::Must, kind));
     }
-    if texts.len() > MAX_CLAUSES {
+    let phrases = excluded.iter().filter(|p| p.text.is_some()).count();
+    if texts.len().max(phrases) > MAX_CLAUSES {
         return Err(Error::Query(format!(
             "a query may have at most {MAX_CLAUSES} parts with phrases"
         )));
@@ -245,6 +288,29 @@ pub fn build(
         without,
         created,
         texts,
+        parts,
+        excluded,
+        counts,
+    })
+}
+
+/// An excluded word, phrase or prefix: what finds the documents that may
+/// say it, and for a phrase, the check of their text.
+fn exclusion(t: &Q, f: &Fields, store: &Store) -> Result<Part> {
+    let (query, text) = match t {
+        Q::Word(w) | Q::Phrase(w) => {
+            let (ts, at) = phrase_parts(w, f, None)?;
+            let text = (at.len() > 1).then(|| TextClause {
+                alts: vec![Alt::Text(Pattern::Terms(at))],
+            });
+            (all_of(ts), text)
+        }
+        _ => (term(t, f, store, None)?, None),
+    };
+    Ok(Part {
+        query,
+        text,
+        marks: Marks::default(),
     })
 }
 

@@ -14,6 +14,7 @@ use tantivy::columnar::ColumnValues;
 use tantivy::query::{Occur, Weight};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
+use super::across::Excluded;
 use super::index::index_error;
 use super::verify::{Decision, TextChecks, TextReader, matches_at};
 use crate::error::{Error, Result};
@@ -75,7 +76,8 @@ impl SessionSet {
         set
     }
 
-    fn insert(&mut self, id: u64) {
+    /// Adds `id`.
+    pub fn insert(&mut self, id: u64) {
         let (word, bit) = (usize::try_from(id / 64).unwrap_or(usize::MAX), id % 64);
         if word >= self.bits.len() {
             self.bits.resize(word + 1, 0);
@@ -131,7 +133,8 @@ pub struct SessionFilter<'a> {
 }
 
 impl SessionFilter<'_> {
-    fn allows(&self, session: u64) -> bool {
+    /// Whether `session` may appear.
+    pub fn allows(&self, session: u64) -> bool {
         self.within.iter().all(|s| s.contains(session))
             && !self.without.iter().any(|s| s.contains(session))
     }
@@ -386,13 +389,15 @@ impl<'a> SessionTopK<'a> {
 }
 
 impl SessionTopK<'_> {
-    /// Offers the documents `weight` finds in one segment.
+    /// Offers the documents `weight` finds in one segment, but none of a
+    /// session that `excluded` leaves out.
     pub fn collect_segment(
         &mut self,
         weight: &dyn Weight,
         segment: SegmentOrdinal,
         reader: &SegmentReader,
         text: &mut TextOf<'_>,
+        excluded: &mut Excluded<'_>,
     ) -> Result<()> {
         let failed = |e: tantivy::TantivyError| index_error(None, &e);
         let columns = self.columns;
@@ -448,7 +453,19 @@ impl SessionTopK<'_> {
                         return threshold;
                     }
                 }
-                match texts.as_mut().map_or(Decision::Passes, |t| t.decide(doc)) {
+                let decision = texts.as_mut().map_or(Decision::Passes, |t| t.decide(doc));
+                if decision == Decision::Fails {
+                    return threshold;
+                }
+                match excluded.excludes(session, text) {
+                    Ok(false) => {}
+                    Ok(true) => return threshold,
+                    Err(e) => {
+                        error = Some(e);
+                        return Score::MAX;
+                    }
+                }
+                match decision {
                     Decision::Fails => return threshold,
                     Decision::Passes => self.state.offer(self.k, session, boosted, segment, doc),
                     Decision::ReadText(read) => {

@@ -14,6 +14,7 @@
 //! # Ok::<(), scrollback::Error>(())
 //! ```
 
+mod across;
 mod build;
 mod collect;
 mod folder;
@@ -33,6 +34,8 @@ use serde::Serialize;
 pub use index::{Rebuilt, SearchIndex, SyncReport, index_dir};
 
 use collect::{SegmentColumns, SessionFilter, SessionSet, SessionTopK};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermQuery, Weight};
+use tantivy::schema::IndexRecordOption;
 
 use crate::domain::{Role, SessionId, Uid, now, ts_to_ms};
 use crate::error::{Error, Result};
@@ -135,6 +138,8 @@ pub struct Search {
     sets: SetCache,
     /// Fast-field columns of each segment, as of one searcher generation.
     columns: Option<(u64, Arc<Vec<SegmentColumns>>)>,
+    /// Sessions' runs of documents in each segment, while it lives.
+    runs: HashMap<tantivy::index::SegmentId, Arc<across::Runs>>,
     /// Why the index was last built anew, at open or since.
     rebuilt: Rebuilt,
 }
@@ -234,6 +239,7 @@ impl Search {
             synced_at: None,
             sets: SetCache::default(),
             columns: None,
+            runs: HashMap::new(),
             rebuilt,
         }
     }
@@ -300,6 +306,7 @@ impl Search {
         self.synced_at = None;
         self.sets = SetCache::default();
         self.columns = None;
+        self.runs.clear();
         // The old index stays in place until the new one is there: if the
         // rebuild fails, what it left is the folder's (damaged) index, and
         // the outbox, asking for everything, is drained into that folder.
@@ -470,40 +477,117 @@ impl Search {
         Ok(drift.len())
     }
 
-    /// Seqs of every message of one session that matches a query, in order
-    /// (for stepping through the hits of an opened session).
+    /// Seqs of the messages of one session that a query finds there, in
+    /// order (for stepping through the hits of an opened session): those
+    /// that match every clause; when none does but each clause is matched by
+    /// some document of the session (a hit across messages), those that
+    /// match any clause. None when the session is not a hit (a session
+    /// filter or an exclusion leaves it out).
     pub fn session_hits(&mut self, text: &str, id: SessionId) -> Result<Vec<u64>> {
         self.healing(&|_, _| {}, |s| s.session_hits_once(text, id))
     }
 
     fn session_hits_once(&mut self, text: &str, id: SessionId) -> Result<Vec<u64>> {
         self.sync_once(&|_, _| {})?;
-        let parsed = query::parse(text, now())
-            .map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(text))))?;
+        let parsed = parse(text)?;
         let (store, sets) = (&self.store, self.sets.at(self.store.data_version()?));
-        let built = build::build(&parsed, &self.index.fields, store, &mut |t| {
+        let mut built = build::build(&parsed, &self.index.fields, store, &mut |t| {
             sets.term(store, t)
         })?;
+        let key = index::id_u64(id);
+        if !built.within.iter().all(|s| s.contains(key))
+            || built.without.iter().any(|s| s.contains(key))
+        {
+            return Ok(Vec::new());
+        }
         let searcher = self.index.reader.searcher();
-        let unscored = tantivy::query::EnableScoring::disabled_from_searcher(&searcher);
+        let columns = self.columns_of(&searcher)?;
+        let runs = self.runs_of(&searcher, &columns);
+        let f = self.index.fields;
+        let this = |q: Box<dyn Query>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, q),
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        tantivy::Term::from_field_u64(f.session, key),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+            ]))
+        };
+        let unscored = EnableScoring::disabled_from_searcher(&searcher);
+        let counts = weights(&built.counts, unscored)?;
+        let on = across::On {
+            readers: searcher.segment_readers(),
+            columns: &columns,
+            runs: &runs,
+            counts: &counts,
+            created: built.created.clone(),
+        };
+        let store = &self.store;
+        let mut text_of = |k| doc_text(store, k);
+        let (exclusions, said) = exclusion_weights(&built.excluded, &this, unscored)?;
+        let (sure, mut excluded) = across::excluded(&on, &exclusions, &said, &|s| s == key)?;
+        if sure.contains(key) || excluded.excludes(key, &mut text_of)? {
+            return Ok(Vec::new());
+        }
+        let parts = std::mem::take(&mut built.parts);
+        let single = self.messages_matching_all(built, &searcher, id)?;
+        if !single.is_empty() || parts.len() < 2 {
+            return Ok(single);
+        }
+        let (parts, checks) = part_weights(&parts, &this, &searcher)?;
+        let spread = across::across(
+            &on,
+            &parts,
+            &checks,
+            &|s| s == key,
+            &mut excluded,
+            ts_to_ms(now()),
+            &mut across::Reads {
+                text: &mut text_of,
+                per_session: usize::MAX,
+            },
+        )?;
+        let mut steps: Vec<u64> = spread
+            .iter()
+            .flat_map(|s| &s.docs)
+            .filter(|d| d.kind == index::KIND_MESSAGE)
+            .map(|d| d.seq)
+            .collect();
+        steps.sort_unstable();
+        steps.dedup();
+        Ok(steps)
+    }
+
+    /// Seqs of the messages of session `id` that match every clause of
+    /// `built` (its exclusions aside), in order.
+    fn messages_matching_all(
+        &self,
+        built: build::Built,
+        searcher: &tantivy::Searcher,
+        id: SessionId,
+    ) -> Result<Vec<u64>> {
+        let unscored = EnableScoring::disabled_from_searcher(searcher);
         let texts = verify::TextChecks::new(&built.texts, unscored)
             .map_err(|e| index::index_error(None, &e))?;
         let q = built.into_query(&self.index.fields);
         let f = &self.index.fields;
-        let q = tantivy::query::BooleanQuery::new(vec![
-            (tantivy::query::Occur::Must, q),
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, q),
             (
-                tantivy::query::Occur::Must,
-                Box::new(tantivy::query::TermQuery::new(
+                Occur::Must,
+                Box::new(TermQuery::new(
                     tantivy::Term::from_field_u64(f.session, index::id_u64(id)),
-                    tantivy::schema::IndexRecordOption::Basic,
+                    IndexRecordOption::Basic,
                 )),
             ),
             (
-                tantivy::query::Occur::Must,
-                Box::new(tantivy::query::TermQuery::new(
+                Occur::Must,
+                Box::new(TermQuery::new(
                     tantivy::Term::from_field_u64(f.kind, index::KIND_MESSAGE),
-                    tantivy::schema::IndexRecordOption::Basic,
+                    IndexRecordOption::Basic,
                 )),
             ),
         ]);
@@ -550,77 +634,164 @@ impl Search {
         Ok(found)
     }
 
+    /// The fast-field columns of each segment of `searcher` (kept while its
+    /// generation holds).
+    fn columns_of(&mut self, searcher: &tantivy::Searcher) -> Result<Arc<Vec<SegmentColumns>>> {
+        let generation = searcher.generation().generation_id();
+        if let Some((g, c)) = &self.columns
+            && *g == generation
+        {
+            return Ok(c.clone());
+        }
+        let c = searcher
+            .segment_readers()
+            .iter()
+            .map(SegmentColumns::open)
+            .collect::<tantivy::Result<Vec<_>>>()
+            .map_err(|e| index::index_error(None, &e))?;
+        let c = Arc::new(c);
+        self.columns = Some((generation, c.clone()));
+        Ok(c)
+    }
+
+    /// The runs of sessions of each segment of `searcher` (made once per
+    /// segment, kept while it lives).
+    fn runs_of(
+        &mut self,
+        searcher: &tantivy::Searcher,
+        columns: &[SegmentColumns],
+    ) -> Vec<Arc<across::Runs>> {
+        let readers = searcher.segment_readers();
+        self.runs
+            .retain(|id, _| readers.iter().any(|r| r.segment_id() == *id));
+        readers
+            .iter()
+            .zip(columns)
+            .map(|(r, c)| {
+                self.runs
+                    .entry(r.segment_id())
+                    .or_insert_with(|| Arc::new(across::Runs::of(&*c.session, r.max_doc())))
+                    .clone()
+            })
+            .collect()
+    }
+
     /// Runs a query in the query language (see [`query::parse`]) and returns
     /// a page of sessions, best first. Pending store changes are applied first.
+    ///
+    /// A session matches when each clause of the query is matched by one of
+    /// its messages (or its name, title and tags) that passes the message
+    /// filters, and no such document says an excluded word. Sessions with
+    /// one message that matches every clause come first, by the score of
+    /// their best such message; then the sessions whose clauses are matched
+    /// by different messages, by the sum of each clause's best score.
     pub fn query(&mut self, text: &str, limit: Limit) -> Result<Results> {
         self.healing(&|_, _| {}, |s| s.query_once(text, limit))
     }
 
     fn query_once(&mut self, text: &str, limit: Limit) -> Result<Results> {
         self.sync_once(&|_, _| {})?;
-        let parsed = query::parse(text, now())
-            .map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(text))))?;
+        let parsed = parse(text)?;
         let (store, sets) = (&self.store, self.sets.at(self.store.data_version()?));
         let hidden = sets.hidden(store, limit.archived)?;
         let built = build::build(&parsed, &self.index.fields, store, &mut |t| {
             sets.term(store, t)
         })?;
-        let filter = SessionFilter {
+        let searcher = self.index.reader.searcher();
+        let columns = self.columns_of(&searcher)?;
+        let across_needed = !built.excluded.is_empty() || built.parts.len() > 1;
+        let runs = if across_needed {
+            self.runs_of(&searcher, &columns)
+        } else {
+            Vec::new()
+        };
+        let failed = |e: tantivy::TantivyError| index::index_error(None, &e);
+        let unscored = EnableScoring::disabled_from_searcher(&searcher);
+        let checks = weights(&built.filters, unscored)?;
+        let counts = weights(&built.counts, unscored)?;
+        let texts = verify::TextChecks::new(&built.texts, unscored).map_err(failed)?;
+        let on = across::On {
+            readers: searcher.segment_readers(),
+            columns: &columns,
+            runs: &runs,
+            counts: &counts,
+            created: built.created.clone(),
+        };
+        let base = SessionFilter {
             within: built.within.iter().map(|s| &**s).collect(),
             without: std::iter::once(&*hidden)
                 .chain(built.without.iter().map(|s| &**s))
                 .collect(),
             created: built.created.clone(),
         };
-        let searcher = self.index.reader.searcher();
-        let generation = searcher.generation().generation_id();
-        let columns = match &self.columns {
-            Some((g, c)) if *g == generation => c.clone(),
-            _ => {
-                let c = searcher
-                    .segment_readers()
-                    .iter()
-                    .map(SegmentColumns::open)
-                    .collect::<tantivy::Result<Vec<_>>>()
-                    .map_err(|e| index::index_error(None, &e))?;
-                let c = Arc::new(c);
-                self.columns = Some((generation, c.clone()));
-                c
-            }
-        };
-        let failed = |e: tantivy::TantivyError| index::index_error(None, &e);
-        let unscored = tantivy::query::EnableScoring::disabled_from_searcher(&searcher);
-        let checks = built
-            .filters
-            .iter()
-            .map(|(occur, q)| Ok((*occur, q.weight(unscored)?)))
-            .collect::<tantivy::Result<Vec<_>>>()
-            .map_err(failed)?;
-        let texts = verify::TextChecks::new(&built.texts, unscored).map_err(failed)?;
-        let mut collector = SessionTopK::new(
-            limit.offset + limit.limit,
-            ts_to_ms(now()),
-            &filter,
-            &columns,
-            &checks,
-            &texts,
-        );
-        let weight = built
-            .query
-            .weight(tantivy::query::EnableScoring::enabled_from_searcher(
-                &searcher,
-            ))
-            .map_err(failed)?;
         let store = &self.store;
         let mut text_of = |key| doc_text(store, key);
+        let (exclusions, said) = exclusion_weights(&built.excluded, &|q| q, unscored)?;
+        let (sure, mut excluded) = if exclusions.is_empty() {
+            (SessionSet::default(), across::Excluded::nothing())
+        } else {
+            across::excluded(&on, &exclusions, &said, &|s| base.allows(s))?
+        };
+        let mut filter = base.clone();
+        filter.without.push(&sure);
+        let now_ms = ts_to_ms(now());
+        let k = limit.offset + limit.limit;
+        let mut collector = SessionTopK::new(k, now_ms, &filter, &columns, &checks, &texts);
+        let weight = built
+            .query
+            .weight(EnableScoring::enabled_from_searcher(&searcher))
+            .map_err(failed)?;
         for (segment, reader) in (0..).zip(searcher.segment_readers()) {
-            collector.collect_segment(&*weight, segment, reader, &mut text_of)?;
+            collector.collect_segment(&*weight, segment, reader, &mut text_of, &mut excluded)?;
         }
         let found = collector.finish(&mut text_of)?;
-        let page: Vec<&(u64, collect::Best)> = found.top.iter().skip(limit.offset).collect();
+        // Sessions with one message matching every clause rank first: only
+        // when they cannot fill the page (and then they are all known) can
+        // sessions matched across messages be on it.
+        let spread = if built.parts.len() > 1 && found.top.len() < k {
+            let single: std::collections::HashSet<u64> =
+                found.top.iter().map(|(s, _)| *s).collect();
+            let (parts, part_checks) = part_weights(&built.parts, &|q| q, &searcher)?;
+            across::across(
+                &on,
+                &parts,
+                &part_checks,
+                &|s| filter.allows(s) && !single.contains(&s),
+                &mut excluded,
+                now_ms,
+                &mut across::Reads {
+                    text: &mut text_of,
+                    per_session: collect::COUNT_READS,
+                },
+            )?
+        } else {
+            Vec::new()
+        };
+        let page: Vec<Ranked> = found
+            .top
+            .iter()
+            .map(|(key, b)| Ranked {
+                key: *key,
+                score: b.score,
+                segment: b.segment,
+                doc: b.doc,
+                others: b.count - 1,
+                parts: None,
+            })
+            .chain(spread.iter().map(|s| Ranked {
+                key: s.session,
+                score: s.score,
+                segment: s.segment,
+                doc: s.doc,
+                others: s.docs.len().saturating_sub(1),
+                parts: Some(&s.parts),
+            }))
+            .skip(limit.offset)
+            .take(limit.limit)
+            .collect();
         let ids: Vec<SessionId> = page
             .iter()
-            .map(|(key, _)| SessionId(i64::try_from(*key).unwrap_or(0)))
+            .map(|r| SessionId(i64::try_from(r.key).unwrap_or(0)))
             .collect();
         let mut sessions: HashMap<SessionId, crate::store::SessionHead> = self
             .store
@@ -629,12 +800,12 @@ impl Search {
             .map(|s| (s.id, s))
             .collect();
         let mut hits = Vec::with_capacity(page.len());
-        for (&(_, best), &id) in page.iter().zip(&ids) {
+        for (r, &id) in page.iter().zip(&ids) {
             let Some(session) = sessions.remove(&id) else {
                 continue;
             };
-            let cols = &columns[best.segment as usize];
-            let doc = best.doc;
+            let cols = &columns[r.segment as usize];
+            let doc = r.doc;
             let message = (cols.kind.get_val(doc) == index::KIND_MESSAGE).then(|| HitMessage {
                 seq: cols.seq.get_val(doc),
                 role: index::role_of(cols.role.get_val(doc)),
@@ -651,7 +822,18 @@ impl Search {
                         .unwrap_or_default(),
                     None => index::session_text(&self.store.session_by_id(id)?),
                 };
-                snippet::snippet(&text, &built.marks, 160)
+                let marks = match r.parts {
+                    None => std::borrow::Cow::Borrowed(&built.marks),
+                    Some(parts) => {
+                        // What this message matched, not the other messages.
+                        let mut m = snippet::Marks::default();
+                        for &p in parts {
+                            m.extend(&built.parts[p].marks);
+                        }
+                        std::borrow::Cow::Owned(m)
+                    }
+                };
+                snippet::snippet(&text, &marks, 160)
             } else {
                 (String::new(), Vec::new())
             };
@@ -666,16 +848,98 @@ impl Search {
                 message,
                 snippet,
                 highlights,
-                score: best.score,
-                other_hits: best.count - 1,
+                score: r.score,
+                other_hits: r.others,
                 session_id: id,
             });
         }
         Ok(Results {
             hits,
-            sessions: found.sessions,
+            sessions: found.sessions + spread.len(),
         })
     }
+}
+
+/// A session on the page: its best document and what it matched.
+struct Ranked<'a> {
+    key: u64,
+    score: f32,
+    segment: u32,
+    doc: u32,
+    /// Its other matching documents.
+    others: usize,
+    /// The parts its best document matches, when not all.
+    parts: Option<&'a [usize]>,
+}
+
+/// The query as the query language reads it, or an error pointing at the
+/// part that is wrong.
+fn parse(text: &str) -> Result<query::ParsedQuery> {
+    query::parse(text, now()).map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(text))))
+}
+
+/// Weights of filters, unscored.
+fn weights(
+    queries: &[(Occur, Box<dyn Query>)],
+    scoring: EnableScoring<'_>,
+) -> Result<Vec<(Occur, Box<dyn Weight>)>> {
+    queries
+        .iter()
+        .map(|(occur, q)| Ok((*occur, q.weight(scoring)?)))
+        .collect::<tantivy::Result<Vec<_>>>()
+        .map_err(|e| index::index_error(None, &e))
+}
+
+/// The exclusions of a query, each query passed through `scope`, ready for
+/// [`across::excluded`]; with the checks of their phrases.
+fn exclusion_weights(
+    excluded: &[build::Part],
+    scope: &dyn Fn(Box<dyn Query>) -> Box<dyn Query>,
+    scoring: EnableScoring<'_>,
+) -> Result<(Vec<across::Exclusion>, verify::TextChecks)> {
+    let failed = |e: tantivy::TantivyError| index::index_error(None, &e);
+    let mut phrases = Vec::new();
+    let mut out = Vec::with_capacity(excluded.len());
+    for p in excluded {
+        let phrase = p.text.as_ref().map(|t| {
+            phrases.push(t.clone());
+            phrases.len() - 1
+        });
+        out.push(across::Exclusion {
+            weight: scope(p.query.box_clone()).weight(scoring).map_err(failed)?,
+            phrase,
+        });
+    }
+    let checks = verify::TextChecks::new(&phrases, scoring).map_err(failed)?;
+    Ok((out, checks))
+}
+
+/// The parts of a query, each query passed through `scope`, ready for
+/// [`across::across`]; with the checks of their phrases.
+fn part_weights(
+    parts: &[build::Part],
+    scope: &dyn Fn(Box<dyn Query>) -> Box<dyn Query>,
+    searcher: &tantivy::Searcher,
+) -> Result<(Vec<across::PartWeight>, verify::TextChecks)> {
+    let failed = |e: tantivy::TantivyError| index::index_error(None, &e);
+    let scored = EnableScoring::enabled_from_searcher(searcher);
+    let unscored = EnableScoring::disabled_from_searcher(searcher);
+    let mut phrases = Vec::new();
+    let mut out = Vec::with_capacity(parts.len());
+    for p in parts {
+        let q = scope(p.query.box_clone());
+        let phrase = p.text.as_ref().map(|t| {
+            phrases.push(t.clone());
+            phrases.len() - 1
+        });
+        out.push(across::PartWeight {
+            scored: q.weight(scored).map_err(failed)?,
+            unscored: q.weight(unscored).map_err(failed)?,
+            phrase,
+        });
+    }
+    let checks = verify::TextChecks::new(&phrases, unscored).map_err(failed)?;
+    Ok((out, checks))
 }
 
 /// The text a document of the index was made from, as the store has it now.

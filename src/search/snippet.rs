@@ -18,6 +18,16 @@ pub struct Marks {
 }
 
 impl Marks {
+    /// Adds what `other` marks.
+    pub fn extend(&mut self, other: &Marks) {
+        self.terms.extend(other.terms.iter().cloned());
+        for p in &other.prefixes {
+            if !self.prefixes.contains(p) {
+                self.prefixes.push(p.clone());
+            }
+        }
+    }
+
     fn matches(&self, token: &str) -> bool {
         self.terms.contains(token) || self.prefixes.iter().any(|p| token.starts_with(p.as_str()))
     }

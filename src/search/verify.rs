@@ -36,15 +36,28 @@ pub enum Alt {
     Index(Box<dyn Query>),
 }
 
-/// A clause of the query checked on each candidate.
+/// A clause of the query checked on each candidate: it matches when any
+/// alternative does.
 pub struct TextClause {
-    /// Documents must not match it.
-    pub negated: bool,
-    /// What a document has in the index whenever the clause matches it (the
-    /// words of every alternative): a candidate without it is not read.
-    pub pre: Option<Box<dyn Query>>,
-    /// The clause matches when any alternative does.
+    /// The alternatives.
     pub alts: Vec<Alt>,
+}
+
+impl Clone for Alt {
+    fn clone(&self) -> Self {
+        match self {
+            Alt::Text(p) => Alt::Text(p.clone()),
+            Alt::Index(q) => Alt::Index(q.box_clone()),
+        }
+    }
+}
+
+impl Clone for TextClause {
+    fn clone(&self) -> Self {
+        TextClause {
+            alts: self.alts.clone(),
+        }
+    }
 }
 
 enum AltWeight {
@@ -54,8 +67,6 @@ enum AltWeight {
 }
 
 struct ClauseWeights {
-    negated: bool,
-    pre: Option<Box<dyn Weight>>,
     alts: Vec<AltWeight>,
 }
 
@@ -83,7 +94,6 @@ impl TextChecks {
     pub fn new(clauses: &[TextClause], scoring: EnableScoring<'_>) -> tantivy::Result<Self> {
         let mut checks = TextChecks::default();
         for c in clauses {
-            let pre = c.pre.as_ref().map(|q| q.weight(scoring)).transpose()?;
             let mut alts = Vec::with_capacity(c.alts.len());
             for a in &c.alts {
                 alts.push(match a {
@@ -103,11 +113,7 @@ impl TextChecks {
                     Alt::Index(q) => AltWeight::Index(q.weight(scoring)?),
                 });
             }
-            checks.clauses.push(ClauseWeights {
-                negated: c.negated,
-                pre,
-                alts,
-            });
+            checks.clauses.push(ClauseWeights { alts });
         }
         Ok(checks)
     }
@@ -129,7 +135,6 @@ impl TextChecks {
     pub fn for_segment(&self, reader: &SegmentReader) -> tantivy::Result<SegmentChecks> {
         let mut clauses = Vec::with_capacity(self.clauses.len());
         for c in &self.clauses {
-            let pre = c.pre.as_ref().map(|w| w.scorer(reader, 1.0)).transpose()?;
             let mut index = Vec::new();
             let mut text = false;
             for a in &c.alts {
@@ -138,12 +143,7 @@ impl TextChecks {
                     AltWeight::Index(w) => index.push(w.scorer(reader, 1.0)?),
                 }
             }
-            clauses.push(SegmentClause {
-                negated: c.negated,
-                pre,
-                index,
-                text,
-            });
+            clauses.push(SegmentClause { index, text });
         }
         Ok(SegmentChecks { clauses })
     }
@@ -160,8 +160,6 @@ impl TextChecks {
 }
 
 struct SegmentClause {
-    negated: bool,
-    pre: Option<Box<dyn Scorer>>,
     index: Vec<Box<dyn Scorer>>,
     /// Some alternatives are looked for in the text.
     text: bool,
@@ -196,19 +194,32 @@ impl SegmentChecks {
     /// Decides what the index can of `doc` (documents in increasing order).
     pub fn decide(&mut self, doc: DocId) -> Decision {
         let mut read = 0u64;
-        for (i, c) in self.clauses.iter_mut().enumerate() {
-            let possible = c.pre.as_mut().is_none_or(|s| matches_at(&mut **s, doc));
-            let matched = possible && c.index.iter_mut().any(|s| matches_at(&mut **s, doc));
-            if possible && !matched && c.text {
-                read |= 1 << i;
-            } else if matched == c.negated {
-                return Decision::Fails;
+        for i in 0..self.clauses.len() {
+            match self.decide_one(i, doc) {
+                Decision::Fails => return Decision::Fails,
+                Decision::Passes => {}
+                Decision::ReadText(r) => read |= r,
             }
         }
         if read == 0 {
             Decision::Passes
         } else {
             Decision::ReadText(read)
+        }
+    }
+
+    /// Decides what the index can of `doc` for clause `i` alone (for that
+    /// clause, documents in increasing order).
+    pub fn decide_one(&mut self, i: usize, doc: DocId) -> Decision {
+        let Some(c) = self.clauses.get_mut(i) else {
+            return Decision::Passes;
+        };
+        if c.index.iter_mut().any(|s| matches_at(&mut **s, doc)) {
+            Decision::Passes
+        } else if c.text {
+            Decision::ReadText(1 << i)
+        } else {
+            Decision::Fails
         }
     }
 }
@@ -240,7 +251,6 @@ impl TextReader<'_> {
                 || c.alts
                     .iter()
                     .any(|a| matches!(a, AltWeight::Text(p) if self.found(*p)))
-                    != c.negated
         })
     }
 
