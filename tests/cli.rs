@@ -1747,19 +1747,40 @@ fn import_of_a_missing_file() {
 }
 
 #[test]
-fn one_bad_file_fails_the_whole_import() {
+fn one_bad_file_keeps_only_itself_out() {
+    // Each file is one transaction: the good one is in, the bad one is
+    // named with its reason, and the exit code says that some failed.
     let dir = TempDir::new().unwrap();
-    let e = fail(
-        &dir,
-        &[
+    let e = run_fail(
+        sb(&dir).args([
             "import",
             fixture("weekly-sync.json").to_str().unwrap(),
             fixture("malformed.json").to_str().unwrap(),
-        ],
+        ]),
         1,
     );
-    assert!(e.contains("malformed.json"), "{e}");
-    assert_eq!(list(&dir, &["--all"]), Vec::<Value>::new());
+    assert!(e.contains("1 of 2 files could not be imported"), "{e}");
+    assert!(e.contains("malformed.json") && e.contains("line 3"), "{e}");
+    assert_eq!(list(&dir, &["--all"]).len(), 1);
+    // With --json the report is still the output, with the failure in it.
+    let out = sb(&dir)
+        .args([
+            "import",
+            "--json",
+            fixture("weekly-sync.json").to_str().unwrap(),
+            fixture("malformed.json").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["sessions_unchanged"], 1);
+    assert!(
+        report["failed"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("malformed.json")
+    );
 }
 
 fn config(dir: &TempDir, text: &str) -> PathBuf {
@@ -2322,7 +2343,9 @@ fn import_message_without_role_is_refused() {
 }
 
 #[test]
-fn empty_export_imports_back() {
+fn an_export_of_an_empty_store_is_refused_on_import() {
+    // A file named on the command line with no session in it is an error
+    // (it is more likely the wrong file than an intended no-op).
     let dir = TempDir::new().unwrap();
     let array_file = write(&dir, "empty.json", &ok(&dir, &["export", "--all"]));
     let lines_file = write(
@@ -2331,9 +2354,10 @@ fn empty_export_imports_back() {
         &ok(&dir, &["export", "--all", "--format", "jsonl"]),
     );
     for file in [array_file, lines_file] {
-        let report = import(&dir, &file);
-        assert_eq!(report["sessions_added"], 0, "{}", file.display());
+        let e = fail(&dir, &["import", file.to_str().unwrap()], 1);
+        assert!(e.contains("no sessions"), "{e}");
     }
+    assert_eq!(list(&dir, &["--all"]), Vec::<Value>::new());
 }
 
 #[test]

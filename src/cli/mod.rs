@@ -480,7 +480,15 @@ fn run_command(
                 control: &JobControl::new(),
             });
             bar.finish_and_clear();
-            let report = report?;
+            let report = match report {
+                // Some files failed: with --json the report (with its
+                // `failed` list) is still the output; the exit code says it.
+                Err(Error::SomeFilesFailed(r)) if *json => {
+                    write_json(out, &*r)?;
+                    return Err(Error::SomeFilesFailed(r).into());
+                }
+                other => other?,
+            };
             tracing::info!(
                 files = report.files,
                 sessions_added = report.sessions_added,

@@ -169,8 +169,14 @@ pub fn import_report(r: &ImportReport) -> String {
     if r.skipped > 0 {
         let _ = write!(out, "; {} unknown items skipped", r.skipped);
     }
+    if r.empty_files > 0 {
+        let _ = write!(out, "; {} empty files skipped", r.empty_files);
+    }
     for x in &r.renamed {
         let _ = write!(out, "\n  {:?} was taken: imported as {:?}", x.from, x.to);
+    }
+    for note in &r.skipped_files {
+        let _ = write!(out, "\n  skipped {}: {}", note.path, note.reason);
     }
     out.push('\n');
     out

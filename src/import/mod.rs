@@ -316,11 +316,22 @@ fn import_file(
         index: 0,
         touched,
     };
-    match read_file(&mut sink, path, format, reader) {
+    let read = read_file(&mut sink, path, format, reader);
+    let sessions = sink.index;
+    match read {
         Err(e @ Error::Truncated { .. }) if req.partial => {
             batch.report_mut().truncated = Some(e.to_string());
         }
         other => other?,
+    }
+    if sessions == 0 && input.named && batch.report_mut().truncated.is_none() {
+        // A file given by name that holds no session (`[]`, an object
+        // with nothing in it) is more likely the wrong file than a no-op.
+        return Err(Error::Parse {
+            path: path.to_path_buf(),
+            location: "the whole file".into(),
+            reason: "no sessions in it".into(),
+        });
     }
     batch.commit_with_span().map(Some)
 }
