@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,14 +31,7 @@ fn db(dir: &TempDir) -> PathBuf {
 /// `scrollback` with HOME and the XDG directories inside `dir` and no
 /// scrollback variables from the environment; no `--db`.
 fn sb_isolated(dir: &TempDir) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scrollback"));
-    c.env_remove("SCROLLBACK_CONFIG")
-        .env_remove("SCROLLBACK_DB")
-        .env_remove("SCROLLBACK_DATA_DIR")
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env("XDG_DATA_HOME", dir.path().join("data"));
-    c
+    Command::from_std(common::scrollback(dir.path()))
 }
 
 /// `scrollback --db <dir>/x/scrollback.db`, isolated from the user's files.

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -19,16 +21,7 @@ const MESSAGES: usize = 100;
 const WAL_BYTES: u64 = 1 << 20;
 
 fn sb(dir: &TempDir, db: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scrollback"));
-    c.env_remove("SCROLLBACK_CONFIG")
-        .env_remove("SCROLLBACK_DB")
-        .env_remove("SCROLLBACK_DATA_DIR")
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .arg("--db")
-        .arg(db);
-    c
+    common::scrollback_on(dir.path(), db)
 }
 
 fn run(dir: &TempDir, db: &Path, args: &[&str]) -> Output {

@@ -6,19 +6,15 @@
 #![allow(clippy::unwrap_used)]
 #![cfg(unix)]
 
+mod common;
+
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 use std::process::Command;
 
 fn sb(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scrollback"));
-    c.env_remove("SCROLLBACK_CONFIG")
-        .env_remove("SCROLLBACK_DB")
-        .env_remove("SCROLLBACK_DATA_DIR")
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .arg("--demo");
+    let mut c = common::scrollback(dir);
+    c.arg("--demo");
     c
 }
 

@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -13,16 +15,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 fn sb(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scrollback"));
-    c.env_remove("SCROLLBACK_CONFIG")
-        .env_remove("SCROLLBACK_DB")
-        .env_remove("SCROLLBACK_DATA_DIR")
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .arg("--db")
-        .arg(dir.join("s.db"));
-    c
+    common::scrollback_on(dir, &dir.join("s.db"))
 }
 
 /// What a terminal would act on: C0 but newline and tab, DEL, C1, bidi.

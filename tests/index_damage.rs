@@ -16,6 +16,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -43,17 +45,7 @@ fn index(dir: &Path) -> PathBuf {
 
 /// `scrollback --db <dir>/ud/mine.db`, isolated from the user's files.
 fn sb(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scrollback"));
-    c.env_remove("SCROLLBACK_CONFIG")
-        .env_remove("SCROLLBACK_DB")
-        .env_remove("SCROLLBACK_DATA_DIR")
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .arg("--db")
-        .arg(db(dir))
-        .stdin(Stdio::null());
-    c
+    common::scrollback_on(dir, &db(dir))
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {

@@ -15,6 +15,8 @@
 #![allow(clippy::unwrap_used)]
 #![allow(clippy::too_many_lines, clippy::cast_possible_truncation)]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -115,16 +117,7 @@ fn store_counts(store: &Store) -> BTreeMap<u64, u64> {
 
 /// The real binary, on `db`, with HOME and the XDG directories in `home`.
 fn sb(home: &Path, db: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scrollback"));
-    c.env_remove("SCROLLBACK_CONFIG")
-        .env_remove("SCROLLBACK_DB")
-        .env_remove("SCROLLBACK_DATA_DIR")
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .arg("--db")
-        .arg(db);
-    c
+    common::scrollback_on(home, db)
 }
 
 fn ok(cmd: &mut Command) -> Output {

@@ -10,6 +10,8 @@
 #![allow(clippy::unwrap_used)]
 #![allow(clippy::too_many_lines, clippy::cast_possible_truncation)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,17 +33,8 @@ fn db(dir: &TempDir) -> PathBuf {
 
 /// `scrollback --db <dir>/x/scrollback.db`, isolated from the user's files.
 fn sb(dir: &TempDir) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scrollback"));
-    c.env_remove("SCROLLBACK_CONFIG")
-        .env_remove("SCROLLBACK_DB")
-        .env_remove("SCROLLBACK_DATA_DIR")
-        .env_remove("NO_COLOR")
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .arg("--db")
-        .arg(db(dir))
-        .stdin(Stdio::null());
+    let mut c = common::scrollback_on(dir.path(), &db(dir));
+    c.env_remove("NO_COLOR");
     c
 }
 
