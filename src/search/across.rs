@@ -18,7 +18,7 @@
 //! It reads the index and, for phrases, the store's texts; it never ranks
 //! the sessions of the first pass.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -29,7 +29,7 @@ use tantivy::{DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
 
 use super::collect::{DocKey, SegmentColumns, SessionSet, TextOf, boost};
 use super::index::index_error;
-use super::verify::{Decision, TextChecks, TextReader, matches_at};
+use super::verify::{Decision, SegmentChecks, TextChecks, TextReader, matches_at};
 use crate::error::{Error, Result};
 
 /// The documents of one segment as runs of consecutive documents of one
@@ -69,9 +69,21 @@ impl Runs {
         runs
     }
 
-    /// The run that holds `doc` (a document of the segment).
-    fn at(&self, doc: DocId) -> usize {
-        self.starts.partition_point(|&s| s <= doc).saturating_sub(1)
+    /// The run that holds `doc` (a document of the segment), looking from
+    /// run `from` on (which starts at or before `doc`).
+    fn at_from(&self, from: usize, doc: DocId) -> usize {
+        // Galloping: the next document is usually in a run close by.
+        let (mut lo, mut step) = (from, 1);
+        let mut hi = lo + 1;
+        while hi < self.starts.len() && self.starts[hi] <= doc {
+            lo = hi;
+            hi = lo + step;
+            step *= 2;
+        }
+        let hi = hi.min(self.starts.len());
+        lo + self.starts[lo..hi]
+            .partition_point(|&s| s <= doc)
+            .saturating_sub(1)
     }
 
     /// Just past the last document of run `i`.
@@ -144,17 +156,46 @@ impl<'a> Counts<'a> {
 }
 
 /// Adds to `out` each session that `allowed` lets through with a document
-/// that `scorer` finds and that counts.
+/// that `scorer` finds and that counts. `sessions` is about how many
+/// sessions `allowed` lets through (at most): when the documents `scorer`
+/// may find outnumber them, it goes from run to run of those sessions,
+/// seeking in `scorer`; else from document to document, skipping the rest
+/// of a run once its session is known.
 fn sessions_of(
     scorer: &mut dyn Scorer,
     runs: &Runs,
     counts: &mut Counts<'_>,
     allowed: &dyn Fn(u64) -> bool,
+    sessions: usize,
     out: &mut SessionSet,
 ) {
+    if scorer.size_hint() as usize > sessions.min(runs.starts.len()) {
+        for (start, end, session) in runs.iter() {
+            if out.contains(session) || !allowed(session) {
+                continue;
+            }
+            let mut doc = if scorer.doc() < start {
+                scorer.seek(start)
+            } else {
+                scorer.doc()
+            };
+            if doc == TERMINATED {
+                return;
+            }
+            while doc < end {
+                if counts.keeps(doc) {
+                    out.insert(session);
+                    break;
+                }
+                doc = scorer.advance();
+            }
+        }
+        return;
+    }
     let mut doc = scorer.doc();
+    let mut i = 0;
     while doc != TERMINATED {
-        let i = runs.at(doc);
+        i = runs.at_from(i, doc);
         let session = runs.sessions[i];
         let known = out.contains(session) || !allowed(session);
         if known || counts.keeps(doc) {
@@ -204,7 +245,12 @@ impl Excluded<'_> {
 
     /// Whether `session` is left out (its texts are read the first time).
     pub fn excludes(&mut self, session: u64, text: &mut TextOf<'_>) -> Result<bool> {
-        let (Some(docs), Some(reader)) = (self.maybe.get(&session), self.reader.as_mut()) else {
+        // No phrase to check: nothing to look up (this runs for every
+        // candidate of the first pass).
+        let Some(reader) = self.reader.as_mut() else {
+            return Ok(false);
+        };
+        let Some(docs) = self.maybe.get(&session) else {
             return Ok(false);
         };
         if let Some(&d) = self.decided.get(&session) {
@@ -222,15 +268,16 @@ impl Excluded<'_> {
     }
 }
 
-/// What `exclusions` leave out among the sessions `allowed` lets through:
-/// the sessions with a document that counts and says an excluded word or
-/// prefix, and the phrases to check when asked (`checks` holds their
-/// clauses, see [`Exclusion::phrase`]).
+/// What `exclusions` leave out among the sessions `allowed` lets through
+/// (about `sessions` of them, at most): the sessions with a document that
+/// counts and says an excluded word or prefix, and the phrases to check
+/// when asked (`checks` holds their clauses, see [`Exclusion::phrase`]).
 pub fn excluded<'c>(
     on: &On<'_>,
     exclusions: &[Exclusion],
     checks: &'c TextChecks,
     allowed: &dyn Fn(u64) -> bool,
+    sessions: usize,
 ) -> Result<(SessionSet, Excluded<'c>)> {
     let mut sure = SessionSet::default();
     for e in exclusions.iter().filter(|e| e.phrase.is_none()) {
@@ -242,6 +289,7 @@ pub fn excluded<'c>(
                 &on.runs[segment],
                 &mut counts,
                 allowed,
+                sessions,
                 &mut sure,
             );
         }
@@ -256,8 +304,9 @@ pub fn excluded<'c>(
             let mut counts = Counts::new(on, segment)?;
             let (runs, cols) = (&on.runs[segment], &on.columns[segment]);
             let mut doc = scorer.doc();
+            let mut i = 0;
             while doc != TERMINATED {
-                let i = runs.at(doc);
+                i = runs.at_from(i, doc);
                 let session = runs.sessions[i];
                 if sure.contains(session) || !allowed(session) {
                     let end = runs.end(i);
@@ -291,6 +340,33 @@ pub fn excluded<'c>(
     ))
 }
 
+/// The ranges of documents of each segment that hold the sessions
+/// `allowed` lets through, when they hold at most an eighth of the
+/// documents (else `None`).
+pub fn ranges(on: &On<'_>, allowed: &dyn Fn(u64) -> bool) -> Option<Vec<Vec<(DocId, DocId)>>> {
+    let total: u64 = on.readers.iter().map(|r| u64::from(r.max_doc())).sum();
+    let mut docs = 0u64;
+    let mut out = Vec::with_capacity(on.runs.len());
+    for runs in on.runs {
+        let mut ranges: Vec<(DocId, DocId)> = Vec::new();
+        for (start, end, session) in runs.iter() {
+            if !allowed(session) {
+                continue;
+            }
+            docs += u64::from(end - start);
+            match ranges.last_mut() {
+                Some((_, e)) if *e == start => *e = end,
+                _ => ranges.push((start, end)),
+            }
+        }
+        if docs.saturating_mul(8) > total {
+            return None;
+        }
+        out.push(ranges);
+    }
+    Some(out)
+}
+
 /// A part of the query, ready for [`across`].
 pub struct PartWeight {
     /// Finds (and scores) the documents that may match it.
@@ -312,9 +388,11 @@ pub struct Spread {
     /// best scored.
     pub segment: SegmentOrdinal,
     pub doc: DocId,
-    /// The parts the best document matches.
+    /// The parts the best document matches, in order.
     pub parts: Vec<usize>,
-    /// Every document of the session found matching a part, in order.
+    /// Documents of the session found matching a part.
+    pub count: usize,
+    /// Their keys, when asked for (see [`Reads::keys`]).
     pub docs: Vec<DocKey>,
 }
 
@@ -325,18 +403,8 @@ pub struct Reads<'t, 'r> {
     /// For each session and part with a phrase, texts read at most once
     /// one has the phrase (until then, every candidate is read).
     pub per_session: usize,
-}
-
-/// One document of a candidate session that may match a part.
-struct Found {
-    session: u64,
-    part: usize,
-    score: Score,
-    segment: SegmentOrdinal,
-    doc: DocId,
-    key: DocKey,
-    /// The clauses of the checks its text must pass, if any.
-    read: u64,
+    /// Keep the key of every document found matching a part.
+    pub keys: bool,
 }
 
 /// The sessions, among those `allowed` lets through and `excluded` does
@@ -355,26 +423,273 @@ pub fn across(
     let Some(candidates) = candidates(on, parts, allowed)? else {
         return Ok(Vec::new());
     };
-    let mut found = matching(on, parts, checks, &candidates, now_ms)?;
-    found.sort_unstable_by(|a, b| {
-        (a.session, a.part)
-            .cmp(&(b.session, b.part))
-            .then(b.score.total_cmp(&a.score))
-            .then((a.segment, a.doc).cmp(&(b.segment, b.doc)))
-    });
+    let mut tallies: HashMap<u64, Tally> = HashMap::new();
+    for (segment, reader) in (0u32..).zip(on.readers) {
+        let s = segment as usize;
+        let runs: Vec<(DocId, DocId, u64)> = on.runs[s]
+            .iter()
+            .filter(|&(_, _, session)| candidates.contains(session))
+            .collect();
+        if runs.is_empty() {
+            continue;
+        }
+        let walk = Walk {
+            segment,
+            cols: &on.columns[s],
+            texts: checks.for_segment(reader).map_err(|e| failed(&e))?,
+            scorers: parts
+                .iter()
+                .map(|p| p.scored.scorer(reader, 1.0))
+                .collect::<tantivy::Result<Vec<_>>>()
+                .map_err(|e| failed(&e))?,
+            counts: Counts::new(on, s)?,
+            now_ms,
+            keys: reads.keys,
+        };
+        walk.tally(parts, &runs, &mut tallies);
+    }
     let mut reader = checks.reader();
+    let mut sessions: Vec<u64> = tallies.keys().copied().collect();
+    sessions.sort_unstable();
     let mut out = Vec::new();
-    for group in found.chunk_by(|a, b| a.session == b.session) {
-        let session = group[0].session;
+    for session in sessions {
+        let Some(mut tally) = tallies.remove(&session) else {
+            continue;
+        };
         if excluded.excludes(session, reads.text)? {
             continue;
         }
-        if let Some(s) = spread(group, parts.len(), &mut reader, reads)? {
-            out.push(s);
-        }
+        tally.read(&mut reader, reads)?;
+        out.extend(tally.spread(session));
     }
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.session.cmp(&b.session)));
     Ok(out)
+}
+
+/// A document, and the parts it matches or may match.
+struct DocParts {
+    segment: SegmentOrdinal,
+    doc: DocId,
+    key: DocKey,
+    /// (part, score) of the parts it matches.
+    matched: Vec<(usize, Score)>,
+    /// (part, score, clause) of the parts it matches if its text has the
+    /// clause's phrase.
+    unread: Vec<(usize, Score, u64)>,
+}
+
+/// The best document of a session so far.
+struct Top {
+    /// The sum of the scores of the parts it matches.
+    score: Score,
+    segment: SegmentOrdinal,
+    doc: DocId,
+    parts: Vec<usize>,
+}
+
+/// What is known of a candidate session.
+struct Tally {
+    /// The best score of each part.
+    best: Vec<Option<Score>>,
+    top: Option<Top>,
+    /// Documents matching a part.
+    count: usize,
+    keys: Vec<DocKey>,
+    /// Documents whose text says whether they match a part.
+    unread: Vec<DocParts>,
+}
+
+impl Tally {
+    fn new(parts: usize) -> Tally {
+        Tally {
+            best: vec![None; parts],
+            top: None,
+            count: 0,
+            keys: Vec::new(),
+            unread: Vec::new(),
+        }
+    }
+
+    /// Counts a document that matches the parts of `matched`.
+    fn add(
+        &mut self,
+        (segment, doc): (SegmentOrdinal, DocId),
+        key: Option<DocKey>,
+        matched: &[(usize, Score)],
+    ) {
+        if matched.is_empty() {
+            return;
+        }
+        for &(p, s) in matched {
+            self.best[p] = Some(self.best[p].map_or(s, |b| b.max(s)));
+        }
+        let sum: Score = matched.iter().map(|m| m.1).sum();
+        if self
+            .top
+            .as_ref()
+            .is_none_or(|t| (matched.len(), sum) > (t.parts.len(), t.score))
+        {
+            self.top = Some(Top {
+                score: sum,
+                segment,
+                doc,
+                parts: matched.iter().map(|m| m.0).collect(),
+            });
+        }
+        self.count += 1;
+        self.keys.extend(key);
+    }
+
+    /// Reads the texts of the documents that may match a part with a
+    /// phrase: for each such part, the best scored first, until one has
+    /// it, then while the session has had fewer than `reads.per_session`
+    /// read. Each text is read once, for all the parts it may match.
+    fn read(&mut self, reader: &mut TextReader<'_>, reads: &mut Reads<'_, '_>) -> Result<()> {
+        let unread = std::mem::take(&mut self.unread);
+        if unread.is_empty() {
+            return Ok(());
+        }
+        // (part, score, document, clause), by part, best first.
+        let mut queue: Vec<(usize, Score, usize, u64)> = unread
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d)| d.unread.iter().map(move |&(p, s, c)| (p, s, i, c)))
+            .collect();
+        queue.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+        let mut found: Vec<bool> = self.best.iter().map(Option::is_some).collect();
+        // The clauses each document's text was found to pass, once read.
+        let mut passed: Vec<Option<u64>> = vec![None; unread.len()];
+        let mut matched: Vec<Vec<(usize, Score)>> =
+            unread.iter().map(|d| d.matched.clone()).collect();
+        let mut read = 0;
+        for &(part, score, i, clause) in &queue {
+            let d = &unread[i];
+            let clauses = match passed[i] {
+                Some(c) => c,
+                None => {
+                    if found[part] && read >= reads.per_session {
+                        continue;
+                    }
+                    read += 1;
+                    reader.take((reads.text)(d.key)?.as_deref());
+                    let asked = d.unread.iter().fold(0u64, |a, u| a | u.2);
+                    let c = (0..64)
+                        .filter(|&c| asked & (1 << c) != 0 && reader.clause_found(c))
+                        .fold(0u64, |a, c| a | (1 << c));
+                    passed[i] = Some(c);
+                    c
+                }
+            };
+            if clauses & clause != 0 {
+                matched[i].push((part, score));
+                found[part] = true;
+            }
+        }
+        for (d, m) in unread.iter().zip(&matched) {
+            self.add((d.segment, d.doc), Some(d.key).filter(|_| reads.keys), m);
+        }
+        Ok(())
+    }
+
+    /// The session, when each part has a document that matches it.
+    fn spread(self, session: u64) -> Option<Spread> {
+        let scores = self.best.into_iter().collect::<Option<Vec<Score>>>()?;
+        let top = self.top?;
+        let mut parts = top.parts;
+        parts.sort_unstable();
+        Some(Spread {
+            session,
+            score: scores.iter().sum(),
+            segment: top.segment,
+            doc: top.doc,
+            parts,
+            count: self.count,
+            docs: self.keys,
+        })
+    }
+}
+
+/// One segment's walk over the documents of candidate sessions.
+struct Walk<'a> {
+    segment: SegmentOrdinal,
+    cols: &'a SegmentColumns,
+    texts: SegmentChecks,
+    /// A scorer for each part.
+    scorers: Vec<Box<dyn Scorer>>,
+    counts: Counts<'a>,
+    now_ms: i64,
+    keys: bool,
+}
+
+impl Walk<'_> {
+    /// Goes through the documents of `runs` that some part may match, all
+    /// parts at once, in order, and tallies them by session.
+    fn tally(
+        mut self,
+        parts: &[PartWeight],
+        runs: &[(DocId, DocId, u64)],
+        tallies: &mut HashMap<u64, Tally>,
+    ) {
+        let mut matched = Vec::with_capacity(parts.len());
+        let mut unread = Vec::new();
+        for &(start, end, session) in runs {
+            for sc in &mut self.scorers {
+                if sc.doc() < start {
+                    sc.seek(start);
+                }
+            }
+            let tally = tallies
+                .entry(session)
+                .or_insert_with(|| Tally::new(parts.len()));
+            loop {
+                let doc = self
+                    .scorers
+                    .iter()
+                    .map(DocSet::doc)
+                    .min()
+                    .unwrap_or(TERMINATED);
+                if doc >= end {
+                    break;
+                }
+                if self.counts.keeps(doc) {
+                    let b = boost(self.now_ms - self.cols.created.get_val(doc));
+                    matched.clear();
+                    unread.clear();
+                    for (part, sc) in self.scorers.iter_mut().enumerate() {
+                        if sc.doc() != doc {
+                            continue;
+                        }
+                        let score = sc.score() * b;
+                        match parts[part].phrase.map(|c| self.texts.decide_one(c, doc)) {
+                            None | Some(Decision::Passes) => matched.push((part, score)),
+                            Some(Decision::ReadText(c)) => unread.push((part, score, c)),
+                            Some(Decision::Fails) => {}
+                        }
+                    }
+                    let key = (self.keys || !unread.is_empty()).then(|| DocKey {
+                        kind: self.cols.kind.get_val(doc),
+                        session,
+                        seq: self.cols.seq.get_val(doc),
+                    });
+                    match key {
+                        Some(key) if !unread.is_empty() => tally.unread.push(DocParts {
+                            segment: self.segment,
+                            doc,
+                            key,
+                            matched: matched.clone(),
+                            unread: unread.clone(),
+                        }),
+                        _ => tally.add((self.segment, doc), key, &matched),
+                    }
+                }
+                for sc in &mut self.scorers {
+                    if sc.doc() == doc {
+                        sc.advance();
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The sessions `allowed` lets through with a document that counts for
@@ -385,17 +700,10 @@ fn candidates(
     parts: &[PartWeight],
     allowed: &dyn Fn(u64) -> bool,
 ) -> Result<Option<SessionSet>> {
-    let mut scorers = Vec::with_capacity(parts.len());
-    for p in parts {
-        let s = on
-            .readers
-            .iter()
-            .map(|r| p.unscored.scorer(r, 1.0))
-            .collect::<tantivy::Result<Vec<_>>>()
-            .map_err(|e| failed(&e))?;
-        let cost: u64 = s.iter().map(|s| u64::from(s.size_hint())).sum();
-        scorers.push((cost, s));
-    }
+    let mut scorers = parts
+        .iter()
+        .map(|p| part_scorers(on, p))
+        .collect::<Result<Vec<_>>>()?;
     scorers.sort_by_key(|(cost, _)| *cost);
     let mut candidates: Option<SessionSet> = None;
     for (_, mut per_segment) in scorers {
@@ -404,7 +712,15 @@ fn candidates(
             let mut counts = Counts::new(on, segment)?;
             let before = candidates.as_ref();
             let ok = |s: u64| before.is_none_or(|c| c.contains(s)) && allowed(s);
-            sessions_of(&mut **scorer, &on.runs[segment], &mut counts, &ok, &mut set);
+            let sessions = before.map_or(usize::MAX, SessionSet::len);
+            sessions_of(
+                &mut **scorer,
+                &on.runs[segment],
+                &mut counts,
+                &ok,
+                sessions,
+                &mut set,
+            );
         }
         if set.is_empty() {
             return Ok(None);
@@ -414,127 +730,54 @@ fn candidates(
     Ok(candidates)
 }
 
-/// Every document of the `candidates` that counts and may match a part,
-/// once per part it may match, scored by that part.
-fn matching(
+/// A scorer of each segment for part `p` (unscored), and how many documents
+/// they may find in all.
+fn part_scorers(on: &On<'_>, p: &PartWeight) -> Result<(u64, Vec<Box<dyn Scorer>>)> {
+    let s = on
+        .readers
+        .iter()
+        .map(|r| p.unscored.scorer(r, 1.0))
+        .collect::<tantivy::Result<Vec<_>>>()
+        .map_err(|e| failed(&e))?;
+    let cost = s.iter().map(|s| u64::from(s.size_hint())).sum();
+    Ok((cost, s))
+}
+
+/// The sessions that `allowed` lets through with a document that counts for
+/// the rarest of `parts`, when they are worth knowing: when that part's
+/// documents are fewer than a quarter of the sessions' runs (else `None`).
+/// A session outside matches no query with these parts, whatever it
+/// excludes.
+pub fn scope(
     on: &On<'_>,
     parts: &[PartWeight],
-    checks: &TextChecks,
-    candidates: &SessionSet,
-    now_ms: i64,
-) -> Result<Vec<Found>> {
-    let mut found = Vec::new();
-    for (segment, reader) in (0u32..).zip(on.readers) {
-        let s = segment as usize;
-        let runs: Vec<(DocId, DocId, u64)> = on.runs[s]
-            .iter()
-            .filter(|&(_, _, session)| candidates.contains(session))
-            .collect();
-        if runs.is_empty() {
-            continue;
-        }
-        let cols = &on.columns[s];
-        let mut texts = checks.for_segment(reader).map_err(|e| failed(&e))?;
-        for (part, p) in parts.iter().enumerate() {
-            let mut scorer = p.scored.scorer(reader, 1.0).map_err(|e| failed(&e))?;
-            let mut counts = Counts::new(on, s)?;
-            for &(start, end, session) in &runs {
-                let mut doc = if scorer.doc() < start {
-                    scorer.seek(start)
-                } else {
-                    scorer.doc()
-                };
-                while doc < end {
-                    if counts.keeps(doc) {
-                        let read = match p.phrase.map(|c| texts.decide_one(c, doc)) {
-                            None | Some(Decision::Passes) => Some(0),
-                            Some(Decision::ReadText(read)) => Some(read),
-                            Some(Decision::Fails) => None,
-                        };
-                        if let Some(read) = read {
-                            found.push(Found {
-                                session,
-                                part,
-                                score: scorer.score() * boost(now_ms - cols.created.get_val(doc)),
-                                segment,
-                                doc,
-                                key: DocKey {
-                                    kind: cols.kind.get_val(doc),
-                                    session,
-                                    seq: cols.seq.get_val(doc),
-                                },
-                                read,
-                            });
-                        }
-                    }
-                    doc = scorer.advance();
-                }
-            }
+    allowed: &dyn Fn(u64) -> bool,
+) -> Result<Option<SessionSet>> {
+    let runs: usize = on.runs.iter().map(|r| r.starts.len()).sum();
+    let mut rarest: Option<(u64, Vec<Box<dyn Scorer>>)> = None;
+    for p in parts {
+        let (cost, s) = part_scorers(on, p)?;
+        if rarest.as_ref().is_none_or(|(c, _)| cost < *c) {
+            rarest = Some((cost, s));
         }
     }
-    Ok(found)
-}
-
-/// A document of a session and the parts it matches.
-struct DocMatch {
-    parts: Vec<usize>,
-    /// The sum of their scores.
-    score: Score,
-    key: DocKey,
-}
-
-/// The session of `group` (its documents that may match a part, by part,
-/// best first) when each of the `parts` has a document that matches it.
-fn spread(
-    group: &[Found],
-    parts: usize,
-    reader: &mut TextReader<'_>,
-    reads: &mut Reads<'_, '_>,
-) -> Result<Option<Spread>> {
-    let mut best = vec![None; parts];
-    let mut docs: BTreeMap<(SegmentOrdinal, DocId), DocMatch> = BTreeMap::new();
-    let mut read = 0;
-    for f in group {
-        if f.read != 0 {
-            if best[f.part].is_some() && read >= reads.per_session {
-                continue;
-            }
-            read += 1;
-            if !reader.passes(f.read, (reads.text)(f.key)?.as_deref()) {
-                continue;
-            }
-        }
-        best[f.part] = Some(best[f.part].map_or(f.score, |b: Score| b.max(f.score)));
-        let d = docs.entry((f.segment, f.doc)).or_insert_with(|| DocMatch {
-            parts: Vec::new(),
-            score: 0.0,
-            key: f.key,
-        });
-        d.parts.push(f.part);
-        d.score += f.score;
-    }
-    let Some(scores) = best.into_iter().collect::<Option<Vec<Score>>>() else {
+    let Some((cost, mut scorers)) = rarest else {
         return Ok(None);
     };
-    let mut top = None;
-    for (at, d) in &docs {
-        if top.is_none_or(|(_, t): (_, &DocMatch)| {
-            (d.parts.len(), d.score) > (t.parts.len(), t.score)
-        }) {
-            top = Some((at, d));
-        }
-    }
-    let Some((&(segment, doc), best)) = top else {
+    if cost.saturating_mul(4) > runs as u64 {
         return Ok(None);
-    };
-    let mut matched = best.parts.clone();
-    matched.sort_unstable();
-    Ok(Some(Spread {
-        session: group[0].session,
-        score: scores.iter().sum(),
-        segment,
-        doc,
-        parts: matched,
-        docs: docs.values().map(|d| d.key).collect(),
-    }))
+    }
+    let mut set = SessionSet::default();
+    for (segment, scorer) in scorers.iter_mut().enumerate() {
+        let mut counts = Counts::new(on, segment)?;
+        sessions_of(
+            &mut **scorer,
+            &on.runs[segment],
+            &mut counts,
+            allowed,
+            usize::MAX,
+            &mut set,
+        );
+    }
+    Ok(Some(set))
 }

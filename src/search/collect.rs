@@ -390,12 +390,16 @@ impl<'a> SessionTopK<'a> {
 
 impl SessionTopK<'_> {
     /// Offers the documents `weight` finds in one segment, but none of a
-    /// session that `excluded` leaves out.
+    /// session that `excluded` leaves out; with `only`, just those in these
+    /// ranges of documents (increasing), which hold every session that may
+    /// appear (when they are few, going from one to the next is far
+    /// cheaper than going through the documents of the others).
     pub fn collect_segment(
         &mut self,
         weight: &dyn Weight,
         segment: SegmentOrdinal,
         reader: &SegmentReader,
+        only: Option<&[(DocId, DocId)]>,
         text: &mut TextOf<'_>,
         excluded: &mut Excluded<'_>,
     ) -> Result<()> {
@@ -425,75 +429,95 @@ impl SessionTopK<'_> {
         // the bound, the more blocks block-max WAND skips.
         let max_boost = boost(self.now_ms - created.max_value());
         let mut threshold = self.state.threshold(self.k, max_boost);
-        weight
-            .for_each_pruning(threshold, reader, &mut |doc, score| {
-                if alive.is_some_and(|a| a.is_deleted(doc)) {
+        let first = threshold;
+        let mut consider = |doc: DocId, score: Score| {
+            if alive.is_some_and(|a| a.is_deleted(doc)) {
+                return threshold;
+            }
+            let session = sessions.get_val(doc);
+            if !self.filter.allows(session) {
+                return threshold;
+            }
+            let written = created.get_val(doc);
+            if self
+                .filter
+                .created
+                .as_ref()
+                .is_some_and(|r| !r.contains(&written))
+            {
+                return threshold;
+            }
+            let boosted = score * boost(self.now_ms - written);
+            if !self.state.could_enter(self.k, boosted) {
+                return threshold;
+            }
+            // Candidates come in doc order, so each check only moves forward.
+            for (must, scorer) in &mut checks {
+                if matches_at(&mut **scorer, doc) != *must {
                     return threshold;
                 }
-                let session = sessions.get_val(doc);
-                if !self.filter.allows(session) {
-                    return threshold;
+            }
+            let decision = texts.as_mut().map_or(Decision::Passes, |t| t.decide(doc));
+            if decision == Decision::Fails {
+                return threshold;
+            }
+            match excluded.excludes(session, text) {
+                Ok(false) => {}
+                Ok(true) => return threshold,
+                Err(e) => {
+                    error = Some(e);
+                    return Score::MAX;
                 }
-                let written = created.get_val(doc);
-                if self
-                    .filter
-                    .created
-                    .as_ref()
-                    .is_some_and(|r| !r.contains(&written))
-                {
-                    return threshold;
-                }
-                let boosted = score * boost(self.now_ms - written);
-                if !self.state.could_enter(self.k, boosted) {
-                    return threshold;
-                }
-                // Candidates come in doc order, so each check only moves forward.
-                for (must, scorer) in &mut checks {
-                    if matches_at(&mut **scorer, doc) != *must {
-                        return threshold;
-                    }
-                }
-                let decision = texts.as_mut().map_or(Decision::Passes, |t| t.decide(doc));
-                if decision == Decision::Fails {
-                    return threshold;
-                }
-                match excluded.excludes(session, text) {
-                    Ok(false) => {}
-                    Ok(true) => return threshold,
-                    Err(e) => {
+            }
+            match decision {
+                Decision::Fails => return threshold,
+                Decision::Passes => self.state.offer(self.k, session, boosted, segment, doc),
+                Decision::ReadText(read) => {
+                    let key = DocKey {
+                        kind: cols.kind.get_val(doc),
+                        session,
+                        seq: cols.seq.get_val(doc),
+                    };
+                    self.pending.push(Pending {
+                        score: boosted,
+                        key,
+                        segment,
+                        doc,
+                        read,
+                    });
+                    if self.pending.len() >= batch
+                        && let Err(e) = self.settle(text)
+                    {
+                        // Stop: nothing can pass this bar.
                         error = Some(e);
                         return Score::MAX;
                     }
                 }
-                match decision {
-                    Decision::Fails => return threshold,
-                    Decision::Passes => self.state.offer(self.k, session, boosted, segment, doc),
-                    Decision::ReadText(read) => {
-                        let key = DocKey {
-                            kind: cols.kind.get_val(doc),
-                            session,
-                            seq: cols.seq.get_val(doc),
-                        };
-                        self.pending.push(Pending {
-                            score: boosted,
-                            key,
-                            segment,
-                            doc,
-                            read,
-                        });
-                        if self.pending.len() >= batch
-                            && let Err(e) = self.settle(text)
-                        {
-                            // Stop: nothing can pass this bar.
-                            error = Some(e);
-                            return Score::MAX;
+            }
+            threshold = self.state.threshold(self.k, max_boost);
+            threshold
+        };
+        match only {
+            None => weight
+                .for_each_pruning(first, reader, &mut consider)
+                .map_err(failed)?,
+            Some(ranges) => {
+                let mut scorer = weight.scorer(reader, 1.0).map_err(failed)?;
+                'ranges: for &(start, end) in ranges {
+                    let mut doc = if scorer.doc() < start {
+                        scorer.seek(start)
+                    } else {
+                        scorer.doc()
+                    };
+                    while doc < end {
+                        if consider(doc, scorer.score()) == Score::MAX {
+                            break 'ranges;
                         }
+                        doc = scorer.advance();
                     }
                 }
-                threshold = self.state.threshold(self.k, max_boost);
-                threshold
-            })
-            .map_err(failed)?;
+            }
+        }
         error.map_or(Ok(()), Err)
     }
 }

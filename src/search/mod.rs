@@ -528,7 +528,7 @@ impl Search {
         let store = &self.store;
         let mut text_of = |k| doc_text(store, k);
         let (exclusions, said) = exclusion_weights(&built.excluded, &this, unscored)?;
-        let (sure, mut excluded) = across::excluded(&on, &exclusions, &said, &|s| s == key)?;
+        let (sure, mut excluded) = across::excluded(&on, &exclusions, &said, &|s| s == key, 1)?;
         if sure.contains(key) || excluded.excludes(key, &mut text_of)? {
             return Ok(Vec::new());
         }
@@ -548,6 +548,7 @@ impl Search {
             &mut across::Reads {
                 text: &mut text_of,
                 per_session: usize::MAX,
+                keys: true,
             },
         )?;
         let mut steps: Vec<u64> = spread
@@ -727,13 +728,32 @@ impl Search {
         let store = &self.store;
         let mut text_of = |key| doc_text(store, key);
         let (exclusions, said) = exclusion_weights(&built.excluded, &|q| q, unscored)?;
+        let mut parts = None;
+        let mut scope = None;
         let (sure, mut excluded) = if exclusions.is_empty() {
             (SessionSet::default(), across::Excluded::nothing())
         } else {
-            across::excluded(&on, &exclusions, &said, &|s| base.allows(s))?
+            // Only the sessions that may match need be looked at.
+            let (p, _) = parts.insert(part_weights(&built.parts, &|q| q, &searcher)?);
+            let scope = scope.insert(across::scope(&on, p, &|s| base.allows(s))?);
+            across::excluded(
+                &on,
+                &exclusions,
+                &said,
+                &|s| base.allows(s) && scope.as_ref().is_none_or(|c| c.contains(s)),
+                scope.as_ref().map_or(usize::MAX, SessionSet::len),
+            )?
         };
         let mut filter = base.clone();
         filter.without.push(&sure);
+        // When exclusions leave few sessions, the first pass goes through
+        // theirs alone.
+        let only = scope.map(|scope| {
+            across::ranges(&on, &|s| {
+                filter.allows(s) && scope.as_ref().is_none_or(|c| c.contains(s))
+            })
+        });
+        let only = only.flatten();
         let now_ms = ts_to_ms(now());
         let k = limit.offset + limit.limit;
         let mut collector = SessionTopK::new(k, now_ms, &filter, &columns, &checks, &texts);
@@ -742,7 +762,15 @@ impl Search {
             .weight(EnableScoring::enabled_from_searcher(&searcher))
             .map_err(failed)?;
         for (segment, reader) in (0..).zip(searcher.segment_readers()) {
-            collector.collect_segment(&*weight, segment, reader, &mut text_of, &mut excluded)?;
+            let ranges = only.as_ref().map(|o| o[segment as usize].as_slice());
+            collector.collect_segment(
+                &*weight,
+                segment,
+                reader,
+                ranges,
+                &mut text_of,
+                &mut excluded,
+            )?;
         }
         let found = collector.finish(&mut text_of)?;
         // Sessions with one message matching every clause rank first: only
@@ -751,7 +779,10 @@ impl Search {
         let spread = if built.parts.len() > 1 && found.top.len() < k {
             let single: std::collections::HashSet<u64> =
                 found.top.iter().map(|(s, _)| *s).collect();
-            let (parts, part_checks) = part_weights(&built.parts, &|q| q, &searcher)?;
+            let (parts, part_checks) = match parts {
+                Some(p) => p,
+                None => part_weights(&built.parts, &|q| q, &searcher)?,
+            };
             across::across(
                 &on,
                 &parts,
@@ -762,6 +793,7 @@ impl Search {
                 &mut across::Reads {
                     text: &mut text_of,
                     per_session: collect::COUNT_READS,
+                    keys: false,
                 },
             )?
         } else {
@@ -783,7 +815,7 @@ impl Search {
                 score: s.score,
                 segment: s.segment,
                 doc: s.doc,
-                others: s.docs.len().saturating_sub(1),
+                others: s.count.saturating_sub(1),
                 parts: Some(&s.parts),
             }))
             .skip(limit.offset)

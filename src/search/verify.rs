@@ -238,6 +238,13 @@ impl TextReader<'_> {
     /// Whether `text` passes the clauses of `read` (see [`Decision`]); a
     /// document the store no longer has (`None`) matches no pattern.
     pub fn passes(&mut self, read: u64, text: Option<&str>) -> bool {
+        self.take(text);
+        (0..self.checks.clauses.len()).all(|i| read & (1 << i) == 0 || self.clause_found(i))
+    }
+
+    /// Reads `text` (`None`: a document the store no longer has, which
+    /// matches no pattern) for [`clause_found`](Self::clause_found).
+    pub fn take(&mut self, text: Option<&str>) {
         match text {
             Some(t) => self.read(t),
             None => {
@@ -245,12 +252,14 @@ impl TextReader<'_> {
                 self.prefixes.clear();
             }
         }
-        let checks = self.checks;
-        checks.clauses.iter().enumerate().all(|(i, c)| {
-            read & (1 << i) == 0
-                || c.alts
-                    .iter()
-                    .any(|a| matches!(a, AltWeight::Text(p) if self.found(*p)))
+    }
+
+    /// Whether the text last taken passes clause `i` by its text.
+    pub fn clause_found(&self, i: usize) -> bool {
+        self.checks.clauses.get(i).is_some_and(|c| {
+            c.alts
+                .iter()
+                .any(|a| matches!(a, AltWeight::Text(p) if self.found(*p)))
         })
     }
 
