@@ -8,12 +8,14 @@
 //!
 //! The first pass ([`super::collect`]) ranks the sessions with one document
 //! matching every part; this module decides which sessions the exclusions
-//! leave out ([`excluded`]) and finds, when that pass cannot fill the page,
-//! the sessions whose parts are matched by different documents ([`across`]).
-//! Both go from the documents to their sessions through [`Runs`]: a pass
-//! over a posting list skips the rest of a session once it knows the
-//! answer for it, so a word said in every message costs a step per session,
-//! not per message.
+//! leave out ([`excluded`], among those that have the query's rarest part,
+//! [`scope`]), which documents that pass need go through when they leave
+//! few sessions ([`ranges`]), and finds, when that pass cannot fill the
+//! page, the sessions whose parts are matched by different documents
+//! ([`across`]). All go from the documents to their sessions through
+//! [`Runs`]: a pass over a posting list skips the rest of a session once it
+//! knows the answer for it, so a word said in every message costs a step
+//! per session, not per message.
 //!
 //! It reads the index and, for phrases, the store's texts; it never ranks
 //! the sessions of the first pass.
@@ -84,6 +86,11 @@ impl Runs {
         lo + self.starts[lo..hi]
             .partition_point(|&s| s <= doc)
             .saturating_sub(1)
+    }
+
+    /// Number of runs.
+    pub fn len(&self) -> usize {
+        self.starts.len()
     }
 
     /// Just past the last document of run `i`.
@@ -780,4 +787,49 @@ pub fn scope(
         );
     }
     Ok(Some(set))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn runs(starts: &[DocId], max_doc: DocId) -> Runs {
+        Runs {
+            starts: starts.to_vec(),
+            sessions: (0..starts.len() as u64).collect(),
+            max_doc,
+        }
+    }
+
+    #[test]
+    fn finds_the_run_of_a_document_from_any_run_before_it() {
+        let r = runs(&[0, 1, 2, 5, 9, 10, 40, 41, 100], 120);
+        for doc in 0..120 {
+            let want = r.starts.iter().rposition(|&s| s <= doc).unwrap_or(0);
+            for from in 0..=want {
+                assert_eq!(r.at_from(from, doc), want, "doc {doc} from {from}");
+            }
+            assert!(r.starts[want] <= doc && doc < r.end(want));
+        }
+        let ends: Vec<DocId> = r.iter().map(|(_, e, _)| e).collect();
+        assert_eq!(ends, [1, 2, 5, 9, 10, 40, 41, 100, 120]);
+    }
+
+    #[test]
+    fn the_best_document_matches_the_most_parts_then_scores_best() {
+        let mut t = Tally::new(3);
+        t.add((0, 1), None, &[(0, 5.0)]);
+        t.add((0, 2), None, &[(1, 1.0), (2, 1.0)]);
+        t.add((0, 3), None, &[(1, 9.0)]);
+        t.add((1, 0), None, &[(0, 0.5), (2, 0.5)]);
+        t.add((1, 1), None, &[]);
+        let s = t.spread(7).unwrap();
+        assert_eq!((s.segment, s.doc, s.parts.clone()), (0, 2, vec![1, 2]));
+        assert!((s.score - (5.0 + 9.0 + 1.0)).abs() < 1e-6, "{s:?}");
+        assert_eq!(s.count, 4);
+        let mut t = Tally::new(2);
+        t.add((0, 1), None, &[(0, 5.0)]);
+        assert!(t.spread(7).is_none(), "a part no document matches");
+    }
 }

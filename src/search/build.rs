@@ -32,12 +32,13 @@ use crate::store::Store;
 
 /// A query ready to run.
 pub struct Built {
-    /// What selects and scores documents.
+    /// What selects and scores the documents that match every clause.
     pub query: Box<dyn Query>,
     /// Checks on each candidate the query yields: it must match every `Must`
-    /// and no `MustNot` (filters and excluded words, kept out of `query` so
-    /// that it stays a plain term, union or intersection, which tantivy can
-    /// prune with block-max WAND).
+    /// and no `MustNot` (filters, and OR groups of words and filters, kept
+    /// out of `query` so that it stays a plain term, union or intersection,
+    /// which tantivy can prune with block-max WAND). Exclusions of words are
+    /// not here: they leave out sessions (see `excluded`).
     pub filters: Vec<(Occur, Box<dyn Query>)>,
     pub marks: Marks,
     /// Session filters left to the collector: results come from sessions in

@@ -101,14 +101,19 @@ pub struct HitMessage {
 pub struct Hit {
     /// The session.
     pub session: HitSession,
-    /// Its best matching message; `None` when the session's name, title or
-    /// tags matched rather than a message.
+    /// Its best matching message (when the query's clauses are matched by
+    /// different messages: the one that matches the most, then the best
+    /// scored); `None` when the session's name, title or tags matched
+    /// rather than a message.
     pub message: Option<HitMessage>,
     /// Text around the match, on one line.
     pub snippet: String,
-    /// Byte ranges of the matched words in `snippet`.
+    /// Byte ranges of the words `message` matched in `snippet`.
     pub highlights: Vec<[usize; 2]>,
-    /// Relevance (BM25 with a mild boost for recent messages).
+    /// Relevance (BM25 with a mild boost for recent messages). A session
+    /// whose clauses are matched by different messages scores the sum of
+    /// each clause's best message score, and ranks after every session
+    /// with one message that matches them all, whatever the scores.
     pub score: f32,
     /// Other matching messages of this session among the best results (for
     /// a phrase, among those checked: at most 16).
@@ -740,7 +745,7 @@ impl Search {
                 &on,
                 &exclusions,
                 &said,
-                &|s| base.allows(s) && scope.as_ref().is_none_or(|c| c.contains(s)),
+                &|s| scope.as_ref().is_none_or(|c| c.contains(s)) && base.allows(s),
                 scope.as_ref().map_or(usize::MAX, SessionSet::len),
             )?
         };
@@ -748,12 +753,17 @@ impl Search {
         filter.without.push(&sure);
         // When exclusions leave few sessions, the first pass goes through
         // theirs alone.
-        let only = scope.map(|scope| {
-            across::ranges(&on, &|s| {
-                filter.allows(s) && scope.as_ref().is_none_or(|c| c.contains(s))
-            })
+        let only = scope.and_then(|scope| {
+            let runs: usize = runs.iter().map(|r| r.len()).sum();
+            let left = scope.as_ref().map_or(runs, SessionSet::len);
+            (left.saturating_sub(sure.len()) * 8 <= runs)
+                .then(|| {
+                    across::ranges(&on, &|s| {
+                        scope.as_ref().is_none_or(|c| c.contains(s)) && filter.allows(s)
+                    })
+                })
+                .flatten()
         });
-        let only = only.flatten();
         let now_ms = ts_to_ms(now());
         let k = limit.offset + limit.limit;
         let mut collector = SessionTopK::new(k, now_ms, &filter, &columns, &checks, &texts);
