@@ -191,6 +191,10 @@ fn sharegpt_queries() -> Vec<String> {
         "日本語",
         "我们",
         "教育",
+        // Words that may be said in different messages of a conversation.
+        "tokio cancellation",
+        "sourdough starter temperature",
+        "docker -kubernetes",
     ]
     .iter()
     .map(ToString::to_string)
@@ -238,6 +242,12 @@ fn generated_queries() -> Vec<String> {
         "setSessions".into(),
         "np.array".into(),
         "\"read_to_string(path)\"".into(),
+        // Words said in different messages: the first pass cannot fill the
+        // page, the pass over conversations runs.
+        format!("{} {}", w(6_000), w(7_000)),
+        format!("{} {}", w(20_000), w(30_000)),
+        format!("{rare} {rare2}"),
+        format!("{mid} -{}", w(1_000)),
     ]
 }
 
