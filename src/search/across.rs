@@ -88,11 +88,6 @@ impl Runs {
             .saturating_sub(1)
     }
 
-    /// Number of runs.
-    pub fn len(&self) -> usize {
-        self.starts.len()
-    }
-
     /// Just past the last document of run `i`.
     fn end(&self, i: usize) -> DocId {
         self.starts.get(i + 1).copied().unwrap_or(self.max_doc)
@@ -361,13 +356,13 @@ pub fn ranges(on: &On<'_>, allowed: &dyn Fn(u64) -> bool) -> Option<Vec<Vec<(Doc
                 continue;
             }
             docs += u64::from(end - start);
+            if docs.saturating_mul(8) > total {
+                return None;
+            }
             match ranges.last_mut() {
                 Some((_, e)) if *e == start => *e = end,
                 _ => ranges.push((start, end)),
             }
-        }
-        if docs.saturating_mul(8) > total {
-            return None;
         }
         out.push(ranges);
     }

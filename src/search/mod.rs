@@ -754,15 +754,9 @@ impl Search {
         // When exclusions leave few sessions, the first pass goes through
         // theirs alone.
         let only = scope.and_then(|scope| {
-            let runs: usize = runs.iter().map(|r| r.len()).sum();
-            let left = scope.as_ref().map_or(runs, SessionSet::len);
-            (left.saturating_sub(sure.len()) * 8 <= runs)
-                .then(|| {
-                    across::ranges(&on, &|s| {
-                        scope.as_ref().is_none_or(|c| c.contains(s)) && filter.allows(s)
-                    })
-                })
-                .flatten()
+            across::ranges(&on, &|s| {
+                scope.as_ref().is_none_or(|c| c.contains(s)) && filter.allows(s)
+            })
         });
         let now_ms = ts_to_ms(now());
         let k = limit.offset + limit.limit;
