@@ -43,12 +43,19 @@ pub struct Runs {
     starts: Vec<DocId>,
     /// The session of each run.
     sessions: Vec<u64>,
+    /// Whether each run has a document not deleted.
+    live: Vec<bool>,
     max_doc: DocId,
 }
 
 impl Runs {
-    /// The runs of a segment of `max_doc` documents whose session column is `session`.
-    pub fn of(session: &dyn ColumnValues<u64>, max_doc: DocId) -> Runs {
+    /// The runs of a segment of `max_doc` documents whose session column
+    /// is `session`, with its deleted documents (as of `alive`).
+    pub fn of(
+        session: &dyn ColumnValues<u64>,
+        max_doc: DocId,
+        alive: Option<&AliveBitSet>,
+    ) -> Runs {
         const CHUNK: u32 = 4096;
         let mut runs = Runs {
             max_doc,
@@ -64,6 +71,12 @@ impl Runs {
                 if runs.sessions.last() != Some(&s) {
                     runs.starts.push(doc);
                     runs.sessions.push(s);
+                    runs.live.push(false);
+                }
+                if alive.is_none_or(|a| a.is_alive(doc))
+                    && let Some(live) = runs.live.last_mut()
+                {
+                    *live = true;
                 }
             }
             at += n;
@@ -93,9 +106,12 @@ impl Runs {
         self.starts.get(i + 1).copied().unwrap_or(self.max_doc)
     }
 
-    /// (first document, just past the last, session) of each run, in order.
+    /// (first document, just past the last, session) of each run with a
+    /// document not deleted, in order.
     fn iter(&self) -> impl Iterator<Item = (DocId, DocId, u64)> + '_ {
-        (0..self.starts.len()).map(|i| (self.starts[i], self.end(i), self.sessions[i]))
+        (0..self.starts.len())
+            .filter(|&i| self.live[i])
+            .map(|i| (self.starts[i], self.end(i), self.sessions[i]))
     }
 }
 
@@ -157,23 +173,36 @@ impl<'a> Counts<'a> {
     }
 }
 
-/// Adds to `out` each session that `allowed` lets through with a document
-/// that `scorer` finds and that counts. `sessions` is about how many
-/// sessions `allowed` lets through (at most): when the documents `scorer`
-/// may find outnumber them, it goes from run to run of those sessions,
+/// The sessions a pass looks at: those of `within` (every one when `None`)
+/// that `allowed` lets through.
+#[derive(Clone, Copy)]
+pub struct Among<'a> {
+    pub within: Option<&'a SessionSet>,
+    pub allowed: &'a dyn Fn(u64) -> bool,
+}
+
+impl Among<'_> {
+    fn lets(&self, session: u64) -> bool {
+        self.within.is_none_or(|w| w.contains(session)) && (self.allowed)(session)
+    }
+}
+
+/// Adds to `out` each session `among` lets through with a document that
+/// `scorer` finds and that counts. When the documents `scorer` may find
+/// outnumber the sessions, it goes from run to run of those sessions,
 /// seeking in `scorer`; else from document to document, skipping the rest
 /// of a run once its session is known.
 fn sessions_of(
     scorer: &mut dyn Scorer,
     runs: &Runs,
     counts: &mut Counts<'_>,
-    allowed: &dyn Fn(u64) -> bool,
-    sessions: usize,
+    among: Among<'_>,
     out: &mut SessionSet,
 ) {
+    let sessions = among.within.map_or(usize::MAX, SessionSet::len);
     if scorer.size_hint() as usize > sessions.min(runs.starts.len()) {
         for (start, end, session) in runs.iter() {
-            if out.contains(session) || !allowed(session) {
+            if out.contains(session) || !among.lets(session) {
                 continue;
             }
             let mut doc = if scorer.doc() < start {
@@ -199,7 +228,7 @@ fn sessions_of(
     while doc != TERMINATED {
         i = runs.at_from(i, doc);
         let session = runs.sessions[i];
-        let known = out.contains(session) || !allowed(session);
+        let known = out.contains(session) || !among.lets(session);
         if known || counts.keeps(doc) {
             if !known {
                 out.insert(session);
@@ -270,16 +299,15 @@ impl Excluded<'_> {
     }
 }
 
-/// What `exclusions` leave out among the sessions `allowed` lets through
-/// (about `sessions` of them, at most): the sessions with a document that
-/// counts and says an excluded word or prefix, and the phrases to check
-/// when asked (`checks` holds their clauses, see [`Exclusion::phrase`]).
+/// What `exclusions` leave out among the sessions `among` lets through:
+/// the sessions with a document that counts and says an excluded word or
+/// prefix, and the phrases to check when asked (`checks` holds their
+/// clauses, see [`Exclusion::phrase`]).
 pub fn excluded<'c>(
     on: &On<'_>,
     exclusions: &[Exclusion],
     checks: &'c TextChecks,
-    allowed: &dyn Fn(u64) -> bool,
-    sessions: usize,
+    among: Among<'_>,
 ) -> Result<(SessionSet, Excluded<'c>)> {
     let mut sure = SessionSet::default();
     for e in exclusions.iter().filter(|e| e.phrase.is_none()) {
@@ -290,8 +318,7 @@ pub fn excluded<'c>(
                 &mut *scorer,
                 &on.runs[segment],
                 &mut counts,
-                allowed,
-                sessions,
+                among,
                 &mut sure,
             );
         }
@@ -310,7 +337,7 @@ pub fn excluded<'c>(
             while doc != TERMINATED {
                 i = runs.at_from(i, doc);
                 let session = runs.sessions[i];
-                if sure.contains(session) || !allowed(session) {
+                if sure.contains(session) || !among.lets(session) {
                     let end = runs.end(i);
                     doc = if end < runs.max_doc {
                         scorer.seek(end)
@@ -710,17 +737,25 @@ fn candidates(
     let mut candidates: Option<SessionSet> = None;
     for (_, mut per_segment) in scorers {
         let mut set = SessionSet::default();
+        // The first part looks at the sessions allowed, the others at the
+        // sessions the parts before them have.
+        let among = match &candidates {
+            None => Among {
+                within: None,
+                allowed,
+            },
+            Some(c) => Among {
+                within: Some(c),
+                allowed: &|_| true,
+            },
+        };
         for (segment, scorer) in per_segment.iter_mut().enumerate() {
             let mut counts = Counts::new(on, segment)?;
-            let before = candidates.as_ref();
-            let ok = |s: u64| before.is_none_or(|c| c.contains(s)) && allowed(s);
-            let sessions = before.map_or(usize::MAX, SessionSet::len);
             sessions_of(
                 &mut **scorer,
                 &on.runs[segment],
                 &mut counts,
-                &ok,
-                sessions,
+                among,
                 &mut set,
             );
         }
@@ -772,12 +807,15 @@ pub fn scope(
     let mut set = SessionSet::default();
     for (segment, scorer) in scorers.iter_mut().enumerate() {
         let mut counts = Counts::new(on, segment)?;
+        let among = Among {
+            within: None,
+            allowed,
+        };
         sessions_of(
             &mut **scorer,
             &on.runs[segment],
             &mut counts,
-            allowed,
-            usize::MAX,
+            among,
             &mut set,
         );
     }
@@ -793,6 +831,7 @@ mod tests {
         Runs {
             starts: starts.to_vec(),
             sessions: (0..starts.len() as u64).collect(),
+            live: vec![true; starts.len()],
             max_doc,
         }
     }

@@ -143,8 +143,9 @@ pub struct Search {
     sets: SetCache,
     /// Fast-field columns of each segment, as of one searcher generation.
     columns: Option<(u64, Arc<Vec<SegmentColumns>>)>,
-    /// Sessions' runs of documents in each segment, while it lives.
-    runs: HashMap<tantivy::index::SegmentId, Arc<across::Runs>>,
+    /// Sessions' runs of documents in each segment (with its deleted
+    /// documents, by their number), while it lives.
+    runs: HashMap<(tantivy::index::SegmentId, u32), Arc<across::Runs>>,
     /// Why the index was last built anew, at open or since.
     rebuilt: Rebuilt,
 }
@@ -533,7 +534,12 @@ impl Search {
         let store = &self.store;
         let mut text_of = |k| doc_text(store, k);
         let (exclusions, said) = exclusion_weights(&built.excluded, &this, unscored)?;
-        let (sure, mut excluded) = across::excluded(&on, &exclusions, &said, &|s| s == key, 1)?;
+        let one = SessionSet::of([key]);
+        let among = across::Among {
+            within: Some(&one),
+            allowed: &|_| true,
+        };
+        let (sure, mut excluded) = across::excluded(&on, &exclusions, &said, among)?;
         if sure.contains(key) || excluded.excludes(key, &mut text_of)? {
             return Ok(Vec::new());
         }
@@ -668,15 +674,18 @@ impl Search {
         columns: &[SegmentColumns],
     ) -> Vec<Arc<across::Runs>> {
         let readers = searcher.segment_readers();
+        let key = |r: &tantivy::SegmentReader| (r.segment_id(), r.num_deleted_docs());
         self.runs
-            .retain(|id, _| readers.iter().any(|r| r.segment_id() == *id));
+            .retain(|k, _| readers.iter().any(|r| key(r) == *k));
         readers
             .iter()
             .zip(columns)
             .map(|(r, c)| {
                 self.runs
-                    .entry(r.segment_id())
-                    .or_insert_with(|| Arc::new(across::Runs::of(&*c.session, r.max_doc())))
+                    .entry(key(r))
+                    .or_insert_with(|| {
+                        Arc::new(across::Runs::of(&*c.session, r.max_doc(), r.alive_bitset()))
+                    })
                     .clone()
             })
             .collect()
@@ -741,13 +750,11 @@ impl Search {
             // Only the sessions that may match need be looked at.
             let (p, _) = parts.insert(part_weights(&built.parts, &|q| q, &searcher)?);
             let scope = scope.insert(across::scope(&on, p, &|s| base.allows(s))?);
-            across::excluded(
-                &on,
-                &exclusions,
-                &said,
-                &|s| scope.as_ref().is_none_or(|c| c.contains(s)) && base.allows(s),
-                scope.as_ref().map_or(usize::MAX, SessionSet::len),
-            )?
+            let among = across::Among {
+                within: scope.as_ref(),
+                allowed: &|s| base.allows(s),
+            };
+            across::excluded(&on, &exclusions, &said, among)?
         };
         let mut filter = base.clone();
         filter.without.push(&sure);
@@ -781,8 +788,7 @@ impl Search {
         // when they cannot fill the page (and then they are all known) can
         // sessions matched across messages be on it.
         let spread = if built.parts.len() > 1 && found.top.len() < k {
-            let single: std::collections::HashSet<u64> =
-                found.top.iter().map(|(s, _)| *s).collect();
+            let single = SessionSet::of(found.top.iter().map(|(s, _)| *s));
             let (parts, part_checks) = match parts {
                 Some(p) => p,
                 None => part_weights(&built.parts, &|q| q, &searcher)?,
@@ -791,7 +797,7 @@ impl Search {
                 &on,
                 &parts,
                 &part_checks,
-                &|s| filter.allows(s) && !single.contains(&s),
+                &|s| !single.contains(s) && filter.allows(s),
                 &mut excluded,
                 now_ms,
                 &mut across::Reads {
