@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use scrollback::domain::{MessageDoc, SessionDoc};
+use scrollback::domain::{Kind, MessageDoc, SessionDoc};
 use scrollback::export::{ExportFormat, export};
 use scrollback::jobs::JobControl;
 use scrollback::{MergeOrder, NewMessage, NewSession, Role, Store, Tokens, Uid};
@@ -164,11 +164,13 @@ fn message_doc() -> impl Strategy<Value = MessageDoc> {
         prop::option::of((0u64..100_000, 0u64..100_000)),
         prop::option::of("[a-z]{1,6}"),
         prop::option::of("[A-Za-z0-9-]{1,10}"),
+        0usize..Kind::ALL.len(),
     )
         .prop_map(
-            |(r, content, at, model, tokens, meta, source_id)| MessageDoc {
+            |(r, content, at, model, tokens, meta, source_id, kind)| MessageDoc {
                 seq: None,
                 role: Some(role(r)),
+                kind: Kind::ALL[kind],
                 content,
                 created_at: Some(at),
                 model,

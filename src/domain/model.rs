@@ -89,6 +89,88 @@ impl FromStr for Role {
     }
 }
 
+/// What a message is, beside who wrote it: plain text, or one of the parts
+/// agent tools write (reasoning, tool calls and their output, text the tool
+/// injected, compaction summaries, images). The browser folds every kind but
+/// `text` and `summary` by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Plain text.
+    #[default]
+    Text,
+    /// The model's reasoning, kept and marked.
+    Thinking,
+    /// A call of a tool: a one-line summary (`Bash: cargo test`) as the text,
+    /// the full input in the metadata (`input`).
+    ToolCall,
+    /// A tool's output; the metadata's `call_id` names the call it answers.
+    ToolResult,
+    /// Text the tool injected: instructions files, environment blocks, meta
+    /// lines, interruption markers.
+    Context,
+    /// A compaction summary.
+    Summary,
+    /// A placeholder for an image or attachment: what and how large, never the bytes.
+    Image,
+}
+
+impl Kind {
+    /// Every kind, in display order.
+    pub const ALL: [Kind; 7] = [
+        Kind::Text,
+        Kind::Thinking,
+        Kind::ToolCall,
+        Kind::ToolResult,
+        Kind::Context,
+        Kind::Summary,
+        Kind::Image,
+    ];
+
+    /// The kind's name as stored and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Thinking => "thinking",
+            Kind::ToolCall => "tool_call",
+            Kind::ToolResult => "tool_result",
+            Kind::Context => "context",
+            Kind::Summary => "summary",
+            Kind::Image => "image",
+        }
+    }
+
+    /// True for the kinds the browser folds by default.
+    pub fn folded_by_default(self) -> bool {
+        matches!(
+            self,
+            Kind::Thinking | Kind::ToolCall | Kind::ToolResult | Kind::Context | Kind::Image
+        )
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "kind",
+                    s,
+                    "one of text, thinking, tool_call, tool_result, context, summary, image",
+                )
+            })
+    }
+}
+
 /// Token counts reported by the model's API for one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Tokens {
@@ -149,6 +231,8 @@ pub struct Message {
     pub seq: u64,
     /// Who wrote it.
     pub role: Role,
+    /// What it is.
+    pub kind: Kind,
     /// The text.
     pub content: String,
     /// When it was written.
@@ -168,6 +252,8 @@ pub struct Message {
 pub struct NewMessage {
     /// Who wrote it.
     pub role: Role,
+    /// What it is.
+    pub kind: Kind,
     /// The text.
     pub content: String,
     /// When it was written (default: now).
@@ -187,6 +273,7 @@ impl NewMessage {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
         NewMessage {
             role,
+            kind: Kind::Text,
             content: content.into(),
             created_at: None,
             model: None,
@@ -201,6 +288,7 @@ impl From<Message> for NewMessage {
     fn from(m: Message) -> Self {
         NewMessage {
             role: m.role,
+            kind: m.kind,
             content: m.content,
             created_at: Some(m.created_at),
             model: m.model,
@@ -282,6 +370,8 @@ pub struct MessageDoc {
     pub seq: Option<u64>,
     /// Who wrote it.
     pub role: Option<Role>,
+    /// What it is (default: text).
+    pub kind: Kind,
     /// The text.
     pub content: String,
     /// When (default: the session's creation time).
@@ -323,6 +413,7 @@ impl From<Message> for MessageDoc {
         MessageDoc {
             seq: Some(m.seq),
             role: Some(m.role),
+            kind: m.kind,
             content: m.content,
             created_at: Some(m.created_at),
             model: m.model,

@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 /// Bytes read from the start of a file to detect its format.
 const HEAD: u64 = 64 * 1024;
 
-/// Picks the format of `path` from its extension and first bytes.
+/// Picks the format of `path` from its extension, where it lies and its
+/// first bytes.
 pub fn detect(path: &Path) -> Result<Format> {
     let mut head = Vec::new();
     std::fs::File::open(path)
@@ -20,6 +21,12 @@ pub fn detect(path: &Path) -> Result<Format> {
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default();
+    if head.starts_with(b"SQLite format 3\0") {
+        return Ok(Format::Llm);
+    }
+    if head.starts_with(b"PK\x03\x04") {
+        return Ok(Format::ChatGpt);
+    }
     if ext == "toon" {
         return Ok(Format::Toon);
     }
@@ -27,6 +34,7 @@ pub fn detect(path: &Path) -> Result<Format> {
     let start = text.trim_start();
     let keys = top_level_keys(start);
     let has = |k: &str| keys.iter().any(|x| x == k);
+    let lines = ext == "jsonl" || first_line_is_object(start);
     let found = if start.is_empty() {
         // Nothing to import (an export of an empty store): any reader yields nothing.
         Some(Format::Jsonl)
@@ -34,11 +42,38 @@ pub fn detect(path: &Path) -> Result<Format> {
         Some(Format::Json)
     } else if !start.starts_with(['{', '[']) {
         None
-    } else if ext == "jsonl" || first_line_is_object(start) {
+    } else if let Some(f) = by_place(path) {
+        Some(f)
+    } else if has("projectHash") || (has("sessionId") && has("startTime")) {
+        Some(Format::Gemini)
+    } else if has("payload") && has("type") && has("timestamp")
+        || has("record_type")
+        || (lines && has("instructions") && has("id") && has("timestamp"))
+    {
+        Some(Format::Codex)
+    } else if lines
+        && (has("parentUuid")
+            || has("leafUuid")
+            || has("sessionId")
+            || has("uuid") && has("type")
+            || first_type(start).is_some_and(|t| is_claude_line_type(&t)))
+    {
+        Some(Format::ClaudeCode)
+    } else if has("mapping") {
+        Some(Format::ChatGpt)
+    } else if has("chat") && (has("user_id") || has("title"))
+        || has("history") && (has("models") || has("messages"))
+    {
+        Some(Format::OpenWebUi)
+    } else if lines {
         if has("conversations") {
             Some(Format::ShareGpt)
+        } else if has("uid") || has("name") {
+            Some(Format::Jsonl)
+        } else if has("messages") && !has("metadata") {
+            Some(Format::ShareGpt)
         } else {
-            (has("uid") || has("name") || has("messages")).then_some(Format::Jsonl)
+            has("messages").then_some(Format::Jsonl)
         }
     } else if has("conversations") {
         Some(Format::ShareGpt)
@@ -58,7 +93,7 @@ pub fn detect(path: &Path) -> Result<Format> {
     };
     found.ok_or_else(|| {
         let seen = if keys.is_empty() {
-            "no JSON object at its start".to_string()
+            looks_like(&head)
         } else {
             format!("top-level keys: {}", keys.join(", "))
         };
@@ -68,6 +103,68 @@ pub fn detect(path: &Path) -> Result<Format> {
             Format::names()
         ))
     })
+}
+
+/// The format the folders a file lies in promise: the usual places of the
+/// agent tools' sessions.
+fn by_place(path: &Path) -> Option<Format> {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let jsonl = path.extension().is_some_and(|e| e == "jsonl");
+    if jsonl && text.contains("/.claude/projects/") {
+        Some(Format::ClaudeCode)
+    } else if jsonl && text.contains("/.codex/") && text.contains("rollout-") {
+        Some(Format::Codex)
+    } else if text.contains("/.gemini/tmp/") && text.contains("/chats/") {
+        Some(Format::Gemini)
+    } else {
+        None
+    }
+}
+
+/// Line types only Claude Code writes (a file may start with any of them).
+fn is_claude_line_type(t: &str) -> bool {
+    matches!(
+        t,
+        "summary"
+            | "file-history-snapshot"
+            | "queue-operation"
+            | "progress"
+            | "custom-title"
+            | "ai-title"
+            | "last-prompt"
+            | "permission-mode"
+            | "agent-name"
+            | "pr-link"
+            | "attachment"
+            | "agent-setting"
+            | "bridge-session"
+            | "worktree-state"
+    )
+}
+
+/// The `type` of the first line, when it is a complete JSON object.
+fn first_type(text: &str) -> Option<String> {
+    let line = text.lines().next()?;
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    v.get("type")?.as_str().map(str::to_string)
+}
+
+/// What a file that is not JSON seems to hold, for the error.
+fn looks_like(head: &[u8]) -> String {
+    let text = String::from_utf8_lossy(head);
+    let start = text.trim_start();
+    if head.is_empty() {
+        "it is empty".into()
+    } else if std::str::from_utf8(head).is_err() && head.iter().take(512).any(|&b| b == 0) {
+        "binary data, not a SQLite database nor a zip".into()
+    } else if start.starts_with('{') || start.starts_with('[') {
+        "no JSON object at its start".into()
+    } else if start.starts_with("---") || start.starts_with('#') {
+        "Markdown or YAML text, not JSON".into()
+    } else {
+        let first: String = start.chars().take(24).filter(|c| !c.is_control()).collect();
+        format!("text starting {first:?}, not JSON")
+    }
 }
 
 /// True when the text looks like JSON Lines: a complete object on the first

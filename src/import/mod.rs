@@ -11,12 +11,20 @@
 //! (`session-file`), an SDK's session export (`sdk-export`), and `.toon`
 //! session files (JSON or real TOON).
 
+mod chatgpt;
+mod claude;
+mod codex;
 mod detect;
+mod gemini;
+pub mod ids;
 pub mod json;
+mod llm;
 mod native;
+mod openwebui;
 mod seed;
 mod sharegpt;
 pub mod toon;
+pub mod tree;
 mod walk;
 
 use std::fs::File;
@@ -57,17 +65,35 @@ pub enum Format {
     Toon,
     /// ShareGPT: an array of `{id, conversations: [{from, value}]}`.
     ShareGpt,
+    /// Claude Code: a project folder's `<session>.jsonl` files and subagent transcripts.
+    ClaudeCode,
+    /// OpenAI Codex CLI rollout files (both generations).
+    Codex,
+    /// A ChatGPT data export: the zip, `conversations.json` or `conversations-NNN.json`.
+    ChatGpt,
+    /// The `llm` CLI's logs.db (SQLite, either schema or both).
+    Llm,
+    /// An Open WebUI export: an array of chat rows, or one bare chat.
+    OpenWebUi,
+    /// Gemini CLI session files (the JSONL log, or the older single JSON).
+    Gemini,
 }
 
 impl Format {
     /// Every format, with its name.
-    pub const ALL: [(Format, &'static str); 6] = [
+    pub const ALL: [(Format, &'static str); 12] = [
         (Format::Json, "json"),
         (Format::Jsonl, "jsonl"),
         (Format::SessionFile, "session-file"),
         (Format::SdkExport, "sdk-export"),
         (Format::Toon, "toon"),
         (Format::ShareGpt, "sharegpt"),
+        (Format::ClaudeCode, "claude-code"),
+        (Format::Codex, "codex"),
+        (Format::ChatGpt, "chatgpt"),
+        (Format::Llm, "llm"),
+        (Format::OpenWebUi, "open-webui"),
+        (Format::Gemini, "gemini"),
     ];
 
     /// The format's name as given to `--format`.
@@ -359,8 +385,10 @@ fn is_blank(path: &Path) -> Result<bool> {
 pub(crate) trait Sink {
     /// One whole session.
     fn session(&mut self, doc: SessionDoc) -> Result<()>;
-    /// Messages or items of unknown kinds that were left out.
-    fn skipped(&mut self, n: u64);
+    /// `n` items left out: `what` names them (`line type "progress"`,
+    /// `content block "document"`), `reason` says why. Counted per file in
+    /// the import's report; never silent.
+    fn skip(&mut self, what: &str, reason: &str, n: u64);
 }
 
 /// Delivers into an import batch, naming the file and session on errors.
@@ -392,8 +420,8 @@ impl Sink for BatchSink<'_, '_> {
         }
     }
 
-    fn skipped(&mut self, n: u64) {
-        self.batch.report_mut().skipped += n;
+    fn skip(&mut self, what: &str, reason: &str, n: u64) {
+        self.batch.report_mut().skip(what, reason, n);
     }
 }
 
@@ -410,6 +438,12 @@ fn read_file<R: BufRead>(
         Format::SdkExport => seed::read_sdk_export(path, reader, sink),
         Format::Toon => seed::read_toon(path, reader, sink),
         Format::ShareGpt => sharegpt::read(path, reader, sink),
+        Format::ClaudeCode => claude::read(path, reader, sink),
+        Format::Codex => codex::read(path, reader, sink),
+        Format::ChatGpt => chatgpt::read(path, reader, sink),
+        Format::Llm => llm::read(path, sink),
+        Format::OpenWebUi => openwebui::read(path, reader, sink),
+        Format::Gemini => gemini::read(path, reader, sink),
     }
 }
 

@@ -36,6 +36,17 @@ pub struct Renamed {
     pub to: String,
 }
 
+/// Items of one kind an import left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// What they are: `line type "progress"`, `content block "document"`.
+    pub what: String,
+    /// Why they were left out.
+    pub reason: String,
+    /// How many.
+    pub count: u64,
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
@@ -51,6 +62,9 @@ pub struct ImportReport {
     pub messages_added: u64,
     /// Lines or items of unknown kinds that were skipped.
     pub skipped: u64,
+    /// What was skipped, by what it was and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_items: Vec<Skipped>,
     /// Sessions whose name was taken.
     pub renamed: Vec<Renamed>,
     /// With `--partial`: where a truncated file was cut (what was imported
@@ -83,7 +97,9 @@ impl ImportReport {
         self.sessions_grown += other.sessions_grown;
         self.sessions_unchanged += other.sessions_unchanged;
         self.messages_added += other.messages_added;
-        self.skipped += other.skipped;
+        for item in other.skipped_items {
+            self.skip(&item.what, &item.reason, item.count);
+        }
         self.renamed.extend(other.renamed);
         if other.truncated.is_some() {
             self.truncated = other.truncated;
@@ -91,6 +107,26 @@ impl ImportReport {
         self.empty_files += other.empty_files;
         self.skipped_files.extend(other.skipped_files);
         self.failed.extend(other.failed);
+    }
+
+    /// Counts `n` items left out.
+    pub fn skip(&mut self, what: &str, reason: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.skipped += n;
+        match self
+            .skipped_items
+            .iter_mut()
+            .find(|s| s.what == what && s.reason == reason)
+        {
+            Some(s) => s.count += n,
+            None => self.skipped_items.push(Skipped {
+                what: what.to_string(),
+                reason: reason.to_string(),
+                count: n,
+            }),
+        }
     }
 
     /// The report of an import where some files failed, as one message: how
@@ -405,6 +441,7 @@ fn doc_messages(messages: Vec<crate::domain::MessageDoc>, start: i64) -> Result<
             })?;
             Ok(NewMessage {
                 role,
+                kind: m.kind,
                 content: m.content,
                 created_at: Some(created_at),
                 model: m.model,

@@ -78,8 +78,8 @@ impl Store {
         )?;
         tx.prepare_cached(
             "INSERT INTO message (session_id, seq, role, content, created_at, model, tokens_in, \
-             tokens_out, metadata, source_id) \
-             SELECT ?1, seq, role, content, created_at, model, tokens_in, tokens_out, metadata, source_id \
+             tokens_out, metadata, source_id, kind) \
+             SELECT ?1, seq, role, content, created_at, model, tokens_in, tokens_out, metadata, source_id, kind \
              FROM message WHERE session_id = ?2 AND seq <= ?3 ORDER BY seq",
         )?
         .execute(params![id.0, src.id.0, upto.map_or(i64::MAX, to_i64)])?;

@@ -28,7 +28,7 @@ pub(super) fn insert_message(
     let metadata = (!m.metadata.is_empty()).then(|| object_text(&m.metadata));
     tx.prepare_cached(
         "INSERT INTO message (session_id, seq, role, content, created_at, model, tokens_in, \
-         tokens_out, metadata, source_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         tokens_out, metadata, source_id, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         id.0,
@@ -41,6 +41,7 @@ pub(super) fn insert_message(
         m.tokens.map(|t| to_i64(t.output)),
         metadata,
         m.source_id,
+        m.kind.as_str(),
     ])?;
     Ok(super::chars::count(&m.content))
 }

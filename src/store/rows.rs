@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Map, Value};
 
-use crate::domain::{Message, Role, Session, SessionId, Tokens, Uid, ts_from_ms};
+use crate::domain::{Kind, Message, Role, Session, SessionId, Tokens, Uid, ts_from_ms};
 use crate::error::{Error, Result};
 
 /// Columns of a session row, in the order [`session_from_row`] reads them.
@@ -15,7 +15,7 @@ pub const SESSION_COLUMNS: &str = "s.id, s.uid, s.name, s.title, s.created_at, s
 
 /// Columns of a message row, in the order [`message_from_row`] reads them.
 pub const MESSAGE_COLUMNS: &str =
-    "seq, role, content, created_at, model, tokens_in, tokens_out, metadata, source_id";
+    "seq, role, content, created_at, model, tokens_in, tokens_out, metadata, source_id, kind";
 
 pub fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     let tags: Option<String> = r.get(15)?;
@@ -57,6 +57,7 @@ pub fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         seq: to_u64(r.get(0)?),
         // The CHECK constraint keeps other values out of the table.
         role: role.parse().unwrap_or(Role::User),
+        kind: r.get::<_, String>(9)?.parse().unwrap_or(Kind::Text),
         content: r.get(2)?,
         created_at: ts_from_ms(r.get(3)?),
         model: r.get(4)?,

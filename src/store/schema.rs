@@ -12,7 +12,7 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 pub const APPLICATION_ID: i64 = 0x5342_4B31;
 
 /// SQL of each migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 const V1: &str = "
 CREATE TABLE session (
@@ -73,4 +73,23 @@ CREATE TABLE index_outbox (
 );
 INSERT INTO index_outbox (session_id, op, from_seq) SELECT id, 'messages', 0 FROM session;
 INSERT INTO index_outbox (session_id, op) SELECT id, 'session' FROM session;
+";
+
+/// Message kinds (text, thinking, tool calls and results, injected context,
+/// summaries, images), and what an import remembers of each file it read so
+/// that the next import of an unchanged file reads nothing and a grown one
+/// only what was appended.
+const V3: &str = "
+ALTER TABLE message ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'
+    CHECK (kind IN ('text', 'thinking', 'tool_call', 'tool_result', 'context', 'summary', 'image'));
+CREATE TABLE import_file (
+    path        TEXT PRIMARY KEY,
+    format      TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    file_id     TEXT NOT NULL,
+    read_upto   INTEGER NOT NULL,
+    state       TEXT NOT NULL DEFAULT '{}',
+    imported_at INTEGER NOT NULL
+);
 ";

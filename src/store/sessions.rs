@@ -163,8 +163,8 @@ impl Store {
         if let Some(t) = &template {
             tx.prepare_cached(
                 "INSERT INTO message (session_id, seq, role, content, created_at, model, tokens_in, \
-                 tokens_out, metadata, source_id) \
-                 SELECT ?1, seq, role, content, ?3, model, tokens_in, tokens_out, metadata, NULL \
+                 tokens_out, metadata, source_id, kind) \
+                 SELECT ?1, seq, role, content, ?3, model, tokens_in, tokens_out, metadata, NULL, kind \
                  FROM message WHERE session_id = ?2 ORDER BY seq",
             )?
             .execute(params![id.0, t.id.0, now])?;

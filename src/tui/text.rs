@@ -121,6 +121,7 @@ mod tests {
         Message {
             seq: 0,
             role,
+            kind: crate::domain::Kind::Text,
             content: content.into(),
             created_at: jiff::Timestamp::UNIX_EPOCH,
             model: None,

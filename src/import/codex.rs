@@ -1,0 +1,15 @@
+//! Codex importer (being written).
+
+use std::io::BufRead;
+use std::path::Path;
+
+use super::Sink;
+use crate::error::{Error, Result};
+
+/// Reads a Codex file.
+pub fn read<R: BufRead>(path: &Path, _reader: R, _sink: &mut dyn Sink) -> Result<()> {
+    Err(Error::UnknownFormat(format!(
+        "{}: the Codex importer is not written yet",
+        path.display()
+    )))
+}
