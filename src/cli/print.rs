@@ -160,17 +160,59 @@ pub fn plan(p: &CleanupPlan, now: Timestamp) -> String {
     out
 }
 
-/// What an import did, in one or two lines.
+/// Files listed one per line after an import's totals, at most.
+const PER_FILE_LINES: usize = 50;
+
+/// What an import did: a line of totals, then a line per file read (with
+/// the format found and what was skipped, and why), renamed sessions and
+/// paths skipped. Files not read because they had not changed are counted.
 pub fn import_report(r: &ImportReport) -> String {
     let mut out = format!(
         "imported {} new sessions ({} messages) from {} files; {} grew, {} unchanged",
         r.sessions_added, r.messages_added, r.files, r.sessions_grown, r.sessions_unchanged
     );
+    if r.branches_added > 0 {
+        let _ = write!(
+            out,
+            "; {} of the new sessions are branches or child sessions",
+            r.branches_added
+        );
+    }
+    if r.files_unchanged > 0 {
+        let _ = write!(
+            out,
+            "; {} files unchanged since the last import, not read",
+            r.files_unchanged
+        );
+    }
     if r.skipped > 0 {
-        let _ = write!(out, "; {} unknown items skipped", r.skipped);
+        let _ = write!(out, "; {} items skipped", r.skipped);
     }
     if r.empty_files > 0 {
         let _ = write!(out, "; {} empty files skipped", r.empty_files);
+    }
+    let read: Vec<_> = r.per_file.iter().filter(|f| !f.unchanged_file).collect();
+    for (i, f) in read.iter().enumerate() {
+        if i == PER_FILE_LINES {
+            let _ = write!(
+                out,
+                "\n  ... and {} more files (`import --json` lists every file)",
+                read.len() - i
+            );
+            break;
+        }
+        let _ = write!(out, "\n  {}: {}: {} new", f.path, f.format, f.sessions_new);
+        if f.branches > 0 {
+            let _ = write!(out, " ({} branches or child sessions)", f.branches);
+        }
+        let _ = write!(
+            out,
+            ", {} grew, {} unchanged, {} messages",
+            f.sessions_grown, f.sessions_unchanged, f.messages
+        );
+        for s in &f.skipped {
+            let _ = write!(out, "\n    skipped {} {}: {}", s.count, s.what, s.reason);
+        }
     }
     for x in &r.renamed {
         let _ = write!(out, "\n  {:?} was taken: imported as {:?}", x.from, x.to);

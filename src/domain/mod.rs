@@ -9,7 +9,8 @@ mod plan;
 mod time;
 
 pub use model::{
-    Kind, Message, MessageDoc, NewMessage, NewSession, Role, Session, SessionDoc, SessionId, Tokens, Uid,
+    Kind, Message, MessageDoc, NewMessage, NewSession, Role, Session, SessionDoc, SessionId,
+    Tokens, Uid,
 };
 pub use names::{validate_name, validate_tag};
 pub use plan::{

@@ -93,7 +93,9 @@ impl FromStr for Role {
 /// agent tools write (reasoning, tool calls and their output, text the tool
 /// injected, compaction summaries, images). The browser folds every kind but
 /// `text` and `summary` by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Plain text.

@@ -38,7 +38,8 @@ impl ContentHash {
     /// Adds a string as one field: fields are separated, so that ("ab", "c")
     /// and ("a", "bc") differ.
     pub fn field(&mut self, text: &str) -> &mut Self {
-        self.bytes(&(text.len() as u64).to_le_bytes()).bytes(text.as_bytes())
+        self.bytes(&(text.len() as u64).to_le_bytes())
+            .bytes(text.as_bytes())
     }
 
     /// The hash as 32 hexadecimal digits.

@@ -36,7 +36,9 @@ use std::time::{Duration, Instant};
 use crate::domain::SessionDoc;
 use crate::error::{Error, Result};
 use crate::jobs::{JobControl, ProgressFn};
-use crate::store::{Added, ImportBatch, ImportOptions, ImportReport, OutboxSpan, Store};
+use crate::store::{
+    Added, FileReport, FileState, ImportBatch, ImportOptions, ImportReport, OutboxSpan, Store,
+};
 
 pub use detect::detect;
 
@@ -224,7 +226,26 @@ pub fn import_each(
         req.control.check()?;
         let started = Instant::now();
         let mut touched = false;
-        match import_file(store, req, input, done, total, on_added, &mut touched) {
+        let state = (!req.options.new_id)
+            .then(|| file_state(&input.path))
+            .flatten();
+        if let Some(prev) = unchanged(store, state.as_ref(), req.format)? {
+            run.report.files_unchanged += 1;
+            run.report.per_file.push(FileReport {
+                path: input.path.display().to_string(),
+                format: prev.format,
+                unchanged_file: true,
+                ..FileReport::default()
+            });
+            done += size(&input.path);
+            (req.progress)(done, total);
+            continue;
+        }
+        let file = FileInput {
+            input,
+            state: state.as_ref(),
+        };
+        match import_file(store, req, &file, done, total, on_added, &mut touched) {
             Ok(Some((report, span))) => {
                 run.report.merge(report);
                 run.report.files += 1;
@@ -300,17 +321,101 @@ fn naming(path: &Path, e: &Error) -> String {
     }
 }
 
+/// A file to import, and what it was like before it was read.
+struct FileInput<'a> {
+    input: &'a walk::Input,
+    state: Option<&'a FileState>,
+}
+
+/// What a file is now, to compare with what an import remembered: `None`
+/// for what is not a regular file (a pipe can change without a trace).
+fn file_state(path: &Path) -> Option<FileState> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let canonical = std::fs::canonicalize(path).ok()?;
+    let mtime_ns = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())?;
+    let mut file_id = identity(&meta);
+    // A SQLite file written in WAL mode changes in its log first.
+    let mut wal = canonical.clone().into_os_string();
+    wal.push("-wal");
+    if let Ok(w) = std::fs::metadata(&wal) {
+        let at = w
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        file_id.push_str(&format!(";wal {} {at}", w.len()));
+    }
+    Some(FileState {
+        path: canonical.to_string_lossy().into_owned(),
+        format: String::new(),
+        size: meta.len(),
+        mtime_ns,
+        file_id,
+    })
+}
+
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("{}:{}", meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(_meta: &std::fs::Metadata) -> String {
+    String::new()
+}
+
+/// The remembered state of a file that has not changed since its last
+/// import (same identity, size and time, read as the same format).
+fn unchanged(
+    store: &Store,
+    now: Option<&FileState>,
+    format: Option<Format>,
+) -> Result<Option<FileState>> {
+    let Some(now) = now else { return Ok(None) };
+    let Some(prev) = store.import_file_state(&now.path)? else {
+        return Ok(None);
+    };
+    let same = prev.size == now.size
+        && prev.mtime_ns == now.mtime_ns
+        && prev.file_id == now.file_id
+        && format.is_none_or(|f| f.name() == prev.format);
+    Ok(same.then_some(prev))
+}
+
+/// A file modified this recently may still be being written within the
+/// same tick of its clock: it is not remembered, and the next import reads
+/// it again (what the store has is recognised, nothing is doubled).
+const SETTLED: Duration = Duration::from_secs(2);
+
+fn settled(state: &FileState) -> bool {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    let settled = i64::try_from(SETTLED.as_nanos()).unwrap_or(i64::MAX);
+    now.saturating_sub(state.mtime_ns) >= settled
+}
+
 /// Imports one file in one transaction. `None` for an empty file found in a
 /// folder (an empty file named by the user is an error).
 fn import_file(
     store: &mut Store,
     req: &ImportRequest<'_>,
-    input: &walk::Input,
+    file: &FileInput<'_>,
     base: u64,
     total: u64,
     on_added: &mut OnAdded<'_>,
     touched: &mut bool,
 ) -> Result<Option<(ImportReport, OutboxSpan)>> {
+    let input = file.input;
     let path = input.path.as_path();
     if is_blank(path)? {
         if input.named {
@@ -359,6 +464,26 @@ fn import_file(
             reason: "no sessions in it".into(),
         });
     }
+    let truncated = batch.report_mut().truncated.is_some();
+    if let Some(state) = file.state.filter(|s| settled(s) && !truncated) {
+        batch.remember_file(&FileState {
+            format: format.name().to_string(),
+            ..state.clone()
+        })?;
+    }
+    let r = batch.report_mut();
+    let file_report = FileReport {
+        path: path.display().to_string(),
+        format: format.name().to_string(),
+        unchanged_file: false,
+        sessions_new: r.sessions_added,
+        branches: r.branches_added,
+        sessions_grown: r.sessions_grown,
+        sessions_unchanged: r.sessions_unchanged,
+        messages: r.messages_added,
+        skipped: r.skipped_items.clone(),
+    };
+    r.per_file.push(file_report);
     batch.commit_with_span().map(Some)
 }
 

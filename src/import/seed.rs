@@ -77,7 +77,11 @@ pub fn read_session_file<R: Read>(path: &Path, reader: R, sink: &mut dyn Sink) -
     let source_ref = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let (messages, skipped) = convert(file.messages);
     let metadata = file.metadata;
-    sink.skip("message", "its role is not one of system, user, assistant, tool", skipped);
+    sink.skip(
+        "message",
+        "its role is not one of system, user, assistant, tool",
+        skipped,
+    );
     sink.session(SessionDoc {
         name: Some(super::name_from_path(path)),
         metadata,
@@ -95,7 +99,11 @@ pub fn read_sdk_export<R: Read>(path: &Path, reader: R, sink: &mut dyn Sink) -> 
         let id = id_text(&e.id);
         let (messages, skipped) = convert(e.messages);
         let metadata = e.metadata;
-        sink.skip("message", "its role is not one of system, user, assistant, tool", skipped);
+        sink.skip(
+            "message",
+            "its role is not one of system, user, assistant, tool",
+            skipped,
+        );
         let title = e.title.unwrap_or_default();
         let name = if title.trim().is_empty() {
             super::clean_name(&id)
@@ -142,7 +150,11 @@ pub fn read_toon<R: Read>(path: &Path, mut reader: R, sink: &mut dyn Sink) -> Re
     })?;
     let id = id_text(&t.session_id);
     let (messages, skipped) = convert(t.messages);
-    sink.skip("message", "its role is not one of system, user, assistant, tool", skipped);
+    sink.skip(
+        "message",
+        "its role is not one of system, user, assistant, tool",
+        skipped,
+    );
     sink.session(SessionDoc {
         name: Some(super::name_from_path(path)),
         created_at: time(&t.created_at),

@@ -95,7 +95,11 @@ pub fn read<R: BufRead>(path: &Path, mut reader: R, sink: &mut dyn Sink) -> Resu
             };
             messages.push(message(role, content_text(&t.value), kind));
         }
-        sink.skip("message", "its role is not one of system, user, assistant, tool", skipped);
+        sink.skip(
+            "message",
+            "its role is not one of system, user, assistant, tool",
+            skipped,
+        );
         let title = messages
             .iter()
             .find(|m| m.role == Some(Role::User))

@@ -312,7 +312,10 @@ mod tests {
         // Nothing shared: a branch at an empty root has no fork seq.
         assert_eq!(paths[1].fork, Some((0, None)));
         let all: Vec<Vec<&str>> = paths.iter().map(texts).collect();
-        assert!(all.contains(&vec!["x", "y"]) || all.contains(&vec!["y", "x"]), "{all:?}");
+        assert!(
+            all.contains(&vec!["x", "y"]) || all.contains(&vec!["y", "x"]),
+            "{all:?}"
+        );
     }
 
     #[test]

@@ -47,6 +47,49 @@ pub struct Skipped {
     pub count: u64,
 }
 
+/// What an import remembers of a file it read: when the file is met again
+/// with the same identity, size and modification time, it is not read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileState {
+    /// The file's canonical path.
+    pub path: String,
+    /// The format it was read as.
+    pub format: String,
+    /// Its size when read.
+    pub size: u64,
+    /// Its modification time when read, in nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// What the file is beside its path (device and inode, and for a SQLite
+    /// file the state of its write-ahead log).
+    pub file_id: String,
+}
+
+/// What an import did with one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileReport {
+    /// The file, as met.
+    pub path: String,
+    /// The format found (or given).
+    pub format: String,
+    /// True when the file had not changed since it was last imported, and
+    /// was not read.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unchanged_file: bool,
+    /// New sessions (branches and child sessions included).
+    pub sessions_new: u64,
+    /// Of the new sessions, branches and child sessions (those with a parent).
+    pub branches: u64,
+    /// Sessions that gained messages.
+    pub sessions_grown: u64,
+    /// Sessions already there and unchanged.
+    pub sessions_unchanged: u64,
+    /// Messages written.
+    pub messages: u64,
+    /// What was left out, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
@@ -54,6 +97,10 @@ pub struct ImportReport {
     pub files: u64,
     /// New sessions.
     pub sessions_added: u64,
+    /// Of the new sessions, branches and child sessions (those with a parent).
+    pub branches_added: u64,
+    /// Files not read because they had not changed since the last import.
+    pub files_unchanged: u64,
     /// Sessions already present that gained messages (the input grew).
     pub sessions_grown: u64,
     /// Sessions already present and unchanged.
@@ -82,6 +129,8 @@ pub struct ImportReport {
     /// in the store, and the other files were imported.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<PathNote>,
+    /// What each file brought, in the order read.
+    pub per_file: Vec<FileReport>,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
@@ -94,6 +143,8 @@ impl ImportReport {
     pub fn merge(&mut self, other: ImportReport) {
         self.files += other.files;
         self.sessions_added += other.sessions_added;
+        self.branches_added += other.branches_added;
+        self.files_unchanged += other.files_unchanged;
         self.sessions_grown += other.sessions_grown;
         self.sessions_unchanged += other.sessions_unchanged;
         self.messages_added += other.messages_added;
@@ -107,6 +158,7 @@ impl ImportReport {
         self.empty_files += other.empty_files;
         self.skipped_files.extend(other.skipped_files);
         self.failed.extend(other.failed);
+        self.per_file.extend(other.per_file);
     }
 
     /// Counts `n` items left out.
@@ -198,6 +250,25 @@ pub struct OutboxSpan {
 }
 
 impl Store {
+    /// What the last import of the file at `path` (canonical) remembered.
+    pub fn import_file_state(&self, path: &str) -> Result<Option<FileState>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT path, format, size, mtime_ns, file_id FROM import_file WHERE path = ?1",
+            )?
+            .query_row([path], |r| {
+                Ok(FileState {
+                    path: r.get(0)?,
+                    format: r.get(1)?,
+                    size: to_u64(r.get(2)?),
+                    mtime_ns: r.get(3)?,
+                    file_id: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
     /// Starts an import. Add sessions with [`ImportBatch::add`], then
     /// [`ImportBatch::commit`]; nothing is visible to others before that.
     pub fn begin_import(&mut self, options: ImportOptions) -> Result<ImportBatch<'_>> {
@@ -236,9 +307,24 @@ impl ImportBatch<'_> {
 
     /// Adds one session. A session already in the store (same uid, or same
     /// source and source reference) only gains the messages it lacks.
+    ///
+    /// Messages that carry source ids (those of the agent tools) are matched
+    /// by them: a session whose stored messages begin the document's gains
+    /// the rest; a document that is a beginning of what is stored changes
+    /// nothing; and a document that parts from what is stored (a
+    /// conversation rewound and taken elsewhere since the last import) keeps
+    /// what is stored and brings the new path in as a branch of it. A
+    /// branch whose path its parent already holds is not stored twice.
     pub fn add(&mut self, doc: SessionDoc) -> Result<Option<Added>> {
-        if let Some((id, count)) = self.existing(&doc)? {
-            return self.grow(id, count, &doc);
+        self.add_at(doc, 0)
+    }
+
+    fn add_at(&mut self, doc: SessionDoc, depth: u32) -> Result<Option<Added>> {
+        if let Some(found) = self.existing(&doc)? {
+            return self.grow_or_fork(found, doc, depth);
+        }
+        if let Some(found) = self.held_by_parent(&doc)? {
+            return self.grow_or_fork(found, doc, depth);
         }
         let SessionDoc {
             uid,
@@ -303,6 +389,9 @@ impl ImportBatch<'_> {
         self.insert_messages(id, 0, &messages)?;
         enqueue_whole(&self.tx, id)?;
         self.report.sessions_added += 1;
+        if parent.is_some() {
+            self.report.branches_added += 1;
+        }
         Ok(Some(Added {
             id,
             first_seq: 0,
@@ -325,16 +414,141 @@ impl ImportBatch<'_> {
         Ok((self.report, OutboxSpan { after, upto }))
     }
 
+    /// Remembers what was read of a file, in the import's transaction: the
+    /// next import of the file, unchanged, will not read it.
+    pub fn remember_file(&mut self, state: &FileState) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO import_file (path, format, size, mtime_ns, file_id, read_upto, imported_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6) ON CONFLICT (path) DO UPDATE SET \
+                 format = excluded.format, size = excluded.size, mtime_ns = excluded.mtime_ns, \
+                 file_id = excluded.file_id, read_upto = excluded.read_upto, \
+                 imported_at = excluded.imported_at",
+            )?
+            .execute(params![
+                state.path,
+                state.format,
+                to_i64(state.size),
+                state.mtime_ns,
+                state.file_id,
+                self.now
+            ])?;
+        Ok(())
+    }
+
     /// A session as this import sees it (inside its transaction).
     pub fn session(&self, id: SessionId) -> Result<crate::domain::Session> {
         super::rows::session_by_id(&self.tx, id)
     }
 
-    fn existing(&self, doc: &SessionDoc) -> Result<Option<(SessionId, u64)>> {
+    /// What to do with a document whose session is stored.
+    fn grow_or_fork(
+        &mut self,
+        found: Stored,
+        doc: SessionDoc,
+        depth: u32,
+    ) -> Result<Option<Added>> {
+        let Stored { id, count } = found;
+        let have = usize::try_from(count).unwrap_or(usize::MAX);
+        let keyed = !doc.messages.is_empty() && doc.messages.iter().all(|m| m.source_id.is_some());
+        if !keyed || have == 0 {
+            return self.grow(id, count, &doc);
+        }
+        // The common case, a log that grew: the last stored message is where
+        // the document has it.
+        if doc.messages.len() >= have
+            && self.source_id_at(id, count - 1)? == doc.messages[have - 1].source_id
+        {
+            return self.grow(id, count, &doc);
+        }
+        let stored = self.source_ids(id)?;
+        let common = stored
+            .iter()
+            .zip(&doc.messages)
+            .take_while(|(s, m)| s.is_some() && **s == m.source_id)
+            .count();
+        if common == doc.messages.len() || common == stored.len() || depth >= MAX_FORKS {
+            // A beginning of what is stored, or what is stored begins it (the
+            // ids before were not all there: grow by position), or forks
+            // too deep to be anything but hostile input.
+            return self.grow(id, count, &doc);
+        }
+        let (uid, source_ref): (Uid, Option<String>) = self.tx.query_row(
+            "SELECT uid, source_ref FROM session WHERE id = ?1",
+            [id.0],
+            |r| Ok((Uid(r.get(0)?), r.get(1)?)),
+        )?;
+        let source = doc.source.clone().unwrap_or_else(|| "scrollback".into());
+        let at = doc.messages[common].source_id.clone().unwrap_or_default();
+        let fork_ref = format!("{}@{at}", source_ref.unwrap_or_else(|| uid.0.clone()));
+        let fork = SessionDoc {
+            uid: Some(crate::import::ids::uid_for(&source, &fork_ref)),
+            source_ref: Some(fork_ref),
+            parent: Some(uid),
+            fork_seq: (common as u64).checked_sub(1),
+            ..doc
+        };
+        self.add_at(fork, depth + 1)
+    }
+
+    /// The stored parent of a branch document, when the parent already
+    /// holds the branch's first own message where the branch has it.
+    fn held_by_parent(&self, doc: &SessionDoc) -> Result<Option<Stored>> {
+        let (Some(parent), false) = (&doc.parent, self.options.new_id) else {
+            return Ok(None);
+        };
+        let at = doc.fork_seq.map_or(0, |f| f + 1);
+        let Some(first_own) = usize::try_from(at)
+            .ok()
+            .and_then(|i| doc.messages.get(i))
+            .and_then(|m| m.source_id.as_deref())
+        else {
+            return Ok(None);
+        };
+        let found = self
+            .tx
+            .prepare_cached("SELECT id, message_count FROM session WHERE uid = ?1")?
+            .query_row([parent.as_str()], |r| {
+                Ok((SessionId(r.get(0)?), to_u64(r.get(1)?)))
+            })
+            .optional()?;
+        match found {
+            Some((id, count))
+                if count > at && self.source_id_at(id, at)?.as_deref() == Some(first_own) =>
+            {
+                Ok(Some(Stored { id, count }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn source_id_at(&self, id: SessionId, seq: u64) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT source_id FROM message WHERE session_id = ?1 AND seq = ?2")?
+            .query_row(params![id.0, to_i64(seq)], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
+    fn source_ids(&self, id: SessionId) -> Result<Vec<Option<String>>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT source_id FROM message WHERE session_id = ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([id.0], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn existing(&self, doc: &SessionDoc) -> Result<Option<Stored>> {
         if self.options.new_id {
             return Ok(None);
         }
-        let row = |r: &rusqlite::Row<'_>| Ok((SessionId(r.get(0)?), to_u64(r.get(1)?)));
+        let row = |r: &rusqlite::Row<'_>| {
+            Ok(Stored {
+                id: SessionId(r.get(0)?),
+                count: to_u64(r.get(1)?),
+            })
+        };
         if let Some(uid) = &doc.uid {
             let found = self
                 .tx
@@ -413,6 +627,17 @@ impl ImportBatch<'_> {
         unreachable!("some suffix is free")
     }
 }
+
+/// A stored session an import document matched: its row and message count.
+#[derive(Clone, Copy)]
+struct Stored {
+    id: SessionId,
+    count: u64,
+}
+
+/// How many times an import follows a document that parts from what is
+/// stored into a branch of a branch before it stops and keeps what it has.
+const MAX_FORKS: u32 = 8;
 
 fn max_outbox_id(tx: &Transaction<'_>) -> Result<i64> {
     Ok(

@@ -26,7 +26,9 @@ use crate::domain::{Session, SessionId};
 use crate::error::{Error, Result};
 
 pub use doctor::DoctorReport;
-pub use import::{Added, ImportBatch, ImportOptions, ImportReport, OutboxSpan, Skipped};
+pub use import::{
+    Added, FileReport, FileState, ImportBatch, ImportOptions, ImportReport, OutboxSpan, Skipped,
+};
 pub use outbox::{OutboxOp, OutboxRow};
 pub use stats::{Count, RoleStats, SessionStats, StoreStats};
 
