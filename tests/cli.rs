@@ -1196,9 +1196,18 @@ fn export_markdown() {
     );
     new_session(&dir, "untitled");
     let out = ok(&dir, &["export", "tides", "untitled", "--format", "md"]);
-    assert!(out.starts_with("# Why two tides\n"), "{out}");
-    assert!(out.contains("- name: `tides`"), "{out}");
-    assert!(out.contains("- tags: sea"), "{out}");
+    // YAML front matter first, then the title as a heading.
+    assert!(
+        out.starts_with("---\ntitle: \"Why two tides\"\nname: \"tides\"\n"),
+        "{out}"
+    );
+    assert!(out.contains("\nsource: \"scrollback\"\n"), "{out}");
+    assert!(out.contains("\ntags: [\"sea\"]\n"), "{out}");
+    assert!(
+        out.contains("\nmessages: 2\n---\n\n# Why two tides\n"),
+        "{out}"
+    );
+    assert!(out.contains("\ncreated: 20"), "{out}");
     assert!(out.contains("\n## user · "), "{out}");
     assert!(out.contains("\n## assistant · gpt-4o · "), "{out}");
     assert!(out.contains("Why are there two high tides a day?"), "{out}");
@@ -1209,6 +1218,54 @@ fn export_markdown() {
     assert!(
         out.contains("\n# untitled\n"),
         "a session without title is headed by its name: {out}"
+    );
+}
+
+#[test]
+fn export_markdown_shows_kinds_readably() {
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("agent.jsonl");
+    let doc = json!({"name": "agent", "title": "Fix the build", "metadata": {"cwd": "/src/app"},
+    "messages": [
+        {"role": "user", "content": "the build fails"},
+        {"role": "assistant", "kind": "thinking", "content": "maybe a missing feature\nlet me run it"},
+        {"role": "assistant", "kind": "tool_call", "content": "Bash: cargo build",
+         "metadata": {"tool": "Bash", "input": {"command": "cargo build"}}},
+        {"role": "tool", "kind": "tool_result", "content": "error: ```x``` not found"},
+        {"role": "assistant", "content": "Fixed."}
+    ]});
+    fs::write(&file, format!("{doc}\n")).unwrap();
+    ok(&dir, &["import", file.to_str().unwrap()]);
+    let shown: Value = serde_json::from_str(&ok(&dir, &["show", "agent", "--json"])).unwrap();
+    let kinds: Vec<&str> = shown["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["text", "thinking", "tool_call", "tool_result", "text"]
+    );
+    let out = ok(&dir, &["export", "agent", "--format", "md"]);
+    assert!(
+        out.contains("\nmetadata:\n  \"cwd\": \"/src/app\"\n---\n"),
+        "{out}"
+    );
+    assert!(out.contains("\n## assistant · thinking · "), "{out}");
+    assert!(
+        out.contains("\n> maybe a missing feature\n> let me run it\n"),
+        "{out}"
+    );
+    assert!(out.contains("\n## assistant · tool call · "), "{out}");
+    assert!(
+        out.contains("`Bash: cargo build`\n\n```json\n{\n  \"command\": \"cargo build\"\n}\n```\n"),
+        "{out}"
+    );
+    // A fence longer than the backticks inside the output.
+    assert!(
+        out.contains("\n````text\nerror: ```x``` not found\n````\n"),
+        "{out}"
     );
 }
 
@@ -1769,7 +1826,7 @@ fn one_bad_file_keeps_only_itself_out() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["sessions_unchanged"], 1);
+    assert_eq!(report["files_unchanged"], 1);
     assert!(
         report["failed"][0]["path"]
             .as_str()
@@ -1974,17 +2031,18 @@ fn import_session_module_file() {
             .ends_with("research-notes.json")
     );
 
-    // Again: nothing new.
+    // Again: nothing new, and the file, unchanged, is not even read.
     let again = import(&dir, &fixture("research-notes.json"));
     assert_eq!(again["sessions_added"], 0);
     assert_eq!(again["messages_added"], 0);
-    assert_eq!(again["sessions_unchanged"], 1);
+    assert_eq!(again["files_unchanged"], 1);
     let out = ok(
         &dir,
         &["import", fixture("research-notes.json").to_str().unwrap()],
     );
     assert!(
-        out.starts_with("imported 0 new sessions (0 messages) from 1 files"),
+        out.starts_with("imported 0 new sessions (0 messages) from 0 files")
+            && out.contains("1 files unchanged since the last import, not read"),
         "{out}"
     );
     assert_eq!(list(&dir, &["--all"]).len(), 1);
@@ -2139,9 +2197,18 @@ fn import_report_json_shape() {
     }
     assert_eq!(
         report,
-        json!({"files": 1, "sessions_added": 1, "sessions_grown": 0, "sessions_unchanged": 0,
-               "messages_added": 2, "skipped": 0, "renamed": [], "truncated": null})
+        json!({"files": 1, "sessions_added": 1, "branches_added": 0, "files_unchanged": 0,
+               "sessions_grown": 0, "sessions_unchanged": 0,
+               "messages_added": 2, "skipped": 0, "renamed": [], "truncated": null,
+               "per_file": [{"path": fixture("weekly-sync.json").display().to_string(),
+                             "format": "sdk-export", "sessions_new": 1, "branches": 0,
+                             "sessions_grown": 0, "sessions_unchanged": 0, "messages": 2}]})
     );
+    // The same file again, unchanged, is not read.
+    let again = import(&dir, &fixture("weekly-sync.json"));
+    assert_eq!(again["files_unchanged"], 1, "{again}");
+    assert_eq!(again["files"], 0, "{again}");
+    assert_eq!(again["per_file"][0]["unchanged_file"], true, "{again}");
 }
 
 #[test]

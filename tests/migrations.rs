@@ -11,6 +11,7 @@ use scrollback::{Error, Store};
 const FIXTURES: &[(i64, &str)] = &[
     (1, include_str!("fixtures/schema-v1.sql")),
     (2, include_str!("fixtures/schema-v2.sql")),
+    (3, include_str!("fixtures/schema-v3.sql")),
 ];
 
 fn make_db(path: &Path, sql: &str) {

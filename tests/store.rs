@@ -649,7 +649,13 @@ fn import_grows_existing_sessions_and_renames_on_clash() {
     let s = st.session("u-1").unwrap();
     assert_eq!(contents(&st, &s), ["m0", "m1", "m2", "m3", "m4"]);
     let r = st
-        .import_docs([doc(1)], scrollback::store::ImportOptions { new_id: true })
+        .import_docs(
+            [doc(1)],
+            scrollback::store::ImportOptions {
+                new_id: true,
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(r.sessions_added, 1);
     assert_eq!(st.list(&ListQuery::default()).unwrap().len(), 3);

@@ -158,16 +158,23 @@ pub enum Command {
     },
     /// Archive, trash or purge the sessions that match criteria.
     Cleanup(CleanupArgs),
-    /// Import session files (or directories of them).
+    /// Import session files (or directories of them): Claude Code, Codex,
+    /// Gemini CLI, ChatGPT exports, llm's logs.db, Open WebUI, ShareGPT,
+    /// scrollback's own JSON.
     Import {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// json, jsonl, session-file, sdk-export, toon (default: detected per file).
+        /// claude-code, codex, gemini, chatgpt, llm, open-webui, sharegpt, json,
+        /// jsonl, session-file, sdk-export, toon (default: detected per file).
         #[arg(long)]
         format: Option<String>,
         /// Give imported sessions new ids, so they are added even if present.
         #[arg(long)]
         new_id: bool,
+        /// Read every file, even those unchanged since their last import (what
+        /// the store has is still recognised: nothing is doubled).
+        #[arg(long)]
+        reread: bool,
         /// For a file that ends in the middle (truncated), import the complete
         /// sessions before the cut instead of failing.
         #[arg(long)]

@@ -462,6 +462,7 @@ fn run_command(
             paths,
             format,
             new_id,
+            reread,
             partial,
             json,
         } => {
@@ -472,7 +473,10 @@ fn run_command(
                 paths,
                 format,
                 partial: *partial,
-                options: ImportOptions { new_id: *new_id },
+                options: ImportOptions {
+                    new_id: *new_id,
+                    reread: *reread,
+                },
                 progress: &|done, total| {
                     bar.set_length(total);
                     bar.set_position(done);

@@ -84,18 +84,18 @@ pub enum Format {
 impl Format {
     /// Every format, with its name.
     pub const ALL: [(Format, &'static str); 12] = [
+        (Format::ClaudeCode, "claude-code"),
+        (Format::Codex, "codex"),
+        (Format::Gemini, "gemini"),
+        (Format::ChatGpt, "chatgpt"),
+        (Format::Llm, "llm"),
+        (Format::OpenWebUi, "open-webui"),
+        (Format::ShareGpt, "sharegpt"),
         (Format::Json, "json"),
         (Format::Jsonl, "jsonl"),
         (Format::SessionFile, "session-file"),
         (Format::SdkExport, "sdk-export"),
         (Format::Toon, "toon"),
-        (Format::ShareGpt, "sharegpt"),
-        (Format::ClaudeCode, "claude-code"),
-        (Format::Codex, "codex"),
-        (Format::ChatGpt, "chatgpt"),
-        (Format::Llm, "llm"),
-        (Format::OpenWebUi, "open-webui"),
-        (Format::Gemini, "gemini"),
     ];
 
     /// The format's name as given to `--format`.
@@ -229,7 +229,12 @@ pub fn import_each(
         let state = (!req.options.new_id)
             .then(|| file_state(&input.path))
             .flatten();
-        if let Some(prev) = unchanged(store, state.as_ref(), req.format)? {
+        let known = if req.options.reread {
+            None
+        } else {
+            unchanged(store, state.as_ref(), req.format)?
+        };
+        if let Some(prev) = known {
             run.report.files_unchanged += 1;
             run.report.per_file.push(FileReport {
                 path: input.path.display().to_string(),

@@ -25,6 +25,8 @@ pub struct ImportOptions {
     /// Give every imported session a fresh uid and no source reference, so it
     /// is imported as a new session even if it was imported before.
     pub new_id: bool,
+    /// Read every file, even one unchanged since its last import.
+    pub reread: bool,
 }
 
 /// A name that was taken, and the one the imported session got instead.

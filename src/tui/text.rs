@@ -59,8 +59,12 @@ pub fn wrap(line: &str, width: usize) -> Vec<String> {
 /// Returns the lines and how many were folded away. A folded message is
 /// read only as far as its fold: a message of megabytes costs what its
 /// first lines cost (the lines past the fold are counted, not wrapped).
+///
+/// Tool calls, tool output, reasoning, injected context and image
+/// placeholders are folded to one line (`▸ first line (N lines)`) until
+/// expanded.
 pub fn body(m: &Message, width: usize, expanded: bool) -> (Vec<BodyLine>, usize) {
-    if m.role == Role::Tool && !expanded {
+    if (m.role == Role::Tool || m.kind.folded_by_default()) && !expanded {
         let first = m
             .content
             .lines()
@@ -164,6 +168,15 @@ mod tests {
         let (lines, _) = body(&msg(Role::Tool, "\nrunning 3 tests\nok\nok"), 40, false);
         assert_eq!(lines[0].text, "▸ running 3 tests (4 lines)");
         assert_eq!(height(&msg(Role::Tool, "a\nb"), 40, false), 3);
+        // Reasoning and tool calls fold like tool output; text and summaries do not.
+        let mut thinking = msg(Role::Assistant, "let me see\nwhich file\nholds it");
+        thinking.kind = crate::domain::Kind::Thinking;
+        let (lines, _) = body(&thinking, 40, false);
+        assert_eq!(lines[0].text, "▸ let me see (3 lines)");
+        assert_eq!(body(&thinking, 40, true).0.len(), 3);
+        let mut summary = msg(Role::User, "one\ntwo");
+        summary.kind = crate::domain::Kind::Summary;
+        assert_eq!(body(&summary, 40, false).0.len(), 2);
     }
 
     #[test]

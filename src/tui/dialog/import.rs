@@ -60,7 +60,8 @@ impl Fields for Import {
         "import".into()
     }
     fn info(&self) -> Vec<String> {
-        let mut info = vec!["a file or a folder of .json, .jsonl and .toon files".to_string()];
+        let mut info =
+            vec!["a file or a folder: session files of agent tools, exports, logs.db".to_string()];
         info.extend(
             self.found
                 .iter()

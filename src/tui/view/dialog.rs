@@ -141,13 +141,21 @@ pub fn draw(f: &mut Frame<'_>, dialog: &Dialog, theme: &Theme) {
             }
             FieldRef::Choice(c) => {
                 let mut spans = vec![Span::styled(format!("{label}: "), label_style)];
-                for (j, o) in c.options().iter().enumerate() {
+                let room = usize::from(inner.width).saturating_sub(label.chars().count() + 2);
+                let (from, to) = choice_window(c.options(), c.index(), room);
+                if from > 0 {
+                    spans.push(Span::styled("‹", theme.dim));
+                }
+                for (j, o) in c.options().iter().enumerate().take(to).skip(from) {
                     let style = if j == c.index() {
                         if focused { theme.selected } else { theme.title }
                     } else {
                         theme.dim
                     };
                     spans.push(Span::styled(format!(" {o} "), style));
+                }
+                if to < c.options().len() {
+                    spans.push(Span::styled("›", theme.dim));
                 }
                 f.render_widget(
                     Paragraph::new(Line::from(spans)),
@@ -194,5 +202,34 @@ pub fn draw(f: &mut Frame<'_>, dialog: &Dialog, theme: &Theme) {
                 .wrap(ratatui::widgets::Wrap { trim: true }),
             r,
         );
+    }
+}
+
+/// The options of a choice shown in `room` columns: all when they fit,
+/// else a window around the chosen one (with room for the `‹` `›` marks).
+fn choice_window(options: &[&str], chosen: usize, room: usize) -> (usize, usize) {
+    let width = |o: &&str| o.chars().count() + 2;
+    if options.iter().map(width).sum::<usize>() <= room {
+        return (0, options.len());
+    }
+    let room = room.saturating_sub(2);
+    let chosen = chosen.min(options.len().saturating_sub(1));
+    let (mut from, mut to) = (chosen, chosen + 1);
+    let mut used = options.get(chosen).map_or(0, width);
+    loop {
+        let mut grew = false;
+        if to < options.len() && used + width(&options[to]) <= room {
+            used += width(&options[to]);
+            to += 1;
+            grew = true;
+        }
+        if from > 0 && used + width(&options[from - 1]) <= room {
+            from -= 1;
+            used += width(&options[from]);
+            grew = true;
+        }
+        if !grew {
+            return (from, to);
+        }
     }
 }

@@ -262,6 +262,12 @@ fn history(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
             Span::styled(if seq == h.cursor { "▌" } else { " " }, theme.accent),
             Span::styled(m.role.as_str().to_string(), theme.role(m.role)),
         ];
+        if m.kind != crate::domain::Kind::Text {
+            head.push(Span::styled(
+                format!(" {}", m.kind.as_str().replace('_', " ")),
+                theme.accent,
+            ));
+        }
         let mut rest = String::new();
         if let Some(model) = &m.model {
             rest.push_str(&format!(" · {}", clean(model)));

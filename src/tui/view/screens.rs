@@ -331,9 +331,18 @@ pub fn welcome(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
         "What the store can import now (i):",
         theme.title,
     ));
-    for (_, name) in crate::import::Format::ALL {
-        lines.push(Line::raw(format!("  {name}")));
+    let mut line = String::from(" ");
+    for (i, (_, name)) in crate::import::Format::ALL.iter().enumerate() {
+        if line.len() + name.len() + 2 > 72 {
+            lines.push(Line::raw(std::mem::replace(&mut line, String::from(" "))));
+        }
+        line.push(' ');
+        line.push_str(name);
+        if i + 1 < crate::import::Format::ALL.len() {
+            line.push(',');
+        }
     }
+    lines.push(Line::raw(line));
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
         Span::styled("  i", theme.accent),

@@ -1,0 +1,416 @@
+//! `cargo bench --bench import`: importing what people already have, with
+//! the real binary, on a generated Claude Code home and on the ShareGPT
+//! corpus. Prints, and writes to target/bench/import.json:
+//! - first import of a Claude Code-shaped folder (10,000 session files, tool
+//!   output heavy, a few files over 50 MB; about 1 GB): MB/s of input and
+//!   peak RSS of the importing process, store and index included;
+//! - a second import of the same folder, with nothing new;
+//! - after appending one exchange to one small file, and to one of the large
+//!   ones: the import that brings it in;
+//! - the ShareGPT corpus (`scripts/fetch-sharegpt.sh`): first import and again;
+//! - beside them, in the same run: reading the folder with ripgrep (the floor
+//!   of reading the bytes at all) and parsing every line with serde_json alone
+//!   (the floor of understanding them).
+//!
+//! `SCROLLBACK_BENCH_QUICK=1` runs at 1/10 scale.
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_precision_loss,
+    clippy::too_many_lines
+)]
+
+mod common;
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Rng;
+use serde_json::{Value, json};
+
+/// What one run of `scrollback import` took.
+struct Run {
+    secs: f64,
+    peak_mb: f64,
+    report: Value,
+}
+
+/// Runs the real binary, polling its peak RSS (VmHWM only grows, so the
+/// last reading before it exits is its peak, give or take the last 20 ms).
+fn import(db: &Path, paths: &[&Path], extra: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scrollback"));
+    cmd.arg("--db").arg(db).arg("import").arg("--json");
+    cmd.args(extra);
+    for p in paths {
+        cmd.arg(p);
+    }
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut peak: f64 = 0.0;
+    let out = loop {
+        if let Some(v) = common::proc_status_mb(pid, "VmHWM") {
+            peak = peak.max(v);
+        }
+        if child.try_wait().unwrap().is_some() {
+            break child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let secs = start.elapsed().as_secs_f64();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    if report.is_null() {
+        println!(
+            "  import failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Run {
+        secs,
+        peak_mb: peak,
+        report,
+    }
+}
+
+fn fresh_db(dir: &Path, name: &str) -> PathBuf {
+    let db = dir.join(name);
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    let _ = std::fs::remove_dir_all(scrollback::search::index_dir(&db));
+    db
+}
+
+/// A Claude Code home: `projects/<project>/<session>.jsonl`, each file a
+/// chain of prompts, replies split over lines (thinking, text, tool use,
+/// one block each), and tool results of 1-20 KB, one in 40 of 200 KB.
+/// `large` files are grown past 55 MB each. Returns the bytes and the
+/// paths of one small and one large file.
+fn generate_claude(root: &Path, files: usize, large: usize) -> (u64, PathBuf, PathBuf) {
+    let _ = std::fs::remove_dir_all(root);
+    let mut rng = Rng::new(7);
+    let mut bytes = 0u64;
+    let mut small = PathBuf::new();
+    let mut big = PathBuf::new();
+    for f in 0..files {
+        let project = root.join(format!("-home-dev-project-{:02}", f % 50));
+        std::fs::create_dir_all(&project).unwrap();
+        let sid = format!("{:08x}-0000-4000-8000-{:012x}", f, f * 7919);
+        let path = project.join(format!("{sid}.jsonl"));
+        let target: u64 = if f < large {
+            55 << 20
+        } else {
+            40_000 + rng.below(120_000) as u64
+        };
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let mut w = ClaudeWriter::new(&sid, f);
+        while w.bytes < target {
+            w.exchange(&mut rng, &mut out);
+        }
+        out.flush().unwrap();
+        bytes += w.bytes;
+        if f < large {
+            big.clone_from(&path);
+        } else if small.as_os_str().is_empty() {
+            small.clone_from(&path);
+        }
+    }
+    (bytes, small, big)
+}
+
+/// Writes the lines of one Claude Code session.
+struct ClaudeWriter {
+    sid: String,
+    parent: Option<String>,
+    n: u64,
+    at: i64,
+    bytes: u64,
+}
+
+impl ClaudeWriter {
+    fn new(sid: &str, f: usize) -> Self {
+        ClaudeWriter {
+            sid: sid.to_string(),
+            parent: None,
+            n: 0,
+            at: 1_750_000_000 + i64::try_from(f).unwrap() * 3600,
+            bytes: 0,
+        }
+    }
+
+    fn line(&mut self, out: &mut impl Write, kind: &str, message: &Value) {
+        self.n += 1;
+        self.at += 7;
+        let uuid = format!("{}-{:08x}", &self.sid[..18], self.n);
+        let line = json!({
+            "parentUuid": self.parent,
+            "isSidechain": false,
+            "userType": "external",
+            "cwd": "/home/dev/project",
+            "sessionId": self.sid,
+            "version": "2.0.14",
+            "gitBranch": "main",
+            "type": kind,
+            "message": message,
+            "uuid": uuid,
+            "timestamp": jiff::Timestamp::from_second(self.at).unwrap().to_string(),
+        });
+        let text = line.to_string();
+        self.bytes += text.len() as u64 + 1;
+        writeln!(out, "{text}").unwrap();
+        self.parent = Some(uuid);
+    }
+
+    /// A prompt, a reply split over three lines, the tool's result, and
+    /// a closing reply.
+    fn exchange(&mut self, rng: &mut Rng, out: &mut impl Write) {
+        let n = 60 + rng.below(400);
+        let prompt = common::text(rng, n);
+        let reply = 100 + rng.below(600);
+        let closing = 80 + rng.below(300);
+        self.line(out, "user", &json!({"role": "user", "content": prompt}));
+        let id = format!("msg_{:016x}", rng.next());
+        let call = format!("toolu_{:016x}", rng.next());
+        let usage = json!({"input_tokens": 1200, "output_tokens": 300,
+            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 9000});
+        for block in [
+            json!({"type": "thinking", "thinking": common::text(rng, 200), "signature": "c2ln"}),
+            json!({"type": "text", "text": common::text(rng, reply)}),
+            json!({"type": "tool_use", "id": call, "name": "Bash",
+                   "input": {"command": "cargo test --all", "description": "run the tests"}}),
+        ] {
+            self.line(
+                out,
+                "assistant",
+                &json!({"model": "claude-sonnet-4-5", "id": id, "type": "message",
+                       "role": "assistant", "content": [block], "stop_reason": null,
+                       "usage": usage}),
+            );
+        }
+        let size = if rng.below(40) == 0 {
+            200_000
+        } else {
+            1_000 + rng.below(19_000)
+        };
+        let output = common::text(rng, size);
+        self.line(
+            out,
+            "user",
+            &json!({"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": call, "content": output, "is_error": false}
+            ]}),
+        );
+        let id = format!("msg_{:016x}", rng.next());
+        self.line(
+            out,
+            "assistant",
+            &json!({"model": "claude-sonnet-4-5", "id": id, "type": "message", "role": "assistant",
+                   "content": [{"type": "text", "text": common::text(rng, closing)}],
+                   "stop_reason": "end_turn", "usage": usage}),
+        );
+    }
+}
+
+/// Appends one exchange to a session file, as Claude Code does.
+fn append_exchange(path: &Path) -> u64 {
+    let last = {
+        let f = std::fs::File::open(path).unwrap();
+        std::io::BufReader::new(f)
+            .lines()
+            .map(Result::unwrap)
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .unwrap()
+    };
+    let last: Value = serde_json::from_str(&last).unwrap();
+    let sid = last["sessionId"].as_str().unwrap().to_string();
+    let mut w = ClaudeWriter::new(&sid, 0);
+    w.parent = last["uuid"].as_str().map(str::to_string);
+    w.n = 0x00F0_0000;
+    let mut out = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    w.exchange(&mut Rng::new(99), &mut out);
+    w.bytes
+}
+
+/// Seconds to parse every line of every file under `root` with serde_json.
+fn parse_only(root: &Path) -> f64 {
+    let start = Instant::now();
+    let mut stack = vec![root.to_path_buf()];
+    let mut lines = 0u64;
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let f = std::io::BufReader::new(std::fs::File::open(&p).unwrap());
+            for l in f.split(b'\n') {
+                let l = l.unwrap();
+                if !l.is_empty() {
+                    let v: Value = serde_json::from_slice(&l).unwrap();
+                    lines += u64::from(v.is_object());
+                }
+            }
+        }
+    }
+    assert!(lines > 0);
+    start.elapsed().as_secs_f64()
+}
+
+/// Seconds for ripgrep to read every file (counting lines that hold a
+/// `"type"`), or `None` without ripgrep.
+fn ripgrep(root: &Path) -> Option<f64> {
+    let start = Instant::now();
+    let out = Command::new("rg")
+        .args(["-c", "--no-messages", "\"type\""])
+        .arg(root)
+        .stdout(Stdio::null())
+        .status()
+        .ok()?;
+    out.success().then(|| start.elapsed().as_secs_f64())
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
+
+fn main() {
+    let quick = std::env::var_os("SCROLLBACK_BENCH_QUICK").is_some();
+    let scale = if quick { 10 } else { 1 };
+    let dir = PathBuf::from("target/bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    println!(
+        "scrollback import benchmark ({} cores){}",
+        common::cores(),
+        if quick { " [quick: 1/10 scale]" } else { "" }
+    );
+    let mut results = serde_json::Map::new();
+
+    // Claude Code home.
+    let files = 10_000 / scale;
+    let large = if quick { 1 } else { 5 };
+    let root = dir.join("import-home/.claude/projects");
+    let t = Instant::now();
+    let (bytes, small, big) = generate_claude(&root, files, large);
+    println!(
+        "generated {files} Claude Code session files, {large} of them over 55 MB: {:.0} MB in {:.1} s",
+        mb(bytes),
+        t.elapsed().as_secs_f64()
+    );
+    let db = fresh_db(&dir, "import-bench.db");
+    let first = import(&db, &[&root], &[]);
+    let rate = mb(bytes) / first.secs;
+    println!(
+        "claude-code   first import:   {:>7.1} s  {rate:>6.1} MB/s  peak RSS {:>5.0} MB  ({} sessions, {} messages)  (targets: >= 35 MB/s, < 600 MB)",
+        first.secs, first.peak_mb, first.report["sessions_added"], first.report["messages_added"]
+    );
+    let again = import(&db, &[&root], &[]);
+    println!(
+        "claude-code   nothing new:    {:>7.3} s  ({} files not read, {} read)  (target: < 1 s over 10,000 files)",
+        again.secs, again.report["files_unchanged"], again.report["files"]
+    );
+    let appended = append_exchange(&small);
+    let grown_small = import(&db, &[&root], &[]);
+    println!(
+        "claude-code   one small file grew by {appended} bytes: {:.3} s in all, {:.0} ms more than nothing new  ({} messages added)",
+        grown_small.secs,
+        (grown_small.secs - again.secs) * 1000.0,
+        grown_small.report["messages_added"]
+    );
+    let appended_big = append_exchange(&big);
+    let grown_big = import(&db, &[&root], &[]);
+    println!(
+        "claude-code   one 55 MB file grew by {appended_big} bytes: {:.3} s in all, {:.0} ms more than nothing new  ({} messages added)",
+        grown_big.secs,
+        (grown_big.secs - again.secs) * 1000.0,
+        grown_big.report["messages_added"]
+    );
+    let parse = parse_only(&root);
+    println!(
+        "baseline      serde_json parse of every line: {parse:.1} s  {:.1} MB/s",
+        mb(bytes) / parse
+    );
+    let rg = ripgrep(&root);
+    match rg {
+        Some(s) => println!(
+            "baseline      ripgrep reading every file: {s:.1} s  {:.1} MB/s",
+            mb(bytes) / s
+        ),
+        None => println!("baseline      ripgrep: not installed (apt package ripgrep)"),
+    }
+    let db_size = std::fs::metadata(&db).map_or(0, |m| m.len());
+    results.insert(
+        "claude_code".into(),
+        json!({
+            "files": files,
+            "input_mb": mb(bytes),
+            "first_import_s": first.secs,
+            "first_import_mb_s": rate,
+            "first_import_peak_rss_mb": first.peak_mb,
+            "sessions": first.report["sessions_added"],
+            "messages": first.report["messages_added"],
+            "nothing_new_s": again.secs,
+            "small_file_grew_s": grown_small.secs,
+            "small_file_grew_extra_ms": (grown_small.secs - again.secs) * 1000.0,
+            "large_file_grew_s": grown_big.secs,
+            "large_file_grew_extra_ms": (grown_big.secs - again.secs) * 1000.0,
+            "db_mb": mb(db_size),
+            "baseline_parse_only_mb_s": mb(bytes) / parse,
+            "baseline_ripgrep_mb_s": rg.map(|s| mb(bytes) / s),
+        }),
+    );
+
+    // ShareGPT.
+    let corpus = std::env::var_os("SCROLLBACK_SHAREGPT").map_or_else(
+        || PathBuf::from("target/corpus/sharegpt.json"),
+        PathBuf::from,
+    );
+    if !corpus.exists() {
+        let _ = Command::new("bash")
+            .arg("scripts/fetch-sharegpt.sh")
+            .arg(&corpus)
+            .status();
+    }
+    if let Ok(meta) = std::fs::metadata(&corpus) {
+        let db = fresh_db(&dir, "import-bench-sharegpt.db");
+        let first = import(&db, &[&corpus], &["--partial"]);
+        let again = import(&db, &[&corpus], &["--partial"]);
+        let rate = mb(meta.len()) / first.secs;
+        println!(
+            "sharegpt      first import:   {:>7.1} s  {rate:>6.1} MB/s  peak RSS {:>5.0} MB  ({} sessions); again: {:.2} s, {} added",
+            first.secs,
+            first.peak_mb,
+            first.report["sessions_added"],
+            again.secs,
+            again.report["sessions_added"]
+        );
+        results.insert(
+            "sharegpt".into(),
+            json!({
+                "input_mb": mb(meta.len()),
+                "first_import_s": first.secs,
+                "first_import_mb_s": rate,
+                "first_import_peak_rss_mb": first.peak_mb,
+                "sessions": first.report["sessions_added"],
+                "again_s": again.secs,
+                "again_added": again.report["sessions_added"],
+            }),
+        );
+    } else {
+        println!("sharegpt      corpus not found (scripts/fetch-sharegpt.sh)");
+    }
+    let path = dir.join("import.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&Value::Object(results)).unwrap(),
+    )
+    .unwrap();
+    println!("written to {}", path.display());
+}
