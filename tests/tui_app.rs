@@ -3007,7 +3007,10 @@ fn export_to_an_existing_file_asks_before_replacing_it() {
     h.key('y');
     assert!(h.app.dialog.is_none());
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with('#'), "{text}");
+    assert!(
+        text.starts_with("---\ntitle: ") && text.contains("\n---\n\n# "),
+        "Markdown with front matter: {text}"
+    );
 }
 
 #[test]
