@@ -2212,6 +2212,20 @@ fn import_report_json_shape() {
 }
 
 #[test]
+fn a_folder_with_no_session_files_is_an_error() {
+    let dir = TempDir::new().unwrap();
+    let folder = dir.path().join("notes");
+    fs::create_dir_all(folder.join("deeper")).unwrap();
+    fs::write(folder.join("readme.txt"), "not a session").unwrap();
+    let e = fail(&dir, &["import", folder.to_str().unwrap()], 1);
+    assert!(
+        e.contains("notes") && e.contains("no session files in it"),
+        "{e}"
+    );
+    assert_eq!(list(&dir, &["--all"]), Vec::<Value>::new());
+}
+
+#[test]
 fn import_a_directory_with_explicit_format() {
     let dir = TempDir::new().unwrap();
     let sub = dir.path().join("in");

@@ -206,7 +206,27 @@ pub fn import_each(
     req: &ImportRequest<'_>,
     on_added: &mut OnAdded<'_>,
 ) -> Result<ImportRun> {
-    let found = walk::expand(req.paths);
+    let mut found = walk::expand(req.paths);
+    // A folder named that holds no file to read is more likely the wrong
+    // folder than nothing to do.
+    for p in req.paths {
+        let empty_folder = std::fs::metadata(p).is_ok_and(|m| m.is_dir())
+            && !found.files.iter().any(|f| f.path.starts_with(p))
+            && !found
+                .skipped
+                .iter()
+                .any(|n| Path::new(&n.path).starts_with(p));
+        if empty_folder {
+            found.failed.push((
+                p.clone(),
+                Error::Parse {
+                    path: p.clone(),
+                    location: "the whole folder".into(),
+                    reason: format!("no session files in it (looked for {})", walk::LOOKED_FOR),
+                },
+            ));
+        }
+    }
     let attempted = found.files.len() + found.failed.len();
     let mut failures = found.failed;
     let mut run = ImportRun {

@@ -72,6 +72,9 @@ pub(super) fn expand(paths: &[PathBuf]) -> Found {
     walk.found
 }
 
+/// What an import looks for in folders, for messages.
+pub(super) const LOOKED_FOR: &str = ".json, .jsonl and .toon files";
+
 /// True for the extensions an import looks for in folders.
 fn is_session_file(path: &Path) -> bool {
     matches!(
