@@ -59,11 +59,13 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
         Ok(())
     });
     match read {
-        // The complete lines make the session (kept with `--partial`).
-        Ok(_) | Err(Error::Truncated { .. }) => {
-            let doc = rollout.into_session(path)?;
-            sink.session(doc)?;
-            read.map(|_| ())
+        Ok(_) => sink.session(rollout.into_session(path)?),
+        Err(cut @ Error::Truncated { .. }) => {
+            // The complete lines make the session (kept with `--partial`).
+            if let Ok(doc) = rollout.into_session(path) {
+                sink.session(doc)?;
+            }
+            Err(cut)
         }
         Err(e) => Err(e),
     }

@@ -52,6 +52,8 @@ use crate::domain::{Kind, MessageDoc, Role, SessionDoc, Tokens, parse_time};
 use crate::error::{Error, Result};
 
 const SOURCE: &str = "gemini";
+/// The id of the tree's root (no record id starts with `$`).
+const ROOT: &str = "$root";
 
 /// Reads one session file (JSONL log or older JSON): the session, and a
 /// branch session for each stretch of history a rewind or a rewrite left
@@ -64,11 +66,20 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
         Ok(())
     });
     match read {
-        Ok(_) | Err(Error::Truncated { .. }) => {
+        Ok(_) => {
             for doc in log.into_sessions(path, sink)? {
                 sink.session(doc)?;
             }
-            read.map(|_| ())
+            Ok(())
+        }
+        Err(cut @ Error::Truncated { .. }) => {
+            // The complete records make the sessions (kept with `--partial`).
+            if let Ok(docs) = log.into_sessions(path, sink) {
+                for doc in docs {
+                    sink.session(doc)?;
+                }
+            }
+            Err(cut)
         }
         Err(e) => Err(e),
     }
@@ -365,6 +376,7 @@ impl Log {
         let model = text(o, "model").map(str::to_string);
         let (texts, rest) = split_parts(&parts(o.get("content")), sink);
         let tool_calls: Vec<&Map<String, Value>> = match o.get("toolCalls") {
+            Some(Value::Null) | None => Vec::new(),
             Some(Value::Array(calls)) => calls
                 .iter()
                 .filter_map(|c| {
@@ -375,7 +387,10 @@ impl Log {
                     call
                 })
                 .collect(),
-            _ => Vec::new(),
+            Some(_) => {
+                sink.skip("toolCalls", "not a list", 1);
+                Vec::new()
+            }
         };
         let mut out = Vec::new();
 
@@ -584,15 +599,18 @@ impl Log {
             .collect();
         let last = self.list.last().map(|(_, n)| n.clone());
         let ends_at_a_cut = last.as_deref().is_none_or(|n| parents.contains(n));
+        // One empty root above every first message: history a rewind or a
+        // rewrite cut off from the start is a branch of the session too.
         let mut tree = Tree::new();
+        tree.add(ROOT, None, Vec::new());
         for n in self.nodes.drain(..) {
-            tree.add(&n.id, n.parent.as_deref(), n.messages);
+            tree.add(&n.id, Some(n.parent.as_deref().unwrap_or(ROOT)), n.messages);
         }
         let main = match last {
             Some(node) if !ends_at_a_cut => node,
             last => {
-                let end = format!("{}$end", last.as_deref().unwrap_or(""));
-                tree.add(&end, last.as_deref(), Vec::new());
+                let end = format!("{}$end", last.as_deref().unwrap_or(ROOT));
+                tree.add(&end, Some(last.as_deref().unwrap_or(ROOT)), Vec::new());
                 end
             }
         };
