@@ -207,6 +207,10 @@ impl Rollout {
         if m.role == Some(Role::Assistant) && m.model.is_none() {
             m.model.clone_from(&self.model);
         }
+        if m.role == Some(Role::Assistant) {
+            // The reply came: the prompt's event, if any, came before it.
+            self.awaiting_event = None;
+        }
         self.messages.push(m);
         self.awaiting_item = None;
         self.messages.len() - 1
@@ -721,10 +725,35 @@ fn is_image_tag(text: &str) -> bool {
     t == "</image>" || (t.starts_with("<image") && t.ends_with('>') && !t[1..].contains('<'))
 }
 
-/// True when a `user_message` event's text and a prompt's first part are the same prompt.
+/// True when a `user_message` event's text and a prompt's first part are
+/// the same prompt: one starts with the other once the event's image marks
+/// (`[Image #1]`) are left out; a prompt of images alone matches any.
 fn same_prompt(typed: &str, first: &str) -> bool {
+    let typed = without_image_marks(typed);
     let (a, b) = (typed.trim(), first.trim());
-    b.is_empty() || a.contains(b) || b.contains(a) && !a.is_empty()
+    b.is_empty() || (!a.is_empty() && (a.starts_with(b) || b.starts_with(a)))
+}
+
+/// Text without the `[Image #N]` marks Codex puts where images were attached.
+fn without_image_marks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("[Image #") {
+        let after = &rest[i + "[Image #".len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && after[digits..].starts_with(']') {
+            out.push_str(rest[..i].trim_end());
+            rest = after[digits + 1..].trim_start();
+            if !out.is_empty() && !rest.is_empty() {
+                out.push(' ');
+            }
+        } else {
+            out.push_str(&rest[..=i]);
+            rest = &rest[i + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The session id at the end of a rollout file's name (`rollout-<time>-<uuid>`).
@@ -997,9 +1026,16 @@ mod tests {
     #[test]
     fn prompts_match_their_events() {
         assert!(same_prompt("compare [Image #1] with this", "compare"));
+        assert!(same_prompt("[Image #1] describe it", "describe it"));
         assert!(same_prompt("anything", ""));
         assert!(!same_prompt("hello", "goodbye"));
         assert!(!same_prompt("", "hello"));
+        assert!(!same_prompt("look at the stock price", "ok"));
+        assert_eq!(without_image_marks("a [Image #1] b [Image #22]"), "a b");
+        assert_eq!(
+            without_image_marks("[Image #x] [Image #3]c"),
+            "[Image #x] c"
+        );
     }
 
     #[test]
