@@ -48,6 +48,19 @@ fn import(dir: &TempDir, path: &Path) -> Value {
 }
 
 /// Runs an import that must fail; returns stderr.
+/// `import --reread`: reads the file even if unchanged since its last import.
+fn reread(dir: &TempDir, path: &Path) -> Value {
+    ok_json(
+        dir,
+        &[
+            "import",
+            "--json",
+            "--reread",
+            path.to_str().expect("utf-8 path"),
+        ],
+    )
+}
+
 fn import_fails(dir: &TempDir, path: &Path) -> String {
     let out = run(dir, &["import", path.to_str().expect("utf-8 path")]);
     assert!(!out.status.success(), "the import should fail");
@@ -464,7 +477,13 @@ fn reimport_adds_nothing() {
     }
     let before = snapshot(&dir);
     for f in ["newer.jsonl", "older.jsonl", "fork.jsonl"] {
-        let again = import(&dir, &fixture(f));
+        // Unchanged since its import: not read at all, or read and
+        // recognised (a file written in the last two seconds is read again).
+        let plain = import(&dir, &fixture(f));
+        assert_eq!(plain["messages_added"], 0, "{f}");
+        assert_eq!(plain["sessions_added"], 0, "{f}");
+        // Read again on purpose: every session is recognised.
+        let again = reread(&dir, &fixture(f));
         assert_eq!(again["sessions_added"], 0, "{f}");
         assert_eq!(again["sessions_grown"], 0, "{f}");
         assert_eq!(again["sessions_unchanged"], 1, "{f}");

@@ -55,6 +55,19 @@ fn import(dir: &TempDir, path: &Path) -> Value {
     )
 }
 
+/// `import --reread`: reads the file even if unchanged since its last import.
+fn reread(dir: &TempDir, path: &Path) -> Value {
+    ok_json(
+        dir,
+        &[
+            "import",
+            "--json",
+            "--reread",
+            path.to_str().expect("utf-8 path"),
+        ],
+    )
+}
+
 fn import_fails(dir: &TempDir, path: &Path) -> String {
     let out = run(dir, &["import", path.to_str().expect("utf-8 path")]);
     assert!(!out.status.success(), "the import should fail");
@@ -527,7 +540,13 @@ fn reimport_adds_nothing() {
     }
     let before = snapshot(&dir);
     for f in all {
-        let again = import(&dir, &fixture(f));
+        // Unchanged since its import: not read at all, or read and
+        // recognised (a file written in the last two seconds is read again).
+        let plain = import(&dir, &fixture(f));
+        assert_eq!(plain["messages_added"], 0, "{f}");
+        assert_eq!(plain["sessions_added"], 0, "{f}");
+        // Read again on purpose: every session is recognised.
+        let again = reread(&dir, &fixture(f));
         assert_eq!(again["sessions_added"], 0, "{f}");
         assert_eq!(again["sessions_grown"], 0, "{f}");
         assert_eq!(again["messages_added"], 0, "{f}");
@@ -681,35 +700,42 @@ fn appending_a_record_that_replaces_an_earlier_message() {
         ["a", "b#2", "b#2/1", "b#2/2"]
     );
 
-    // A rewind appended after an import: the dropped part becomes a branch;
-    // the session keeps what the store had (the store only appends to a
-    // session, by count of messages).
+    // A rewind appended after an import: the store keeps the session as it
+    // had it (now the dropped part, in the log's eyes), and the path taken
+    // after the rewind comes in as a branch of it; the dropped part, which
+    // the session already holds, is not stored a second time.
     log.push(json!({"$rewindTo": "c"}));
     log.push(user("e", "one more"));
     write_log(&file, &log);
     let rewound = import(&dir, &file);
-    assert_eq!(rewound["sessions_added"], 1);
-    assert_eq!(rewound["messages_added"], 4);
-    let dropped = list(&dir)
-        .into_iter()
-        .find(|s| s["source_ref"] == "r0000001@c")
-        .expect("the dropped part as a branch");
-    assert_eq!(dropped["parent"], session(&dir, "gemini-r0000001")["uid"]);
-    assert_eq!(dropped["fork_seq"], 1);
-    let dropped_name = dropped["name"].as_str().expect("name");
+    assert_eq!(rewound["sessions_added"], 1, "{rewound}");
+    assert_eq!(rewound["messages_added"], 3, "{rewound}");
+    let all = list(&dir);
+    assert!(
+        all.iter().all(|s| s["source_ref"] != "r0000001@c"),
+        "the dropped part is stored once, in the session"
+    );
+    let taken = all
+        .iter()
+        .find(|s| s["source_ref"] == "r0000001@e")
+        .expect("the new path as a branch");
+    assert_eq!(taken["parent"], session(&dir, "gemini-r0000001")["uid"]);
+    assert_eq!(taken["fork_seq"], 1);
     assert_eq!(
-        triples(&messages(&dir, dropped_name)),
-        // New to the store: b as the log last wrote it.
+        triples(&messages(&dir, taken["name"].as_str().expect("name"))),
         vec![
             t("user", "text", "question"),
             t("assistant", "text", "corrected answer"),
-            t("user", "text", "thanks"),
-            t("assistant", "text", "welcome"),
+            t("user", "text", "one more"),
         ]
     );
     let main = messages(&dir, "gemini-r0000001");
     assert_eq!(source_ids(&main), ["a", "b", "c", "d"]);
     assert_eq!(main[1]["content"], "first answer");
+    // The same import again adds nothing.
+    let again = reread(&dir, &file);
+    assert_eq!(again["messages_added"], 0, "{again}");
+    assert_eq!(again["sessions_added"], 0, "{again}");
     // Read afresh, the session is the conversation after the rewind.
     let fresh = TempDir::new().expect("tempdir");
     import(&fresh, &file);
