@@ -229,7 +229,19 @@ fn convert(id: &str, m: &Map<String, Value>, sink: &mut dyn Sink) -> Vec<Message
     };
     let created_at = m.get("timestamp").and_then(time);
     let model = text_of(m.get("model")).filter(|_| role == Role::Assistant);
-    let content = m.get("content").map(content_text).unwrap_or_default();
+    let mut content = m.get("content").map(content_text).unwrap_or_default();
+    let error = m
+        .get("error")
+        .filter(|e| !e.is_null() && *e != &Value::Bool(false));
+    if content.trim().is_empty() {
+        // A reply that failed shows its error instead.
+        if let Some(e) = error {
+            content = e
+                .get("content")
+                .and_then(Value::as_str)
+                .map_or_else(|| content_text(e), str::to_string);
+        }
+    }
     let mut out: Vec<MessageDoc> = Vec::new();
     for f in m
         .get("files")
@@ -297,6 +309,11 @@ fn convert(id: &str, m: &Map<String, Value>, sink: &mut dyn Sink) -> Vec<Message
                     ..MessageDoc::default()
                 });
                 if let Some(result) = result {
+                    // The result is often JSON text of a string: show the string.
+                    let result = match serde_json::from_str::<Value>(&result) {
+                        Ok(Value::String(s)) => s,
+                        _ => result,
+                    };
                     let mut meta = Map::new();
                     meta.insert("call_id".into(), call.into());
                     meta.insert("tool".into(), name.into());
@@ -323,6 +340,7 @@ fn convert(id: &str, m: &Map<String, Value>, sink: &mut dyn Sink) -> Vec<Message
     // Tokens and errors belong to the reply's text (else its last part).
     let target = last_text.unwrap_or(out.len() - 1);
     for (n, doc) in out.iter_mut().enumerate() {
+        doc.role = doc.role.or(Some(role));
         doc.created_at = created_at;
         if doc.role == Some(Role::Assistant) {
             doc.model.clone_from(&model);
