@@ -1032,11 +1032,12 @@ impl LogsDb<'_> {
                     .clone()
                     .or_else(|| field_text("name"))
                     .or_else(|| field_text("tool_name"))
-                    .unwrap_or_default();
+                    .unwrap_or_else(|| "tool".into());
                 let arguments = p
                     .arguments
                     .clone()
                     .or_else(|| field_text("arguments"))
+                    .or_else(|| p.text.clone())
                     .unwrap_or_default();
                 let call = p.call_id.clone().or_else(|| field_text("tool_call_id"));
                 out.push(tool_call(name, arguments, call));
