@@ -294,16 +294,13 @@ fn node_messages(
         .get("content_type")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let parts = match content_parts(content_type, content, sink) {
-        Some(parts) => parts,
-        None => {
-            sink.skip(
-                &format!("content type {content_type:?}"),
-                "not a kind of content scrollback knows",
-                1,
-            );
-            return Vec::new();
-        }
+    let Some(parts) = content_parts(content_type, content, sink) else {
+        sink.skip(
+            &format!("content type {content_type:?}"),
+            "not a kind of content scrollback knows",
+            1,
+        );
+        return Vec::new();
     };
     let parts: Vec<Part> = parts
         .into_iter()

@@ -212,7 +212,7 @@ struct Response {
     model: Option<String>,
     prompt: Option<String>,
     system: Option<String>,
-    response: Option<String>,
+    reply: Option<String>,
     conversation: Option<String>,
     duration_ms: Option<i64>,
     time: Option<Timestamp>,
@@ -239,13 +239,13 @@ impl LogsDb<'_> {
             .join(", ");
         let conversations = tables.contains("conversations");
         let (join, names) = if conversations {
-            let ccols = self.columns("conversations")?;
+            let named = self.columns("conversations")?;
             (
                 "LEFT JOIN conversations c ON c.id = r.conversation_id".to_string(),
                 format!(
                     "{}, {}",
-                    column("c", "name", &ccols),
-                    column("c", "model", &ccols)
+                    column("c", "name", &named),
+                    column("c", "model", &named)
                 ),
             )
         } else {
@@ -282,7 +282,7 @@ impl LogsDb<'_> {
                 model: text(r, 1),
                 prompt: text(r, 2),
                 system: text(r, 3),
-                response: text(r, 4),
+                reply: text(r, 4),
                 duration_ms: int(r, 6),
                 time: text(r, 7).as_deref().and_then(llm_time),
                 tokens: tokens(int(r, 8), int(r, 9)),
@@ -301,13 +301,13 @@ impl LogsDb<'_> {
                     == response.conversation.as_deref().unwrap_or(&response.id)
             });
             if !same && !group.is_empty() {
-                self.old_conversation(std::mem::take(&mut group), &extras, sink)?;
+                self.old_conversation(&std::mem::take(&mut group), &extras, sink)?;
             }
             group.push(response);
             Ok(())
         })?;
         if !group.is_empty() {
-            self.old_conversation(group, &extras, sink)?;
+            self.old_conversation(&group, &extras, sink)?;
         }
         sink.skip(
             "llm response",
@@ -358,7 +358,7 @@ impl LogsDb<'_> {
 
     fn old_conversation(
         &self,
-        responses: Vec<Response>,
+        responses: &[Response],
         extras: &Extras,
         sink: &mut dyn Sink,
     ) -> Result<()> {
@@ -375,7 +375,7 @@ impl LogsDb<'_> {
         let created_at = first.time;
         let mut messages = Vec::new();
         let mut last_system: Option<String> = None;
-        for r in &responses {
+        for r in responses {
             let mut docs: Vec<MessageDoc> = Vec::new();
             if let Some(system) = r.system.clone().filter(|s| !s.trim().is_empty())
                 && last_system.as_ref() != Some(&system)
@@ -401,7 +401,7 @@ impl LogsDb<'_> {
             if let Some(reasoning) = r.reasoning.clone().filter(|s| !s.trim().is_empty()) {
                 reply.push(doc(Role::Assistant, Kind::Thinking, reasoning));
             }
-            if let Some(text) = r.response.clone().filter(|s| !s.trim().is_empty()) {
+            if let Some(text) = r.reply.clone().filter(|s| !s.trim().is_empty()) {
                 let mut d = doc(Role::Assistant, Kind::Text, text);
                 if let Some(ms) = r.duration_ms {
                     d.metadata.insert("duration_ms".into(), ms.into());
@@ -443,6 +443,7 @@ impl LogsDb<'_> {
 }
 
 /// The side tables of the older generation that are present.
+#[allow(clippy::struct_excessive_bools)] // one flag per table
 struct Extras {
     tool_calls: bool,
     tool_results: bool,
@@ -490,7 +491,7 @@ impl Extras {
             |r| {
                 out.push(tool_call(
                     text(r, 0).unwrap_or_default(),
-                    text(r, 1).unwrap_or_default(),
+                    &text(r, 1).unwrap_or_default(),
                     text(r, 2),
                 ));
                 Ok(())
@@ -540,7 +541,7 @@ impl Extras {
             },
         );
         db.each("table prompt_attachments", &sql, [response], |r| {
-            let mut d = attachment(text(r, 0), text(r, 1), text(r, 2), int(r, 3));
+            let mut d = attachment(text(r, 0).as_deref(), text(r, 1), text(r, 2), int(r, 3));
             d.role = Some(Role::User);
             out.push(d);
             Ok(())
@@ -1007,7 +1008,7 @@ impl LogsDb<'_> {
                     match typed.filter(|t| !t.trim().is_empty()) {
                         Some(t) => out.push(doc(Role::Assistant, Kind::Thinking, t)),
                         None if redacted => {
-                            sink.skip("llm reasoning", "redacted by the provider", 1)
+                            sink.skip("llm reasoning", "redacted by the provider", 1);
                         }
                         None => sink.skip("llm part", "empty", 1),
                     }
@@ -1040,7 +1041,7 @@ impl LogsDb<'_> {
                     .or_else(|| p.text.clone())
                     .unwrap_or_default();
                 let call = p.call_id.clone().or_else(|| field_text("tool_call_id"));
-                out.push(tool_call(name, arguments, call));
+                out.push(tool_call(name, &arguments, call));
             }
             "tool_result" => {
                 let output = p
@@ -1060,7 +1061,7 @@ impl LogsDb<'_> {
             "attachment" => {
                 let found = self.part_attachments(p, cols, role)?;
                 if found.is_empty() {
-                    let mut d = attachment(field_text("type"), None, None, None);
+                    let mut d = attachment(field_text("type").as_deref(), None, None, None);
                     d.role = Some(role);
                     out.push(d);
                 } else {
@@ -1177,7 +1178,7 @@ impl LogsDb<'_> {
         );
         for id in ids {
             self.each("table attachments", &sql, [id.as_str()], |r| {
-                let mut d = attachment(text(r, 0), text(r, 1), text(r, 2), int(r, 3));
+                let mut d = attachment(text(r, 0).as_deref(), text(r, 1), text(r, 2), int(r, 3));
                 d.role = Some(role);
                 out.push(d);
                 Ok(())
@@ -1303,9 +1304,9 @@ fn fragment(
     d
 }
 
-fn tool_call(name: String, arguments: String, call_id: Option<String>) -> MessageDoc {
-    let input = serde_json::from_str::<Value>(&arguments)
-        .unwrap_or_else(|_| Value::String(arguments.clone()));
+fn tool_call(name: String, arguments: &str, call_id: Option<String>) -> MessageDoc {
+    let input = serde_json::from_str::<Value>(arguments)
+        .unwrap_or_else(|_| Value::String(arguments.to_string()));
     let one_line = match &input {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -1350,21 +1351,18 @@ fn tool_result(
 
 /// A placeholder for an attachment: its media type and size, never the bytes.
 fn attachment(
-    media_type: Option<String>,
+    media_type: Option<&str>,
     path: Option<String>,
     url: Option<String>,
     bytes: Option<i64>,
 ) -> MessageDoc {
-    let what = if media_type
-        .as_deref()
-        .is_none_or(|m| m.starts_with("image/"))
-    {
+    let what = if media_type.is_none_or(|m| m.starts_with("image/")) {
         "image"
     } else {
         "attachment"
     };
     let bytes = bytes.and_then(|b| u64::try_from(b).ok());
-    let mut d = placeholder_message(what, media_type.as_deref(), bytes, None);
+    let mut d = placeholder_message(what, media_type, bytes, None);
     if let Some(p) = path {
         d.metadata.insert("path".into(), p.into());
     }
