@@ -540,3 +540,31 @@ fn bad_files_fail_naming_the_place_and_change_nothing() {
     assert_eq!(report["sessions_unchanged"], 1, "{report}");
     assert_eq!(env.all(), before);
 }
+
+#[test]
+fn a_conversation_that_grew_adds_only_its_new_messages() {
+    let env = Env::new();
+    let path = env.path("conversations.json");
+    std::fs::copy(fixture("one-conversation.json"), &path).expect("copy");
+    let (ok, _, err) = env.import(&[], &[&path]);
+    assert!(ok, "{err}");
+
+    let mut c: Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    let mapping = c["mapping"].as_object_mut().expect("mapping");
+    mapping["q"]["children"] = json!(["p2"]);
+    mapping.insert(
+        "p2".into(),
+        json!({"id": "p2", "parent": "q", "children": [], "message": {
+            "id": "p2", "author": {"role": "user"}, "create_time": 1_700_000_500.0,
+            "content": {"content_type": "text", "parts": ["One more question"]},
+            "weight": 1.0, "metadata": {}, "recipient": "all"}}),
+    );
+    c["current_node"] = json!("p2");
+    std::fs::write(&path, serde_json::to_vec(&c).expect("json")).expect("write");
+    let (ok, report, err) = env.import(&[], &[&path]);
+    assert!(ok, "{err}");
+    assert_eq!(report["sessions_grown"], 1, "{report}");
+    assert_eq!(report["messages_added"], 1, "{report}");
+    let s = env.show("chatgpt-ffff6666");
+    assert_eq!(source_ids(&s), ["p", "q", "p2"]);
+}

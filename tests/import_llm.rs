@@ -594,6 +594,38 @@ fn the_older_tables_give_one_session_per_conversation() {
     assert_eq!(again["sessions_added"], 0);
     assert_eq!(again["messages_added"], 0);
     assert_eq!(again["sessions_unchanged"], 2);
+
+    // llm goes on with the conversation: only the new exchange is added.
+    let db = Connection::open(&logs).expect("open");
+    response(
+        &db,
+        [
+            Some("01hzr5"),
+            Some("gpt-4o-mini"),
+            Some("Thanks"),
+            Some("Be brief"),
+            Some("You're welcome."),
+        ],
+        c1_id(),
+        Some("2024-05-01T10:04:00"),
+    );
+    drop(db);
+    let (ok, grew, err) = env.import(&logs);
+    assert!(ok, "{err}");
+    assert_eq!(grew["sessions_grown"], 1, "{grew}");
+    assert_eq!(grew["messages_added"], 2, "{grew}");
+    let s = env.show("llm-01hzold1");
+    assert_eq!(
+        triples(&s)[12..],
+        [
+            t("user", "text", "Thanks"),
+            t("assistant", "text", "You're welcome.")
+        ]
+    );
+}
+
+fn c1_id() -> Option<&'static str> {
+    Some("01hzold1aaaaaaaaaaaaaaaaaa")
 }
 
 #[test]
