@@ -606,7 +606,7 @@ fn the_older_tables_give_one_session_per_conversation() {
             Some("Be brief"),
             Some("You're welcome."),
         ],
-        c1_id(),
+        Some("01hzold1aaaaaaaaaaaaaaaaaa"),
         Some("2024-05-01T10:04:00"),
     );
     drop(db);
@@ -622,10 +622,6 @@ fn the_older_tables_give_one_session_per_conversation() {
             t("assistant", "text", "You're welcome.")
         ]
     );
-}
-
-fn c1_id() -> Option<&'static str> {
-    Some("01hzold1aaaaaaaaaaaaaaaaaa")
 }
 
 #[test]
