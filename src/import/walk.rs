@@ -1,6 +1,15 @@
 //! The files an import reads: the files named, and the `.json`, `.jsonl`
 //! and `.toon` files found under the folders named.
 //!
+//! Two things of ChatGPT's data export are read differently. A folder that
+//! holds `conversations.json` or `conversations-NNN.json` as ChatGPT writes
+//! them (the file says so, or `chat.html` or `user.json` lies beside it) is
+//! an unpacked export: only those files are read, not its `user.json`,
+//! `message_feedback.json`, images or subfolders (one note says so). A
+//! `.zip` is read when named, and found in a folder only when it holds
+//! `conversations*.json` (an export as downloaded); other zips are noted
+//! as skipped.
+//!
 //! Every real folder is read once and every real file is imported once,
 //! however many paths (symlinks, the same folder named twice) lead to it: a
 //! symlink that leads back to a folder above it is a loop, reported as
@@ -83,6 +92,44 @@ fn is_session_file(path: &Path) -> bool {
     )
 }
 
+fn is_zip(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+}
+
+/// The conversation files of a folder's entries when the folder is an
+/// unpacked ChatGPT export: it holds regular files named
+/// `conversations*.json`, and one of them reads as ChatGPT's or a file
+/// only an export has lies beside them.
+fn chatgpt_export(entries: &[PathBuf]) -> Option<Vec<PathBuf>> {
+    let name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let conversations: Vec<PathBuf> = entries
+        .iter()
+        .filter(|p| super::chatgpt::is_conversations_name(&name(p)) && p.is_file())
+        .cloned()
+        .collect();
+    if conversations.is_empty() {
+        return None;
+    }
+    let beside = entries.iter().any(|p| {
+        matches!(
+            name(p).as_str(),
+            "chat.html" | "user.json" | "message_feedback.json"
+        )
+    });
+    let says = || {
+        conversations
+            .iter()
+            .any(|p| matches!(super::detect(p), Ok(super::Format::ChatGpt)))
+    };
+    (beside || says()).then_some(conversations)
+}
+
 #[derive(Default)]
 struct Walk {
     found: Found,
@@ -130,7 +177,7 @@ impl Walk {
             self.skip(root, "a folder already read through another path");
             return;
         }
-        let Some(entries) = self.entries(root) else {
+        let Some(entries) = self.listing(root) else {
             return;
         };
         let mut stack = vec![Frame { id, entries }];
@@ -161,7 +208,7 @@ impl Walk {
                     );
                 } else if !self.folders.insert(id.clone()) {
                     self.skip(&path, "a folder already read through another path");
-                } else if let Some(entries) = self.entries(&path) {
+                } else if let Some(entries) = self.listing(&path) {
                     stack.push(Frame { id, entries });
                 }
             } else if is_session_file(&path) {
@@ -170,8 +217,44 @@ impl Walk {
                 } else {
                     self.skip(&path, "not a regular file (a fifo, a socket or a device)");
                 }
+            } else if is_zip(&path) && meta.is_file() {
+                if super::chatgpt::is_export_zip(&path) {
+                    self.file(&path, &meta, false);
+                } else {
+                    self.skip(
+                        &path,
+                        "a zip that is not a ChatGPT export (no conversations*.json in it)",
+                    );
+                }
             }
         }
+    }
+
+    /// The entries of a folder to walk, sorted. `None` when it cannot be read
+    /// (a failure noted), or when it is an unpacked ChatGPT export: its
+    /// conversation files are taken here and the rest is left out, noted.
+    fn listing(&mut self, dir: &Path) -> Option<std::vec::IntoIter<PathBuf>> {
+        let entries = self.entries(dir)?;
+        let Some(conversations) = chatgpt_export(entries.as_slice()) else {
+            return Some(entries);
+        };
+        let others = entries.len() - conversations.len();
+        for path in conversations {
+            match std::fs::metadata(&path) {
+                Ok(meta) => self.file(&path, &meta, false),
+                Err(e) => self.found.failed.push((path.clone(), Error::io(&path, e))),
+            }
+        }
+        if others > 0 {
+            self.skip(
+                dir,
+                format!(
+                    "a ChatGPT export: only its conversations*.json files are read \
+                     ({others} other entries left out)"
+                ),
+            );
+        }
+        None
     }
 
     /// The entries of a folder, sorted; `None` (and a failure noted) when it
