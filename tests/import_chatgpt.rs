@@ -327,7 +327,7 @@ fn conversations_json_gives_sessions_and_branches() {
     assert!(ok, "{err}");
     assert_conversations(&env, &report);
 
-    let (ok, again, err) = env.import(&[], &[&fixture("conversations.json")]);
+    let (ok, again, err) = env.import(&["--reread"], &[&fixture("conversations.json")]);
     assert!(ok, "{err}");
     assert_eq!(again["sessions_added"], 0);
     assert_eq!(again["messages_added"], 0);
@@ -468,14 +468,17 @@ fn folders_take_export_zips_and_leave_other_zips() {
 }
 
 #[test]
-fn folders_with_no_sessions_import_nothing() {
+fn folders_with_no_sessions_are_refused_or_import_nothing() {
     let env = Env::new();
     let empty = env.path("empty");
     std::fs::create_dir_all(&empty).expect("mkdir");
-    let (ok, report, err) = env.import(&[], &[&empty]);
-    assert!(ok, "{err}");
-    assert_eq!(report["files"], 0);
-    assert_eq!(report["sessions_added"], 0);
+    let (ok, _, err) = env.import(&[], &[&empty]);
+    assert!(!ok, "a folder with no session files is an error");
+    assert!(
+        err.contains("empty") && err.contains("no session files in it"),
+        "{err}"
+    );
+    assert!(env.all().is_empty());
 
     // An export of an account with no conversations: user.json is not read.
     let export = env.path("export");

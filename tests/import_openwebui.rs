@@ -310,7 +310,7 @@ fn an_export_gives_sessions_branches_tags_and_archives() {
         ]
     );
 
-    let (ok, again, err) = env.import(&[], &[&export]);
+    let (ok, again, err) = env.import(&["--reread"], &[&export]);
     assert!(ok, "{err}");
     assert_eq!(again["sessions_added"], 0);
     assert_eq!(again["messages_added"], 0);
@@ -358,7 +358,7 @@ fn a_bare_chat_and_a_chat_without_history() {
     assert_eq!(b["messages"][1]["model"], "phi3");
 
     let (ok, again, err) = env.import(
-        &[],
+        &["--reread"],
         &[&fixture("bare-chat.json"), &fixture("messages-only.json")],
     );
     assert!(ok, "{err}");
@@ -395,7 +395,9 @@ fn bad_files_fail_naming_the_place_and_change_nothing() {
     let empty = env.path("empty");
     std::fs::create_dir_all(&empty).expect("mkdir");
     std::fs::write(empty.join("readme.txt"), "nothing").expect("write");
-    let (ok, report, err) = env.import(&[], &[&empty]);
-    assert!(ok, "{err}");
-    assert_eq!(report["sessions_added"], 0);
+    let before = env.all();
+    let (ok, _, err) = env.import(&[], &[&empty]);
+    assert!(!ok, "a folder with no session files is an error");
+    assert!(err.contains("no session files in it"), "{err}");
+    assert_eq!(env.all(), before);
 }

@@ -82,7 +82,8 @@ pub(super) fn expand(paths: &[PathBuf]) -> Found {
 }
 
 /// What an import looks for in folders, for messages.
-pub(super) const LOOKED_FOR: &str = ".json, .jsonl and .toon files";
+pub(super) const LOOKED_FOR: &str =
+    ".json, .jsonl and .toon files, ChatGPT export zips and llm's logs.db";
 
 /// True for the extensions an import looks for in folders.
 fn is_session_file(path: &Path) -> bool {
@@ -90,6 +91,12 @@ fn is_session_file(path: &Path) -> bool {
         path.extension().and_then(|e| e.to_str()),
         Some("json" | "jsonl" | "toon")
     )
+}
+
+/// The `llm` CLI's database, by its name (other SQLite files in a folder
+/// are not sessions).
+fn is_llm_db(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "logs.db")
 }
 
 fn is_zip(path: &Path) -> bool {
@@ -217,6 +224,8 @@ impl Walk {
                 } else {
                     self.skip(&path, "not a regular file (a fifo, a socket or a device)");
                 }
+            } else if is_llm_db(&path) && meta.is_file() {
+                self.file(&path, &meta, false);
             } else if is_zip(&path) && meta.is_file() {
                 if super::chatgpt::is_export_zip(&path) {
                     self.file(&path, &meta, false);
