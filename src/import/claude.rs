@@ -75,7 +75,7 @@ use super::ids::uid_for;
 use super::json::for_each_line;
 use super::tree::{self, Tree};
 use crate::domain::{Kind, MessageDoc, Role, SessionDoc, Tokens, parse_time};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 const SOURCE: &str = "claude-code";
 /// The node every root hangs from, so that a rewind to the very first prompt
@@ -112,14 +112,21 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
         return Ok(());
     }
     let mut file = Transcript::new(path);
-    for_each_line(path, reader, |v: Value, n| {
+    let read = for_each_line(path, reader, |v: Value, n| {
         file.line(&v, n, sink);
         Ok(())
-    })?;
+    });
+    // A file cut in its last line (Claude Code may be writing it): what the
+    // complete lines hold is delivered, and the cut reported, so that
+    // `--partial` keeps them and a plain import keeps nothing.
+    match read {
+        Ok(_) | Err(Error::Truncated { .. }) => {}
+        Err(e) => return Err(e),
+    }
     for doc in file.finish(sink) {
         sink.session(doc)?;
     }
-    Ok(())
+    read.map(|_| ())
 }
 
 /// What a line holds, for telling real branches from side nodes.
