@@ -216,6 +216,11 @@ fn string_of(v: &Value, key: &str) -> Option<String> {
     str_of(v, key).map(str::to_string)
 }
 
+/// A line's uuid (never the name of the tree's root).
+fn line_uuid(v: &Value) -> Option<String> {
+    string_of(v, "uuid").filter(|u| u != ROOT)
+}
+
 fn true_at(v: &Value, key: &str) -> bool {
     v.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -316,7 +321,7 @@ impl<'p> Transcript<'p> {
                 };
                 sink.skip(&line_type_what(&ty), reason, 1);
                 // Such lines may still sit in the chain: keep their place.
-                if let Some(id) = string_of(v, "uuid")
+                if let Some(id) = line_uuid(v)
                     && self.seen.insert(id.clone())
                 {
                     let mut rec = self.rec(v, id);
@@ -344,10 +349,13 @@ impl<'p> Transcript<'p> {
     /// A record with the fields every message line shares.
     fn rec(&self, v: &Value, id: String) -> Rec {
         let parent = string_of(v, "parentUuid").or_else(|| string_of(v, "logicalParentUuid"));
-        let parent = match (parent, v.get("uuid").is_some_and(Value::is_string)) {
+        let boundary = str_of(v, "subtype") == Some("compact_boundary");
+        let parent = match (parent, line_uuid(v).is_some()) {
             (Some(p), _) => Some(p),
-            // A line without a uuid follows the line before it.
+            // A line without a uuid, or a compaction that does not say
+            // what it follows, follows the line before it.
             (None, false) => self.last_id.clone(),
+            (None, true) if boundary => self.last_id.clone(),
             (None, true) => None,
         };
         Rec {
@@ -373,7 +381,7 @@ impl<'p> Transcript<'p> {
     }
 
     fn message_line(&mut self, ty: &str, v: &Value, n: u64, sink: &mut dyn Sink) {
-        let id = string_of(v, "uuid").unwrap_or_else(|| format!("line-{n}"));
+        let id = line_uuid(v).unwrap_or_else(|| format!("line-{n}"));
         if !self.seen.insert(id.clone()) {
             sink.skip(
                 &format!("repeated {ty} line"),
@@ -1425,7 +1433,9 @@ fn fold(recs: &mut [Rec]) -> (Tree, HashMap<String, String>) {
         let first = &recs[unit.lines[0]];
         let significant = matches!(first.shape, Shape::Prompt | Shape::Reply { .. });
         let messages = unit_messages(recs, &mut parts, &unit.lines, &mut ids);
-        let node = if !significant && placed {
+        // Side lines join the node they hang from; at the root they are a
+        // node of their own (what hangs from the root is in every path).
+        let node = if !significant && placed && parent != ROOT {
             tree.extend(&parent, messages);
             parent
         } else {
@@ -1703,5 +1713,208 @@ mod tests {
         assert!(is_uuid("3f2a9c1e-0000-4000-8000-00000000abcd"));
         assert!(!is_uuid("agent-a1b2c3"));
         assert!(!is_uuid("3f2a9c1e-0000-4000-8000-00000000abcz"));
+    }
+
+    /// Collects what a read delivers.
+    #[derive(Default)]
+    struct Collect {
+        docs: Vec<SessionDoc>,
+        skipped: Vec<(String, String, u64)>,
+    }
+
+    impl Sink for Collect {
+        fn session(&mut self, doc: SessionDoc) -> Result<()> {
+            self.docs.push(doc);
+            Ok(())
+        }
+        fn skip(&mut self, what: &str, reason: &str, n: u64) {
+            self.skipped.push((what.into(), reason.into(), n));
+        }
+    }
+
+    fn read_lines(lines: &[Value]) -> Collect {
+        let mut text = String::new();
+        for l in lines {
+            text.push_str(&l.to_string());
+            text.push('\n');
+        }
+        let mut sink = Collect::default();
+        read(Path::new("t.jsonl"), text.as_bytes(), &mut sink).expect("read");
+        sink
+    }
+
+    fn contents(doc: &SessionDoc) -> Vec<&str> {
+        doc.messages.iter().map(|m| m.content.as_str()).collect()
+    }
+
+    #[test]
+    fn a_compaction_that_names_no_line_follows_the_line_before_it() {
+        let sink = read_lines(&[
+            serde_json::json!({"type": "user", "uuid": "u1", "parentUuid": null, "sessionId": "s",
+                               "message": {"content": "one"}}),
+            serde_json::json!({"type": "assistant", "uuid": "a1", "parentUuid": "u1", "sessionId": "s",
+                               "message": {"id": "m1", "content": [{"type": "text", "text": "two"}]}}),
+            serde_json::json!({"type": "system", "subtype": "compact_boundary", "uuid": "b1",
+                               "parentUuid": null, "sessionId": "s", "content": "Conversation compacted"}),
+            serde_json::json!({"type": "user", "uuid": "s1", "parentUuid": "b1", "sessionId": "s",
+                               "isCompactSummary": true, "message": {"content": "summary"}}),
+            serde_json::json!({"type": "user", "uuid": "u2", "parentUuid": "s1", "sessionId": "s",
+                               "message": {"content": "three"}}),
+        ]);
+        assert_eq!(sink.docs.len(), 1);
+        assert_eq!(
+            contents(&sink.docs[0]),
+            ["one", "two", "Conversation compacted", "summary", "three"]
+        );
+    }
+
+    #[test]
+    fn a_rewind_to_the_first_prompt_is_a_branch_sharing_nothing() {
+        let sink = read_lines(&[
+            serde_json::json!({"type": "user", "uuid": "m0", "parentUuid": null, "sessionId": "s",
+                               "isMeta": true, "message": {"content": "Caveat"}}),
+            serde_json::json!({"type": "user", "uuid": "u1", "parentUuid": "m0", "sessionId": "s",
+                               "message": {"content": "first try"}}),
+            serde_json::json!({"type": "user", "uuid": "u2", "parentUuid": null, "sessionId": "s",
+                               "message": {"content": "second try"}}),
+        ]);
+        assert_eq!(sink.docs.len(), 2);
+        assert_eq!(contents(&sink.docs[0]), ["second try"]);
+        assert_eq!(contents(&sink.docs[1]), ["Caveat", "first try"]);
+        assert_eq!(sink.docs[1].parent, sink.docs[0].uid);
+        assert_eq!(sink.docs[1].fork_seq, None);
+        assert_eq!(sink.docs[1].source_ref.as_deref(), Some("s@m0"));
+    }
+
+    #[test]
+    fn a_regenerated_reply_is_a_branch_but_its_tool_results_are_not() {
+        let sink = read_lines(&[
+            serde_json::json!({"type": "user", "uuid": "u1", "parentUuid": null, "sessionId": "s",
+                               "message": {"content": "go"}}),
+            serde_json::json!({"type": "assistant", "uuid": "a1", "parentUuid": "u1", "sessionId": "s",
+                               "message": {"id": "m1", "content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "make"}}]}}),
+            serde_json::json!({"type": "user", "uuid": "r1", "parentUuid": "a1", "sessionId": "s",
+                               "message": {"content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}]}}),
+            serde_json::json!({"type": "system", "uuid": "x1", "parentUuid": "a1", "sessionId": "s",
+                               "subtype": "informational", "content": "hook ran"}),
+            serde_json::json!({"type": "assistant", "uuid": "a2", "parentUuid": "u1", "sessionId": "s",
+                               "message": {"id": "m2", "content": [{"type": "text", "text": "again"}]}}),
+        ]);
+        assert_eq!(sink.docs.len(), 2);
+        assert_eq!(contents(&sink.docs[0]), ["go", "again"]);
+        assert_eq!(
+            contents(&sink.docs[1]),
+            ["go", "Bash: make", "ok", "hook ran"]
+        );
+        assert_eq!(sink.docs[1].fork_seq, Some(0));
+    }
+
+    /// A small deterministic generator for the mutations below.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            usize::try_from(self.0 % n as u64).expect("small")
+        }
+    }
+
+    /// Replaces, drops or retypes one value somewhere in `v`.
+    fn mutate(v: &mut Value, rng: &mut Rng) {
+        let odd = [
+            Value::Null,
+            Value::from(7),
+            Value::from("x"),
+            serde_json::json!([]),
+            serde_json::json!({}),
+            Value::from(true),
+        ];
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                let keys: Vec<String> = m.keys().cloned().collect();
+                let k = &keys[rng.below(keys.len())];
+                match rng.below(4) {
+                    0 => {
+                        m.remove(k);
+                    }
+                    1 => {
+                        m.insert(k.clone(), odd[rng.below(odd.len())].clone());
+                    }
+                    _ => mutate(m.get_mut(k).expect("key"), rng),
+                }
+            }
+            Value::Array(a) if !a.is_empty() => {
+                let i = rng.below(a.len());
+                if rng.below(3) == 0 {
+                    a[i] = odd[rng.below(odd.len())].clone();
+                } else {
+                    mutate(&mut a[i], rng);
+                }
+            }
+            other => *other = odd[rng.below(odd.len())].clone(),
+        }
+    }
+
+    #[test]
+    fn odd_values_anywhere_never_panic_and_give_whole_sessions() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/claude-code");
+        let mut rng = Rng(0x00C1_A0DE);
+        for name in [
+            "chain.jsonl",
+            "rewind.jsonl",
+            "parallel.jsonl",
+            "compact.jsonl",
+            "sidechain.jsonl",
+            "noise.jsonl",
+            "nulls.jsonl",
+        ] {
+            let text = std::fs::read_to_string(dir.join(name)).expect("fixture");
+            let lines: Vec<Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("json"))
+                .collect();
+            for case in 0..300 {
+                let mut lines = lines.clone();
+                for _ in 0..=rng.below(3) {
+                    let n = lines.len();
+                    match rng.below(5) {
+                        0 => {
+                            lines.remove(rng.below(n));
+                        }
+                        1 => {
+                            let l = lines[rng.below(n)].clone();
+                            lines.insert(rng.below(n), l);
+                        }
+                        2 => lines.swap(rng.below(n), rng.below(n)),
+                        _ => {
+                            let i = rng.below(n);
+                            mutate(&mut lines[i], &mut rng);
+                        }
+                    }
+                    if lines.is_empty() {
+                        break;
+                    }
+                }
+                let sink = read_lines(&lines);
+                for doc in &sink.docs {
+                    let ids: HashSet<&str> = doc
+                        .messages
+                        .iter()
+                        .map(|m| m.source_id.as_deref().expect("source id"))
+                        .collect();
+                    assert_eq!(ids.len(), doc.messages.len(), "{name} #{case}");
+                    assert!(doc.messages.iter().all(|m| m.role.is_some()));
+                    assert!(doc.uid.is_some() && doc.source_ref.is_some());
+                    assert!(
+                        crate::domain::validate_name(doc.name.as_deref().expect("name")).is_ok()
+                    );
+                }
+                // The same input gives the same sessions (re-imports add nothing).
+                let again = read_lines(&lines);
+                assert_eq!(again.docs, sink.docs, "{name} #{case}");
+            }
+        }
     }
 }
