@@ -584,16 +584,16 @@ fn unknown_lines_and_blocks_are_counted_and_images_are_placeholders() {
     assert_eq!(
         skipped(&report),
         [
+            skip(
+                "attachment \"todo\"",
+                "a file, hook output or reminder attached for the model",
+                1
+            ),
             skip("content block \"future_block\"", unknown_block, 1),
             skip("content block \"hologram\"", unknown_block, 1),
             skip(
                 "content block \"redacted_thinking\"",
                 "encrypted reasoning, nothing readable",
-                1
-            ),
-            skip(
-                "line type \"attachment\"",
-                "a file or hook output attached for the model",
                 1
             ),
             skip(
@@ -610,7 +610,7 @@ fn unknown_lines_and_blocks_are_counted_and_images_are_placeholders() {
             skip("line type \"permission-mode\"", "a setting of the tool", 1),
             skip(
                 "line type \"queue-operation\"",
-                "a prompt queued while the model worked (the prompt itself comes as a user line)",
+                "the queue of prompts typed while the model worked (each comes again as a user line or a queued command)",
                 2
             ),
             skip(
@@ -650,6 +650,8 @@ fn unknown_lines_and_blocks_are_counted_and_images_are_placeholders() {
             m("assistant", "tool_call", "Read: /home/ana/shot.png"),
             m("tool", "tool_result", ""),
             m("tool", "image", "[image: image/jpeg, 3 KB]"),
+            // Typed while the model worked: it comes as an attachment only.
+            m("user", "text", "also check the title bar"),
             m(
                 "system",
                 "context",
@@ -659,6 +661,11 @@ fn unknown_lines_and_blocks_are_counted_and_images_are_placeholders() {
             m("user", "text", "Here is the spec"),
             m("user", "image", "[document: application/pdf, 2 KB]"),
             m("assistant", "text", "The spec asks for SSO."),
+            m(
+                "system",
+                "context",
+                "<task-notification><task-id>b1</task-id><status>completed</status></task-notification>"
+            ),
             m("system", "context", "Stop hook ran: lint ok"),
         ]
     );
@@ -673,17 +680,22 @@ fn unknown_lines_and_blocks_are_counted_and_images_are_placeholders() {
         json!({"bytes": 3075, "media_type": "image/jpeg", "call_id": "toolu_noi_1"})
     );
     assert_eq!(
-        msgs[9]["metadata"],
+        msgs[10]["metadata"],
         json!({"bytes": 1536, "media_type": "application/pdf", "title": "spec.pdf"})
     );
-    assert_eq!(msgs[7]["metadata"], json!({"synthetic": true}));
-    assert_eq!(msgs[7]["model"], Value::Null);
-    assert_eq!(msgs[6]["metadata"], json!({"marker": "interrupted"}));
+    assert_eq!(msgs[6]["metadata"], json!({"queued": true}));
+    assert_eq!(msgs[8]["metadata"], json!({"synthetic": true}));
+    assert_eq!(msgs[8]["model"], Value::Null);
+    assert_eq!(msgs[7]["metadata"], json!({"marker": "interrupted"}));
+    assert_eq!(
+        msgs[12]["metadata"],
+        json!({"command_mode": "task-notification", "queued": true})
+    );
     assert_eq!(
         source_ids(&show),
         [
-            "noi-u1", "noi-u1/1", "noi-a1", "noi-a1/1", "noi-r1", "noi-r1/1", "noi-i1", "noi-y1",
-            "noi-u2", "noi-u2/1", "noi-a2", "noi-x2"
+            "noi-u1", "noi-u1/1", "noi-a1", "noi-a1/1", "noi-r1", "noi-r1/1", "noi-q1", "noi-i1",
+            "noi-y1", "noi-u2", "noi-u2/1", "noi-a2", "noi-q2", "noi-x2"
         ]
     );
     // No blob reaches the store.

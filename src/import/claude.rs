@@ -216,6 +216,11 @@ fn string_of(v: &Value, key: &str) -> Option<String> {
     str_of(v, key).map(str::to_string)
 }
 
+/// Text given as a plain string, as the block it stands for.
+fn text_block(text: &str) -> Value {
+    serde_json::json!({"type": "text", "text": text})
+}
+
 /// A line's uuid (never the name of the tree's root).
 fn line_uuid(v: &Value) -> Option<String> {
     string_of(v, "uuid").filter(|u| u != ROOT)
@@ -303,15 +308,16 @@ impl<'p> Transcript<'p> {
                     );
                 }
             }
+            "attachment" => self.attachment_line(v, n, sink),
             _ => {
                 let reason = match ty.as_str() {
                     "file-history-snapshot" => "backups of edited files, for undo",
                     "queue-operation" => {
-                        "a prompt queued while the model worked (the prompt itself comes as a user line)"
+                        "the queue of prompts typed while the model worked (each comes again as a \
+                         user line or a queued command)"
                     }
                     "progress" => "progress of a running tool or hook",
                     "last-prompt" => "repeats a prompt already imported",
-                    "attachment" => "a file or hook output attached for the model",
                     "permission-mode" | "mode" | "agent-setting" | "agent-color" => {
                         "a setting of the tool"
                     }
@@ -320,16 +326,58 @@ impl<'p> Transcript<'p> {
                     _ => "not a kind of line this importer knows",
                 };
                 sink.skip(&line_type_what(&ty), reason, 1);
-                // Such lines may still sit in the chain: keep their place.
-                if let Some(id) = line_uuid(v)
-                    && self.seen.insert(id.clone())
-                {
-                    let mut rec = self.rec(v, id);
-                    rec.shape = Shape::Other;
-                    self.push(rec);
-                }
+                self.keep_place(v);
             }
         }
+    }
+
+    /// A line that holds no message may still sit in the chain: keep its place.
+    fn keep_place(&mut self, v: &Value) {
+        if let Some(id) = line_uuid(v)
+            && self.seen.insert(id.clone())
+        {
+            let rec = self.rec(v, id);
+            self.push(rec);
+        }
+    }
+
+    /// An `attachment` line: a prompt typed while the model worked (a
+    /// `queued_command`, which never comes again as a user line) is kept;
+    /// files, hook outputs and reminders attached for the model are counted.
+    fn attachment_line(&mut self, v: &Value, n: u64, sink: &mut dyn Sink) {
+        let a = v.get("attachment").filter(|a| a.is_object());
+        let kind = a.and_then(|a| str_of(a, "type")).unwrap_or_default();
+        let queued = a
+            .filter(|_| kind == "queued_command")
+            .and_then(|a| queued_command(a, true_at(v, "isSidechain")));
+        let Some(message) = queued else {
+            let what = if kind.is_empty() {
+                "line type \"attachment\"".to_string()
+            } else {
+                format!("attachment {kind:?}")
+            };
+            sink.skip(
+                &what,
+                "a file, hook output or reminder attached for the model",
+                1,
+            );
+            self.keep_place(v);
+            return;
+        };
+        let id = line_uuid(v).unwrap_or_else(|| format!("line-{n}"));
+        if !self.seen.insert(id.clone()) {
+            sink.skip(
+                "repeated attachment line",
+                "a resumed session repeats lines it already holds (same uuid)",
+                1,
+            );
+            return;
+        }
+        let mut rec = self.rec(v, id);
+        // Typed in the middle of a turn: part of the chain, never a branch.
+        rec.shape = Shape::Other;
+        rec.parts = vec![Part::Message(message)];
+        self.push(rec);
     }
 
     fn title_line(
@@ -401,9 +449,13 @@ impl<'p> Transcript<'p> {
 
     fn user_line(&mut self, v: &Value, rec: &mut Rec, sink: &mut dyn Sink) {
         let content = v.get("message").and_then(|m| m.get("content"));
-        let blocks: Vec<Value> = match content {
-            Some(Value::String(s)) => vec![serde_json::json!({"type": "text", "text": s})],
-            Some(Value::Array(a)) => a.clone(),
+        let single;
+        let blocks: &[Value] = match content {
+            Some(Value::String(s)) => {
+                single = [text_block(s)];
+                &single
+            }
+            Some(Value::Array(a)) => a,
             _ => {
                 sink.skip("user line", "no message content", 1);
                 return;
@@ -418,7 +470,7 @@ impl<'p> Transcript<'p> {
         let mut first_call = None;
         let mut results = false;
         let mut out: Vec<MessageDoc> = Vec::new();
-        for block in &blocks {
+        for block in blocks {
             match str_of(block, "type").unwrap_or_default() {
                 "text" => {
                     let Some(text) = str_of(block, "text").filter(|t| !t.trim().is_empty()) else {
@@ -533,16 +585,20 @@ impl<'p> Transcript<'p> {
         };
         let model = string_of(message, "model");
         let synthetic = model.as_deref() == Some("<synthetic>") || true_at(v, "isApiErrorMessage");
-        let blocks: Vec<Value> = match message.get("content") {
-            Some(Value::String(s)) => vec![serde_json::json!({"type": "text", "text": s})],
-            Some(Value::Array(a)) => a.clone(),
+        let single;
+        let blocks: &[Value] = match message.get("content") {
+            Some(Value::String(s)) => {
+                single = [text_block(s)];
+                &single
+            }
+            Some(Value::Array(a)) => a,
             _ => {
                 sink.skip("assistant line", "no message content", 1);
-                Vec::new()
+                &[]
             }
         };
         let mut parts = Vec::new();
-        for block in &blocks {
+        for block in blocks {
             match str_of(block, "type").unwrap_or_default() {
                 "text" => match str_of(block, "text").filter(|t| !t.trim().is_empty()) {
                     Some(t) => parts.push(Part::Text(t.to_string())),
@@ -762,6 +818,47 @@ fn classify(text: &str, how: Said) -> (MessageDoc, bool) {
         return (m, true);
     }
     (m, true)
+}
+
+/// The message of a `queued_command` attachment: a prompt the person typed
+/// (`commandMode` "prompt", from a human), or context (task notifications).
+fn queued_command(a: &Value, sidechain: bool) -> Option<MessageDoc> {
+    let text = match a.get("prompt") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(blocks)) => blocks
+            .iter()
+            .filter_map(|b| str_of(b, "text"))
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+        _ => return None,
+    };
+    if text.trim().is_empty() {
+        return None;
+    }
+    let mode = str_of(a, "commandMode").unwrap_or("prompt");
+    let origin = a
+        .get("origin")
+        .and_then(|o| str_of(o, "kind"))
+        .unwrap_or("human");
+    let mut m = if mode == "prompt" && origin == "human" {
+        let how = Said {
+            meta: false,
+            compact: false,
+            sidechain,
+        };
+        classify(&text, how).0
+    } else {
+        let mut m = MessageDoc {
+            role: Some(Role::System),
+            kind: Kind::Context,
+            content: text,
+            ..MessageDoc::default()
+        };
+        m.metadata.insert("command_mode".into(), mode.into());
+        m
+    };
+    m.metadata.insert("queued".into(), true.into());
+    Some(m)
 }
 
 fn between<'t>(text: &'t str, open: &str, close: &str) -> Option<&'t str> {
