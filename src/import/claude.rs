@@ -1115,20 +1115,19 @@ fn session_of_folder(path: &Path) -> Option<String> {
 /// by `agentId`, else by the file's agent (`agent-<id>.jsonl`), else by the
 /// first line of their chain.
 fn sidechain_groups(side: Vec<Rec>, file_agent: Option<&str>) -> Vec<(SideKey, Vec<Rec>)> {
-    let parents: HashMap<String, Option<String>> = side
-        .iter()
-        .map(|r| (r.id.clone(), r.parent.clone()))
-        .collect();
-    let root_of = |id: &str| -> String {
-        let mut at = id.to_string();
-        for _ in 0..parents.len() {
-            match parents.get(&at) {
-                Some(Some(p)) if parents.contains_key(p) => at.clone_from(p),
-                _ => break,
-            }
-        }
-        at
-    };
+    // The first line of each line's chain (a parent further down the file
+    // starts a chain of its own).
+    let mut roots: HashMap<String, String> = HashMap::new();
+    for r in &side {
+        let root = r
+            .parent
+            .as_ref()
+            .and_then(|p| roots.get(p))
+            .cloned()
+            .unwrap_or_else(|| r.id.clone());
+        roots.insert(r.id.clone(), root);
+    }
+    let root_of = |id: &str| roots.get(id).cloned().unwrap_or_else(|| id.to_string());
     let mut order: Vec<(SideKey, Vec<Rec>)> = Vec::new();
     let mut index: HashMap<SideKey, usize> = HashMap::new();
     for r in side {
