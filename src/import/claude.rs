@@ -7,11 +7,13 @@
 //! How the lines map:
 //! - `user`, `assistant` and `system` lines carry `uuid` and `parentUuid`
 //!   (a `compact_boundary` line has `parentUuid: null` and names the line
-//!   before it in `logicalParentUuid`): they form a tree. A line whose uuid was
-//!   seen before (a resumed session repeats its history) is dropped and
-//!   counted. Lines of other types that carry a uuid (`progress`,
-//!   `attachment`) hold no message but keep their place in the tree, so that a
-//!   line naming one as its parent still finds the chain.
+//!   before it in `logicalParentUuid`; one that names none follows the line
+//!   before it in the file): they form a tree. A line whose uuid was seen
+//!   before (a resumed session repeats its history) is dropped and counted.
+//!   Lines of other types that carry a uuid (`progress`, `attachment`) hold
+//!   no message but keep their place in the tree, so that a line naming one
+//!   as its parent still finds the chain. A line without a uuid follows the
+//!   line before it and is known by its place (`line-12`).
 //! - One API reply is written over several `assistant` lines with the same
 //!   `message.id`, one block each: they become one reply. Its thinking comes
 //!   first (kind `thinking`), then its text joined (kind `text`, with the
@@ -22,20 +24,25 @@
 //! - What the person typed is role `user`, kind `text`; a slash command they
 //!   typed (`<command-name>/compact</command-name><command-args>…`) is too,
 //!   written back as `/compact …` with `command` and `args` in the metadata, and
-//!   so is a shell line (`<bash-input>`, written `!ls`). Text the tool wrote
+//!   so is a shell line (`<bash-input>`, written `!ls`), and so is a prompt
+//!   typed while the model worked, which comes only as an `attachment` of
+//!   type `queued_command` (metadata `queued`). Text the tool wrote
 //!   into the conversation is role `system`, kind `context`: `isMeta` lines,
 //!   `[Request interrupted by user]`, `<local-command-stdout>`,
 //!   `<system-reminder>` and the like, `system` lines with text, and replies of
 //!   the model `<synthetic>` (what the tool says when no call was made, API
-//!   errors; metadata `synthetic`). `isCompactSummary` lines are role `system`,
-//!   kind `summary`.
+//!   errors; metadata `synthetic`), queued task notifications.
+//!   `isCompactSummary` lines are role `system`, kind `summary`.
 //! - Images and documents become placeholders (`[image: image/png, 12 KB]`,
 //!   metadata `media_type` and `bytes`), never the bytes.
 //! - Branches: lines that are parts of one reply, tool results and every line
 //!   that is neither a prompt nor a reply are folded into the node they hang
 //!   from, so only prompts and replies are nodes of the tree: a node with two
 //!   children is then a real branch (a rewind, a regenerated reply). The path
-//!   to the last line of the file is the session, the others are branches.
+//!   to the last line of the file is the session, the others are branches
+//!   (a branch's `source_ref` is `<session>@<uuid of its first own line>`).
+//!   Every root hangs from one empty node, so a rewind to the first prompt is
+//!   a branch too (with no shared message).
 //! - A session is named after its file: `source_ref` is the file's stem when
 //!   it is a session id (a UUID), which Claude Code names files after,
 //!   otherwise the first `sessionId` of the file; both stay put as the file
@@ -56,12 +63,19 @@
 //!   `resume_command` (`claude --resume <id>`), `agent_name`, `pr_url`...
 //! - Everything left out is counted with the reason: line types that hold no
 //!   conversation (`file-history-snapshot`, `queue-operation`, `progress`,
-//!   `last-prompt`, unknown ones), unknown content blocks, empty blocks.
+//!   `last-prompt`, settings, unknown ones), attachments other than queued
+//!   prompts, `system` lines without text, unknown and empty content blocks,
+//!   `redacted_thinking`, earlier titles replaced by later ones.
 //!   Fields of a line that repeat what is kept (`toolUseResult`, `requestId`,
 //!   `userType`, `slug`) are not read.
 //! - The files that sit beside the transcripts (`sessions-index.json`,
 //!   `agent-<id>.meta.json`) are recognised, counted as skipped and not
 //!   imported on their own.
+//! - The whole file is read before any session is delivered (one
+//!   conversation's tree is held in memory, a line at a time is parsed): a bad
+//!   line fails the file with its line and column and delivers nothing. A file
+//!   cut in its last line (being written) is reported as truncated after its
+//!   complete lines were delivered, so `--partial` keeps them.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Read};
