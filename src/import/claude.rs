@@ -82,6 +82,7 @@ use std::io::{BufRead, Read};
 use std::path::Path;
 
 use jiff::Timestamp;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::Sink;
@@ -126,8 +127,8 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
         return Ok(());
     }
     let mut file = Transcript::new(path);
-    let read = for_each_line(path, reader, |v: Value, n| {
-        file.line(&v, n, sink);
+    let read = for_each_line(path, reader, |v: Picked, n| {
+        file.line(&v.0, n, sink);
         Ok(())
     });
     // A file cut in its last line (Claude Code may be writing it): what the
@@ -141,6 +142,101 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
         sink.session(doc)?;
     }
     read.map(|_| ())
+}
+
+/// The keys of a line this importer reads.
+const KEYS: [&str; 28] = [
+    "type",
+    "uuid",
+    "parentUuid",
+    "logicalParentUuid",
+    "isSidechain",
+    "agentId",
+    "sessionId",
+    "timestamp",
+    "cwd",
+    "gitBranch",
+    "version",
+    "isMeta",
+    "isCompactSummary",
+    "isApiErrorMessage",
+    "message",
+    "subtype",
+    "content",
+    "level",
+    "compactMetadata",
+    "summary",
+    "leafUuid",
+    "customTitle",
+    "aiTitle",
+    "agentName",
+    "prUrl",
+    "prNumber",
+    "prRepository",
+    "attachment",
+];
+
+/// A line with only the keys in [`KEYS`]: the others (the `toolUseResult`
+/// copy of every tool's output, file snapshots, progress data) are skipped
+/// as they are read, never built. A line that is not an object is `Null`.
+struct Picked(Value);
+
+impl<'de> Deserialize<'de> for Picked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(PickVisitor)
+    }
+}
+
+struct PickVisitor;
+
+impl<'de> Visitor<'de> for PickVisitor {
+    type Value = Picked;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Picked, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if KEYS.contains(&key.as_str()) {
+                let v: Value = map.next_value()?;
+                out.insert(key, v);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Picked(Value::Object(out)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Picked, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Picked(Value::Null))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Picked, E> {
+        Ok(Picked(Value::Null))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Picked, E> {
+        Ok(Picked(Value::Null))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Picked, E> {
+        Ok(Picked(Value::Null))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Picked, E> {
+        Ok(Picked(Value::Null))
+    }
+
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Picked, E> {
+        Ok(Picked(Value::Null))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Picked, E> {
+        Ok(Picked(Value::Null))
+    }
 }
 
 /// What a line holds, for telling real branches from side nodes.
@@ -1838,7 +1934,10 @@ mod tests {
             Ok(())
         }
         fn skip(&mut self, what: &str, reason: &str, n: u64) {
-            self.skipped.push((what.into(), reason.into(), n));
+            // As the import's report: nothing left out, nothing said.
+            if n > 0 {
+                self.skipped.push((what.into(), reason.into(), n));
+            }
         }
     }
 
@@ -1855,6 +1954,24 @@ mod tests {
 
     fn contents(doc: &SessionDoc) -> Vec<&str> {
         doc.messages.iter().map(|m| m.content.as_str()).collect()
+    }
+
+    #[test]
+    fn lines_that_are_not_objects_are_counted_and_unread_keys_are_skipped() {
+        let text = concat!(
+            "42\n\"text\"\n[1, {\"a\": 2}]\nnull\ntrue\n",
+            r#"{"type": "user", "uuid": "u1", "toolUseResult": {"stdout": [1, {"deep": "x"}]},"#,
+            r#" "message": {"content": "hi"}}"#,
+            "\n"
+        );
+        let mut sink = Collect::default();
+        read(Path::new("t.jsonl"), text.as_bytes(), &mut sink).expect("read");
+        assert_eq!(
+            sink.skipped,
+            vec![("line".to_string(), "not a JSON object".to_string(), 1); 5]
+        );
+        assert_eq!(sink.docs.len(), 1);
+        assert_eq!(contents(&sink.docs[0]), ["hi"]);
     }
 
     #[test]
