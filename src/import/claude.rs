@@ -316,6 +316,9 @@ struct Transcript<'p> {
     /// Tool name of each call id, for the results.
     tools: HashMap<String, String>,
     last_id: Option<String>,
+    /// A subagent's own file: it holds nothing but the subagent, whatever
+    /// its lines say (taken for a session, it would take its parent's id).
+    agent_file: bool,
 }
 
 fn str_of<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
@@ -365,6 +368,10 @@ impl<'p> Transcript<'p> {
             titles: Titles::default(),
             tools: HashMap::new(),
             last_id: None,
+            agent_file: path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
+                || session_of_folder(path).is_some(),
         }
     }
 
@@ -459,7 +466,7 @@ impl<'p> Transcript<'p> {
         let kind = a.and_then(|a| str_of(a, "type")).unwrap_or_default();
         let queued = a
             .filter(|_| kind == "queued_command")
-            .and_then(|a| queued_command(a, true_at(v, "isSidechain")));
+            .and_then(|a| queued_command(a, self.agent_file || true_at(v, "isSidechain")));
         let Some(message) = queued else {
             let what = if kind.is_empty() {
                 "line type \"attachment\"".to_string()
@@ -519,7 +526,7 @@ impl<'p> Transcript<'p> {
         Rec {
             id,
             parent,
-            sidechain: true_at(v, "isSidechain"),
+            sidechain: self.agent_file || true_at(v, "isSidechain"),
             agent: string_of(v, "agentId"),
             session: string_of(v, "sessionId"),
             time: str_of(v, "timestamp").and_then(parse_time),
@@ -1972,6 +1979,25 @@ mod tests {
         );
         assert_eq!(sink.docs.len(), 1);
         assert_eq!(contents(&sink.docs[0]), ["hi"]);
+    }
+
+    #[test]
+    fn an_agent_file_is_a_subagent_even_when_its_lines_say_otherwise() {
+        let text = concat!(
+            r#"{"type": "user", "uuid": "u1", "sessionId": "s1", "isSidechain": false, "message": {"content": "look"}}"#,
+            "\n",
+            r#"{"type": "assistant", "uuid": "a1", "parentUuid": "u1", "sessionId": "s1", "message": {"id": "m", "content": "seen"}}"#,
+            "\n"
+        );
+        let mut sink = Collect::default();
+        read(Path::new("p/agent-x9.jsonl"), text.as_bytes(), &mut sink).expect("read");
+        assert_eq!(sink.docs.len(), 1);
+        let doc = &sink.docs[0];
+        assert_eq!(doc.source_ref.as_deref(), Some("s1/agent-x9"));
+        assert_eq!(doc.parent, Some(uid_for(SOURCE, "s1")));
+        assert_eq!(doc.metadata["relation"], "subagent");
+        assert_eq!(contents(doc), ["look", "seen"]);
+        assert_eq!(doc.messages[0].role, Some(Role::Assistant));
     }
 
     #[test]
