@@ -51,7 +51,8 @@
 //!   (metadata `relation: "resume"`, `resumed_from`), forked at the last
 //!   message copied.
 //! - Subagents (sidechain lines, grouped by `agentId`, or by the first line of
-//!   their chain when there is none) are child sessions of the session that
+//!   their chain when there is none; every line of a file named `agent-*` or
+//!   lying under `subagents/`) are child sessions of the session that
 //!   started them: `parent` = uid of that session, metadata `relation:
 //!   "subagent"`, `agent_id`, and `agent_type` and `description` from the
 //!   `agent-<id>.meta.json` beside the transcript. The prompt a subagent gets
