@@ -30,6 +30,9 @@ pub fn detect(path: &Path) -> Result<Format> {
     if ext == "toon" {
         return Ok(Format::Toon);
     }
+    if is_subagent_meta(path) {
+        return Ok(Format::ClaudeCode);
+    }
     let text = String::from_utf8_lossy(&head);
     let start = text.trim_start();
     let keys = top_level_keys(start);
@@ -44,6 +47,9 @@ pub fn detect(path: &Path) -> Result<Format> {
         None
     } else if let Some(f) = by_place(path) {
         Some(f)
+    } else if path.file_name().is_some_and(|n| n == "sessions-index.json") && has("entries") {
+        // Claude Code's index of a project's sessions (the importer skips it).
+        Some(Format::ClaudeCode)
     } else if has("projectHash") || (has("sessionId") && has("startTime")) {
         Some(Format::Gemini)
     } else if has("payload") && has("type") && has("timestamp")
@@ -119,6 +125,21 @@ fn by_place(path: &Path) -> Option<Format> {
     } else {
         None
     }
+}
+
+/// A subagent's description beside its transcript in a Claude Code project
+/// (`<session>/subagents/agent-<id>.meta.json`; the importer skips it).
+fn is_subagent_meta(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    name.starts_with("agent-")
+        && name.ends_with(".meta.json")
+        && path
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|d| d == "subagents")
 }
 
 /// Line types only Claude Code writes (a file may start with any of them).
