@@ -64,6 +64,16 @@ impl Store {
         self.ok(&["import", path.to_str().expect("utf-8 path"), "--json"])
     }
 
+    /// `import --reread`: read even if unchanged since its last import.
+    fn reread(&self, path: &Path) -> Value {
+        self.ok(&[
+            "import",
+            "--reread",
+            path.to_str().expect("utf-8 path"),
+            "--json",
+        ])
+    }
+
     fn list(&self) -> Vec<Value> {
         let v = self.ok(&["list", "--json", "--all"]);
         v.as_array().expect("an array").clone()
@@ -569,8 +579,12 @@ fn a_project_folder_gives_sessions_and_their_subagents() {
         ]
     );
 
-    // Importing the folder again adds nothing.
-    let again = s.import(&fixture("project"));
+    // Importing the folder again adds nothing: its files are not even read.
+    let plain = s.import(&fixture("project"));
+    assert_eq!(plain["messages_added"], 0);
+    assert_eq!(plain["sessions_added"], 0);
+    // Read again on purpose, every session is recognised.
+    let again = s.reread(&fixture("project"));
     assert_eq!(again["sessions_added"], 0);
     assert_eq!(again["messages_added"], 0);
     assert_eq!(again["sessions_unchanged"], 4);
@@ -869,13 +883,80 @@ fn importing_again_adds_nothing() {
         "noise.jsonl",
         "nulls.jsonl",
     ] {
-        let again = s.import(&fixture(f));
+        let plain = s.import(&fixture(f));
+        assert_eq!(plain["messages_added"], 0, "{f}");
+        let again = s.reread(&fixture(f));
         assert_eq!(again["sessions_added"], 0, "{f}");
         assert_eq!(again["sessions_grown"], 0, "{f}");
         assert_eq!(again["messages_added"], 0, "{f}");
         assert!(again["sessions_unchanged"].as_u64() >= Some(1), "{f}");
     }
     assert_eq!(s.snapshot(), before);
+}
+
+/// A live session rewound after it was imported: the store keeps the path
+/// it had, and the path taken after the rewind comes in as a branch of it,
+/// forked at the last shared message; nothing is lost or stored twice.
+#[test]
+fn a_rewind_after_an_import_keeps_the_stored_path_and_branches() {
+    let s = Store::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir
+        .path()
+        .join("c0ffee02-0000-4000-8000-000000000002.jsonl");
+    let text = fs::read_to_string(fixture("rewind.jsonl")).expect("fixture");
+    // The first six lines: the conversation before the rewind.
+    let before: String = text.lines().take(6).map(|l| format!("{l}\n")).collect();
+    fs::write(&path, &before).expect("write");
+    let first = s.import(&path);
+    assert_eq!(
+        (
+            first["sessions_added"].as_u64(),
+            first["messages_added"].as_u64()
+        ),
+        (Some(1), Some(6))
+    );
+    // The person rewinds to the first reply and asks something else.
+    fs::write(&path, &text).expect("write");
+    let second = s.import(&path);
+    assert_eq!(second["sessions_added"], 1, "{second}");
+    assert_eq!(
+        second["messages_added"], 4,
+        "the new path, shared part included: {second}"
+    );
+    let kept = s.show("claude-c0ffee02");
+    assert_eq!(messages(&kept).len(), 6, "the stored path is kept whole");
+    let taken = s
+        .list()
+        .into_iter()
+        .find(|x| x["source_ref"] == "c0ffee02-0000-4000-8000-000000000002@rew-u4")
+        .expect("the path after the rewind, as a branch");
+    assert_eq!(taken["parent"], kept["uid"]);
+    assert_eq!(taken["fork_seq"], 1);
+    let taken = s.show(taken["name"].as_str().expect("name"));
+    assert_eq!(
+        messages(&taken),
+        [
+            m("user", "text", "Write a haiku about rust"),
+            m("assistant", "text", "Orange bloom on steel"),
+            m("user", "text", "Make it funnier"),
+            m(
+                "assistant",
+                "text",
+                "A crab in a shell / segfaults? Not on my watch"
+            ),
+        ]
+    );
+    // Read again: nothing new.
+    let again = s.reread(&path);
+    assert_eq!(
+        (
+            again["sessions_added"].as_u64(),
+            again["messages_added"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+    assert_eq!(s.list().len(), 2);
 }
 
 #[test]
