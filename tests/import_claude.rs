@@ -906,7 +906,7 @@ fn a_rewind_after_an_import_keeps_the_stored_path_and_branches() {
         .join("c0ffee02-0000-4000-8000-000000000002.jsonl");
     let text = fs::read_to_string(fixture("rewind.jsonl")).expect("fixture");
     // The first six lines: the conversation before the rewind.
-    let before: String = text.lines().take(6).map(|l| format!("{l}\n")).collect();
+    let before: String = text.lines().take(6).flat_map(|l| [l, "\n"]).collect();
     fs::write(&path, &before).expect("write");
     let first = s.import(&path);
     assert_eq!(
