@@ -7,6 +7,7 @@
 //! - a second import of the same folder, with nothing new;
 //! - after appending one exchange to one small file, and to one of the large
 //!   ones: the import that brings it in;
+//! - one session file of 1 GB: MB/s and peak RSS;
 //! - the ShareGPT corpus (`scripts/fetch-sharegpt.sh`): first import and again;
 //! - beside them, in the same run: reading the folder with ripgrep (the floor
 //!   of reading the bytes at all) and parsing every line with serde_json alone
@@ -53,22 +54,34 @@ fn import(db: &Path, paths: &[&Path], extra: &[&str]) -> Run {
         .spawn()
         .unwrap();
     let pid = child.id();
+    // The report can be larger than a pipe holds: read it as it comes.
+    let drain = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
     let mut peak: f64 = 0.0;
-    let out = loop {
+    loop {
         if let Some(v) = common::proc_status_mb(pid, "VmHWM") {
             peak = peak.max(v);
         }
         if child.try_wait().unwrap().is_some() {
-            break child.wait_with_output().unwrap();
+            break;
         }
         std::thread::sleep(Duration::from_millis(20));
-    };
+    }
     let secs = start.elapsed().as_secs_f64();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let stdout = stdout.join().unwrap();
+    let stderr = stderr.join().unwrap();
+    let report: Value = serde_json::from_slice(&stdout).unwrap_or(Value::Null);
     if report.is_null() {
         println!(
             "  import failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            String::from_utf8_lossy(&stderr).trim()
         );
     }
     Run {
@@ -92,7 +105,12 @@ fn fresh_db(dir: &Path, name: &str) -> PathBuf {
 /// one block each), and tool results of 1-20 KB, one in 40 of 200 KB.
 /// `large` files are grown past 55 MB each. Returns the bytes and the
 /// paths of one small and one large file.
-fn generate_claude(root: &Path, files: usize, large: usize) -> (u64, PathBuf, PathBuf) {
+fn generate_claude(
+    root: &Path,
+    files: usize,
+    large: usize,
+    large_size: u64,
+) -> (u64, PathBuf, PathBuf) {
     let _ = std::fs::remove_dir_all(root);
     let mut rng = Rng::new(7);
     let mut bytes = 0u64;
@@ -104,7 +122,7 @@ fn generate_claude(root: &Path, files: usize, large: usize) -> (u64, PathBuf, Pa
         let sid = format!("{:08x}-0000-4000-8000-{:012x}", f, f * 7919);
         let path = project.join(format!("{sid}.jsonl"));
         let target: u64 = if f < large {
-            55 << 20
+            large_size
         } else {
             40_000 + rng.below(120_000) as u64
         };
@@ -298,12 +316,16 @@ fn main() {
     let large = if quick { 1 } else { 5 };
     let root = dir.join("import-home/.claude/projects");
     let t = Instant::now();
-    let (bytes, small, big) = generate_claude(&root, files, large);
+    let (bytes, small, big) = generate_claude(&root, files, large, 55 << 20);
     println!(
         "generated {files} Claude Code session files, {large} of them over 55 MB: {:.0} MB in {:.1} s",
         mb(bytes),
         t.elapsed().as_secs_f64()
     );
+    // Files written in the last two seconds are read again by the next
+    // import (they may still be being written): let them settle, as a
+    // person's files have.
+    std::thread::sleep(Duration::from_millis(2500));
     let db = fresh_db(&dir, "import-bench.db");
     let first = import(&db, &[&root], &[]);
     let rate = mb(bytes) / first.secs;
@@ -366,6 +388,32 @@ fn main() {
             "baseline_ripgrep_mb_s": rg.map(|s| mb(bytes) / s),
         }),
     );
+
+    // One session file of 1 GB (the whole of it one conversation).
+    let huge_root = dir.join("import-home-huge/.claude/projects");
+    let huge_size: u64 = if quick { 100 << 20 } else { 1 << 30 };
+    let (huge_bytes, _, _) = generate_claude(&huge_root, 1, 1, huge_size);
+    let db = fresh_db(&dir, "import-bench-huge.db");
+    let huge = import(&db, &[&huge_root], &[]);
+    println!(
+        "claude-code   one file of {:.0} MB: {:>7.1} s  {:>6.1} MB/s  peak RSS {:>5.0} MB  ({} messages)  (target: < 600 MB)",
+        mb(huge_bytes),
+        huge.secs,
+        mb(huge_bytes) / huge.secs,
+        huge.peak_mb,
+        huge.report["messages_added"]
+    );
+    results.insert(
+        "claude_code_one_huge_file".into(),
+        json!({
+            "input_mb": mb(huge_bytes),
+            "import_s": huge.secs,
+            "import_mb_s": mb(huge_bytes) / huge.secs,
+            "peak_rss_mb": huge.peak_mb,
+            "messages": huge.report["messages_added"],
+        }),
+    );
+    let _ = std::fs::remove_dir_all(dir.join("import-home-huge"));
 
     // ShareGPT.
     let corpus = std::env::var_os("SCROLLBACK_SHAREGPT").map_or_else(

@@ -114,6 +114,9 @@ pub fn session_header(s: &Session, now: Timestamp) -> String {
 /// One message with a header line, its text indented.
 pub fn message(m: &Message) -> String {
     let mut head = format!("[{}] {}", m.seq, m.role);
+    if m.kind != crate::domain::Kind::Text {
+        let _ = write!(head, " {}", m.kind.as_str().replace('_', " "));
+    }
     if let Some(model) = &m.model {
         let _ = write!(head, " · {model}");
     }

@@ -489,8 +489,9 @@ fn import_file(
             reason: "no sessions in it".into(),
         });
     }
-    let truncated = batch.report_mut().truncated.is_some();
-    if let Some(state) = file.state.filter(|s| settled(s) && !truncated) {
+    // A file cut short (taken with --partial) is remembered too: when it
+    // grows, its size tells, and it is read again.
+    if let Some(state) = file.state.filter(|s| settled(s)) {
         batch.remember_file(&FileState {
             format: format.name().to_string(),
             ..state.clone()
