@@ -179,6 +179,7 @@ fn message_doc() -> impl Strategy<Value = MessageDoc> {
                     .map(|m| json!({ "k": m, "n": 1.5 }).as_object().unwrap().clone())
                     .unwrap_or_default(),
                 source_id,
+                stash: None,
             },
         )
 }

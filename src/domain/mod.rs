@@ -10,7 +10,7 @@ mod time;
 
 pub use model::{
     Kind, Message, MessageDoc, NewMessage, NewSession, Role, Session, SessionDoc, SessionId,
-    Tokens, Uid,
+    Stashed, Tokens, Uid,
 };
 pub use names::{validate_name, validate_tag};
 pub use plan::{

@@ -386,6 +386,21 @@ pub struct MessageDoc {
     pub metadata: Map<String, Value>,
     /// Source id.
     pub source_id: Option<String>,
+    /// Where an import set the message aside while it read the rest of a
+    /// large file (its text and metadata are then empty here). Never read
+    /// nor written as JSON.
+    #[serde(skip)]
+    pub stash: Option<Stashed>,
+}
+
+/// A message set aside on disk during an import: where it lies in the
+/// import's stash file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stashed {
+    /// Byte offset in the stash file.
+    pub offset: u64,
+    /// Length in bytes.
+    pub len: u64,
 }
 
 impl SessionDoc {
@@ -422,6 +437,7 @@ impl From<Message> for MessageDoc {
             tokens: m.tokens,
             metadata: m.metadata,
             source_id: m.source_id,
+            stash: None,
         }
     }
 }

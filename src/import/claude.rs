@@ -139,6 +139,9 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
         Ok(_) | Err(Error::Truncated { .. }) => {}
         Err(e) => return Err(e),
     }
+    if let Some(e) = file.failed.take() {
+        return Err(e);
+    }
     for doc in file.finish(sink) {
         sink.session(doc)?;
     }
@@ -255,6 +258,7 @@ enum Shape {
 
 /// A piece of a line: a reply's thinking and text are joined over the lines
 /// of the reply, every other message stands as it is.
+#[allow(clippy::large_enum_variant)] // most parts are messages; boxing them buys nothing
 enum Part {
     Thinking(String),
     Text(String),
@@ -317,6 +321,8 @@ struct Transcript<'p> {
     /// Tool name of each call id, for the results.
     tools: HashMap<String, String>,
     last_id: Option<String>,
+    /// Setting a message aside failed (the disk is full): the import fails.
+    failed: Option<Error>,
     /// A subagent's own file: it holds nothing but the subagent, whatever
     /// its lines say (taken for a session, it would take its parent's id).
     agent_file: bool,
@@ -369,6 +375,7 @@ impl<'p> Transcript<'p> {
             titles: Titles::default(),
             tools: HashMap::new(),
             last_id: None,
+            failed: None,
             agent_file: path
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
@@ -562,7 +569,24 @@ impl<'p> Transcript<'p> {
             "assistant" => self.assistant_line(v, &mut rec, sink),
             _ => system_line(v, &mut rec, sink),
         }
+        self.set_aside(&mut rec, sink);
         self.push(rec);
+    }
+
+    /// Past the stash's budget, tool calls, their output and images (the
+    /// bulk of a large transcript) wait on disk for the end of the file.
+    fn set_aside(&mut self, rec: &mut Rec, sink: &mut dyn Sink) {
+        for p in &mut rec.parts {
+            if let Part::Message(m) = p
+                && matches!(m.kind, Kind::ToolCall | Kind::ToolResult | Kind::Image)
+                && self.failed.is_none()
+            {
+                match sink.stash().keep(std::mem::take(m)) {
+                    Ok(kept) => *m = kept,
+                    Err(e) => self.failed = Some(e),
+                }
+            }
+        }
     }
 
     fn user_line(&mut self, v: &Value, rec: &mut Rec, sink: &mut dyn Sink) {
@@ -1934,6 +1958,7 @@ mod tests {
     struct Collect {
         docs: Vec<SessionDoc>,
         skipped: Vec<(String, String, u64)>,
+        stash: crate::import::stash::Stash,
     }
 
     impl Sink for Collect {
@@ -1946,6 +1971,9 @@ mod tests {
             if n > 0 {
                 self.skipped.push((what.into(), reason.into(), n));
             }
+        }
+        fn stash(&mut self) -> &mut crate::import::stash::Stash {
+            &mut self.stash
         }
     }
 

@@ -23,6 +23,7 @@ mod native;
 mod openwebui;
 mod seed;
 mod sharegpt;
+pub mod stash;
 pub mod toon;
 pub mod tree;
 mod walk;
@@ -33,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use crate::domain::SessionDoc;
+use crate::domain::{MessageDoc, SessionDoc};
 use crate::error::{Error, Result};
 use crate::jobs::{JobControl, ProgressFn};
 use crate::store::{
@@ -471,6 +472,7 @@ fn import_file(
         on_added,
         index: 0,
         touched,
+        stash: stash::Stash::new(),
     };
     let read = read_file(&mut sink, path, format, reader);
     let sessions = sink.index;
@@ -540,6 +542,53 @@ pub(crate) trait Sink {
     /// `content block "document"`), `reason` says why. Counted per file in
     /// the import's report; never silent.
     fn skip(&mut self, what: &str, reason: &str, n: u64);
+    /// Where the importer sets large messages aside while it reads on (see
+    /// [`stash`]); sessions holding stand-ins are delivered in slices.
+    fn stash(&mut self) -> &mut stash::Stash;
+}
+
+/// (sessions added, grown, unchanged) so far.
+fn counts(r: &ImportReport) -> (u64, u64, u64) {
+    (r.sessions_added, r.sessions_grown, r.sessions_unchanged)
+}
+
+/// A session document without its messages.
+fn head(doc: &SessionDoc) -> SessionDoc {
+    SessionDoc {
+        uid: doc.uid.clone(),
+        name: doc.name.clone(),
+        title: doc.title.clone(),
+        created_at: doc.created_at,
+        updated_at: doc.updated_at,
+        archived_at: doc.archived_at,
+        trashed_at: doc.trashed_at,
+        tags: doc.tags.clone(),
+        metadata: doc.metadata.clone(),
+        source: doc.source.clone(),
+        source_ref: doc.source_ref.clone(),
+        parent: doc.parent.clone(),
+        fork_seq: doc.fork_seq,
+        messages: Vec::new(),
+    }
+}
+
+/// A message's ids, for matching, without its text.
+fn stand_in(m: &MessageDoc) -> MessageDoc {
+    MessageDoc {
+        seq: m.seq,
+        role: m.role,
+        kind: m.kind,
+        content: String::new(),
+        created_at: m.created_at,
+        model: m.model.clone(),
+        tokens: m.tokens,
+        metadata: serde_json::Map::new(),
+        source_id: m.source_id.clone(),
+        stash: Some(
+            m.stash
+                .unwrap_or(crate::domain::Stashed { offset: 0, len: 0 }),
+        ),
+    }
 }
 
 /// Delivers into an import batch, naming the file and session on errors.
@@ -551,17 +600,15 @@ struct BatchSink<'b, 'a> {
     index: u64,
     /// Set once `on_added` was called.
     touched: &'b mut bool,
+    stash: stash::Stash,
 }
 
-impl Sink for BatchSink<'_, '_> {
-    fn session(&mut self, doc: SessionDoc) -> Result<()> {
-        self.control.check()?;
-        self.index += 1;
-        let name = doc.name.clone().unwrap_or_default();
+impl BatchSink<'_, '_> {
+    fn deliver(&mut self, doc: SessionDoc, name: &str) -> Result<()> {
         let added = self
             .batch
             .add(doc)
-            .map_err(|e| in_session(self.path, self.index, &name, e))?;
+            .map_err(|e| in_session(self.path, self.index, name, e))?;
         match added {
             Some(a) => {
                 *self.touched = true;
@@ -569,6 +616,54 @@ impl Sink for BatchSink<'_, '_> {
             }
             None => Ok(()),
         }
+    }
+}
+
+impl Sink for BatchSink<'_, '_> {
+    fn session(&mut self, doc: SessionDoc) -> Result<()> {
+        self.control.check()?;
+        self.index += 1;
+        let name = doc.name.clone().unwrap_or_default();
+        if !doc.messages.iter().any(|m| m.stash.is_some()) {
+            return self.deliver(doc, &name);
+        }
+        // A session with messages on disk goes to the store in slices: each
+        // holds stand-ins for the messages before it (their ids are what
+        // the store matches) and its own messages whole.
+        let before = counts(self.batch.report_mut());
+        let total = doc.messages.len();
+        let slice_bytes = self.stash.slice_bytes();
+        let mut done = 0;
+        while done < total {
+            let mut end = done;
+            let mut bytes = 0;
+            while end < total && (end == done || bytes < slice_bytes) {
+                let m = &doc.messages[end];
+                bytes += m.stash.map_or(m.content.len() as u64, |s| s.len);
+                end += 1;
+            }
+            let mut messages: Vec<MessageDoc> = doc.messages[..done].iter().map(stand_in).collect();
+            for m in &doc.messages[done..end] {
+                messages.push(self.stash.take(m.clone())?);
+            }
+            let slice = SessionDoc {
+                messages,
+                ..head(&doc)
+            };
+            self.deliver(slice, &name)?;
+            done = end;
+        }
+        // Counted once, as the whole session.
+        let r = self.batch.report_mut();
+        let (added, grown, unchanged) = counts(r);
+        r.sessions_grown = before.1 + u64::from(added == before.0 && grown > before.1);
+        r.sessions_unchanged =
+            before.2 + u64::from(added == before.0 && grown == before.1 && unchanged > before.2);
+        Ok(())
+    }
+
+    fn stash(&mut self) -> &mut stash::Stash {
+        &mut self.stash
     }
 
     fn skip(&mut self, what: &str, reason: &str, n: u64) {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::Store;
 use super::messages::insert_message;
 use super::outbox::{OutboxOp, enqueue, enqueue_whole};
-use super::rows::{to_i64, to_u64};
+use super::rows::{MESSAGE_COLUMNS, message_from_row, to_i64, to_u64};
 use super::sessions::{SessionRow, insert_session, name_taken};
 use crate::domain::{
     NewMessage, SessionDoc, SessionId, Uid, now, ts_from_ms, ts_to_ms, validate_name,
@@ -483,6 +483,20 @@ impl ImportBatch<'_> {
         let source = doc.source.clone().unwrap_or_else(|| "scrollback".into());
         let at = doc.messages[common].source_id.clone().unwrap_or_default();
         let fork_ref = format!("{}@{at}", source_ref.unwrap_or_else(|| uid.0.clone()));
+        let mut doc = doc;
+        if doc.messages[..common].iter().any(|m| m.stash.is_some()) {
+            // The shared part came as stand-ins (a large file delivered in
+            // slices): it is the stored session's, word for word.
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM message WHERE session_id = ?1 AND seq < ?2 ORDER BY seq"
+            );
+            let mut stmt = self.tx.prepare_cached(&sql)?;
+            let shared = stmt
+                .query_map(params![id.0, to_i64(common as u64)], message_from_row)?
+                .map(|m| m.map(crate::domain::MessageDoc::from))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            doc.messages.splice(..common, shared);
+        }
         let fork = SessionDoc {
             uid: Some(crate::import::ids::uid_for(&source, &fork_ref)),
             source_ref: Some(fork_ref),
