@@ -55,8 +55,9 @@ const TITLE_CHARS: usize = 80;
 pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<()> {
     let mut rollout = Rollout::default();
     let read = for_each_line(path, reader, |line: Value, n| {
+        let before = rollout.messages.len();
         rollout.line(line, n, sink);
-        Ok(())
+        rollout.set_aside(before, sink)
     });
     match read {
         Ok(_) => sink.session(rollout.into_session(path)?),
@@ -96,6 +97,20 @@ struct Rollout {
     awaiting_item: Option<(usize, String)>,
     /// First message not yet covered by a `token_count` event.
     since_tokens: usize,
+}
+
+impl Rollout {
+    /// Past the stash's budget, tool calls, their output and images (the
+    /// bulk of a long rollout) wait on disk until the session is delivered.
+    fn set_aside(&mut self, from: usize, sink: &mut dyn Sink) -> Result<()> {
+        let end = self.messages.len();
+        for m in self.messages.get_mut(from..end).unwrap_or_default() {
+            if matches!(m.kind, Kind::ToolCall | Kind::ToolResult | Kind::Image) {
+                *m = sink.stash().keep(std::mem::take(m))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Where messages of one line go, and how their source ids are made.

@@ -91,6 +91,10 @@ pub fn read<R: BufRead>(path: &Path, mut reader: R, sink: &mut dyn Sink) -> Resu
                 sink.skip("turn", "it has no \"from\" (or \"role\") text", 1);
                 continue;
             };
+            if value.is_null() {
+                sink.skip("turn", "its value is null", 1);
+                continue;
+            }
             let text = content_text(value);
             hash.field(from).field(&text);
             let m = match from {

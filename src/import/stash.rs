@@ -115,7 +115,13 @@ impl Stash {
         file.seek(SeekFrom::Start(at.offset))
             .and_then(|_| file.read_exact(&mut bytes))
             .map_err(stash_error)?;
-        let (content, metadata) = serde_json::from_slice(&bytes)?;
+        let (content, mut metadata): (String, serde_json::Map<String, serde_json::Value>) =
+            serde_json::from_slice(&bytes)?;
+        // What the importer set on the stand-in since (token counts, say)
+        // is kept.
+        for (k, v) in &m.metadata {
+            metadata.insert(k.clone(), v.clone());
+        }
         Ok(MessageDoc {
             content,
             metadata,
