@@ -632,9 +632,13 @@ impl Sink for BatchSink<'_, '_> {
         // the store matches) and its own messages whole.
         let before = counts(self.batch.report_mut());
         let total = doc.messages.len();
-        let slice_bytes = self.stash.slice_bytes();
         let mut done = 0;
+        let mut delivered = 0;
         while done < total {
+            // Slices grow with what was delivered (each repeats the stand-ins
+            // of all before it), up to four times the first.
+            let slice_bytes =
+                (delivered / 4).clamp(self.stash.slice_bytes(), 4 * self.stash.slice_bytes());
             let mut end = done;
             let mut bytes = 0;
             while end < total && (end == done || bytes < slice_bytes) {
@@ -651,6 +655,7 @@ impl Sink for BatchSink<'_, '_> {
                 ..head(&doc)
             };
             self.deliver(slice, &name)?;
+            delivered += bytes;
             done = end;
         }
         // Counted once, as the whole session.

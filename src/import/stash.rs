@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 
 /// Bytes of messages an importer holds before it starts stashing (the
 /// environment variable `SCROLLBACK_STASH_BUDGET` sets another, for tests).
-pub const BUDGET: u64 = 64 << 20;
+pub const BUDGET: u64 = 32 << 20;
 /// A message smaller than this is not worth stashing.
 const SMALL: usize = 2048;
 
@@ -71,7 +71,11 @@ impl Stash {
             self.held += size as u64;
             return Ok(m);
         }
-        let bytes = serde_json::to_vec(&(&m.content, &m.metadata))?;
+        // The text as it is, then the metadata as JSON.
+        let mut bytes = Vec::with_capacity(8 + m.content.len() + 64);
+        bytes.extend_from_slice(&(m.content.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(m.content.as_bytes());
+        serde_json::to_writer(&mut bytes, &m.metadata)?;
         let file = match &mut self.file {
             Some(f) => f,
             None => self.file.insert(temp_file()?),
@@ -115,8 +119,19 @@ impl Stash {
         file.seek(SeekFrom::Start(at.offset))
             .and_then(|_| file.read_exact(&mut bytes))
             .map_err(stash_error)?;
-        let (content, mut metadata): (String, serde_json::Map<String, serde_json::Value>) =
-            serde_json::from_slice(&bytes)?;
+        let broken = || stash_error(std::io::Error::other("the stash file was changed"));
+        let len = bytes
+            .get(..8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_le_bytes)
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n <= bytes.len() - 8)
+            .ok_or_else(broken)?;
+        let mut metadata: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&bytes[8 + len..])?;
+        bytes.truncate(8 + len);
+        bytes.drain(..8);
+        let content = String::from_utf8(bytes).map_err(|_| broken())?;
         // What the importer set on the stand-in since (token counts, say)
         // is kept.
         for (k, v) in &m.metadata {

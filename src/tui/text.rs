@@ -71,7 +71,11 @@ pub fn body(m: &Message, width: usize, expanded: bool) -> (Vec<BodyLine>, usize)
             .find(|l| !l.trim().is_empty())
             .unwrap_or("");
         let n = m.content.lines().count();
-        let summary = format!("▸ {} ({n} lines)", clean_with(first.trim(), false));
+        let summary = if n > 1 {
+            format!("▸ {} ({n} lines)", clean_with(first.trim(), false))
+        } else {
+            format!("▸ {}", clean_with(first.trim(), false))
+        };
         let line = wrap(&summary, width).into_iter().next().unwrap_or_default();
         return (
             vec![BodyLine {
@@ -168,6 +172,10 @@ mod tests {
         let (lines, _) = body(&msg(Role::Tool, "\nrunning 3 tests\nok\nok"), 40, false);
         assert_eq!(lines[0].text, "▸ running 3 tests (4 lines)");
         assert_eq!(height(&msg(Role::Tool, "a\nb"), 40, false), 3);
+        assert_eq!(
+            body(&msg(Role::Tool, "one line"), 40, false).0[0].text,
+            "▸ one line"
+        );
         // Reasoning and tool calls fold like tool output; text and summaries do not.
         let mut thinking = msg(Role::Assistant, "let me see\nwhich file\nholds it");
         thinking.kind = crate::domain::Kind::Thinking;
