@@ -102,7 +102,8 @@ fn fresh_db(dir: &Path, name: &str) -> PathBuf {
 
 /// A Claude Code home: `projects/<project>/<session>.jsonl`, each file a
 /// chain of prompts, replies split over lines (thinking, text, tool use,
-/// one block each), and tool results of 1-20 KB, one in 40 of 200 KB.
+/// one block each), and tool results of 1-20 KB, one in 40 of 200 KB; the
+/// small files are 20-80 KB and more (an exchange is never cut).
 /// `large` files are grown past 55 MB each. Returns the bytes and the
 /// paths of one small and one large file.
 fn generate_claude(
@@ -124,7 +125,7 @@ fn generate_claude(
         let target: u64 = if f < large {
             large_size
         } else {
-            40_000 + rng.below(120_000) as u64
+            20_000 + rng.below(60_000) as u64
         };
         let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
         let mut w = ClaudeWriter::new(&sid, f);

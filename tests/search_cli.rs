@@ -629,6 +629,8 @@ fn truncated_sharegpt_import_needs_partial() {
     assert_eq!(twin.len(), "sharegpt-dup-id#".len() + 12, "{twin}");
     names.remove(&twin);
     assert_eq!(names, expected);
+    let mut expected = expected;
+    expected.insert(twin);
     let listed = ok_json(&dir, &["list", "--json", "--all"]);
     for s in listed.as_array().unwrap() {
         assert_eq!(s["message_count"], 2, "{s}");
@@ -636,8 +638,12 @@ fn truncated_sharegpt_import_needs_partial() {
     }
     assert_eq!(found(&dir, "albatross"), expected);
 
-    // Importing again adds nothing, and still tells the two apart.
-    let out = output(&dir, &["import", "--partial", file.to_str().unwrap()]);
+    // Importing again adds nothing, and still tells the two apart (read
+    // again on purpose: unchanged, the file would not be read at all).
+    let out = output(
+        &dir,
+        &["import", "--partial", "--reread", file.to_str().unwrap()],
+    );
     assert!(out.status.success(), "{out:?}");
     assert_eq!(all_names(&dir), expected);
     assert_eq!(found(&dir, "albatross"), expected);
