@@ -629,7 +629,6 @@ fn truncated_sharegpt_import_needs_partial() {
     assert_eq!(twin.len(), "sharegpt-dup-id#".len() + 12, "{twin}");
     names.remove(&twin);
     assert_eq!(names, expected);
-    let mut expected = expected;
     expected.insert(twin);
     let listed = ok_json(&dir, &["list", "--json", "--all"]);
     for s in listed.as_array().unwrap() {
