@@ -81,6 +81,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Read};
 use std::path::Path;
+use std::rc::Rc;
 
 use jiff::Timestamp;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -289,16 +290,16 @@ struct Rec {
     id: String,
     parent: Option<String>,
     sidechain: bool,
-    agent: Option<String>,
-    session: Option<String>,
+    agent: Option<Rc<str>>,
+    session: Option<Rc<str>>,
     time: Option<Timestamp>,
     shape: Shape,
     parts: Vec<Part>,
     model: Option<String>,
     usage: Option<Usage>,
-    cwd: Option<String>,
-    git_branch: Option<String>,
-    version: Option<String>,
+    cwd: Option<Rc<str>>,
+    git_branch: Option<Rc<str>>,
+    version: Option<Rc<str>>,
 }
 
 /// The title lines of a file and the other facts it states about the session.
@@ -320,6 +321,8 @@ struct Transcript<'p> {
     titles: Titles,
     /// Tool name of each call id, for the results.
     tools: HashMap<String, String>,
+    /// Texts every line repeats, held once.
+    strings: HashSet<Rc<str>>,
     last_id: Option<String>,
     /// Setting a message aside failed (the disk is full): the import fails.
     failed: Option<Error>,
@@ -374,6 +377,7 @@ impl<'p> Transcript<'p> {
             seen: HashSet::new(),
             titles: Titles::default(),
             tools: HashMap::new(),
+            strings: HashSet::new(),
             last_id: None,
             failed: None,
             agent_file: path
@@ -520,7 +524,19 @@ impl<'p> Transcript<'p> {
     }
 
     /// A record with the fields every message line shares.
-    fn rec(&self, v: &Value, id: String) -> Rec {
+    /// The text shared: every line of a transcript repeats its session id,
+    /// working directory, branch and version, held once.
+    fn share(&mut self, text: Option<&str>) -> Option<Rc<str>> {
+        let text = text?;
+        if let Some(s) = self.strings.get(text) {
+            return Some(Rc::clone(s));
+        }
+        let s: Rc<str> = Rc::from(text);
+        self.strings.insert(Rc::clone(&s));
+        Some(s)
+    }
+
+    fn rec(&mut self, v: &Value, id: String) -> Rec {
         let parent = string_of(v, "parentUuid").or_else(|| string_of(v, "logicalParentUuid"));
         let boundary = str_of(v, "subtype") == Some("compact_boundary");
         let parent = match (parent, line_uuid(v).is_some()) {
@@ -535,16 +551,16 @@ impl<'p> Transcript<'p> {
             id,
             parent,
             sidechain: self.agent_file || true_at(v, "isSidechain"),
-            agent: string_of(v, "agentId"),
-            session: string_of(v, "sessionId"),
+            agent: self.share(str_of(v, "agentId")),
+            session: self.share(str_of(v, "sessionId")),
             time: str_of(v, "timestamp").and_then(parse_time),
             shape: Shape::Other,
             parts: Vec::new(),
             model: None,
             usage: None,
-            cwd: string_of(v, "cwd"),
-            git_branch: string_of(v, "gitBranch"),
-            version: string_of(v, "version"),
+            cwd: self.share(str_of(v, "cwd")),
+            git_branch: self.share(str_of(v, "gitBranch")),
+            version: self.share(str_of(v, "version")),
         }
     }
 
@@ -829,7 +845,7 @@ impl<'p> Transcript<'p> {
             let first = main
                 .iter()
                 .chain(side.iter())
-                .find_map(|r| r.session.clone());
+                .find_map(|r| r.session.as_deref().map(str::to_string));
             if is_uuid(&stem) {
                 stem.clone()
             } else {
@@ -848,7 +864,7 @@ impl<'p> Transcript<'p> {
             Some(main_ref.clone())
         } else {
             side.iter()
-                .find_map(|r| r.session.clone())
+                .find_map(|r| r.session.as_deref().map(str::to_string))
                 .or_else(|| session_of_folder(path))
         };
         let stem_agent = stem.strip_prefix("agent-").map(str::to_string);
@@ -1307,18 +1323,18 @@ fn facts(recs: &[Rec]) -> Facts {
     let mut models: Vec<(String, u64)> = Vec::new();
     for r in recs {
         if f.cwd.is_none() {
-            f.cwd.clone_from(&r.cwd);
+            f.cwd = r.cwd.as_deref().map(str::to_string);
         }
         if f.git_branch.is_none() {
-            f.git_branch.clone_from(&r.git_branch);
+            f.git_branch = r.git_branch.as_deref().map(str::to_string);
         }
         if f.version.is_none() {
-            f.version.clone_from(&r.version);
+            f.version = r.version.as_deref().map(str::to_string);
         }
-        if let Some(s) = &r.session
-            && !f.sessions.contains(s)
+        if let Some(s) = r.session.as_deref()
+            && !f.sessions.iter().any(|x| x == s)
         {
-            f.sessions.push(s.clone());
+            f.sessions.push(s.to_string());
         }
         if let Some(m) = &r.model {
             match models.iter_mut().find(|(x, _)| x == m) {
@@ -1397,12 +1413,12 @@ fn main_sessions(
     // another session id).
     let resumed_from = recs
         .iter()
-        .find_map(|r| r.session.clone())
+        .find_map(|r| r.session.as_deref().map(str::to_string))
         .filter(|s| s != source_ref);
     let copied: HashSet<String> = match &resumed_from {
         Some(s) => recs
             .iter()
-            .filter(|r| r.session.as_ref() == Some(s))
+            .filter(|r| r.session.as_deref() == Some(s.as_str()))
             .map(|r| r.id.clone())
             .collect(),
         None => HashSet::new(),
