@@ -572,22 +572,18 @@ fn head(doc: &SessionDoc) -> SessionDoc {
     }
 }
 
-/// A message's ids, for matching, without its text.
+/// A message delivered in an earlier slice: its id, which is all the store
+/// reads of it (a branch made from it copies the stored messages).
 fn stand_in(m: &MessageDoc) -> MessageDoc {
     MessageDoc {
-        seq: m.seq,
         role: m.role,
         kind: m.kind,
-        content: String::new(),
-        created_at: m.created_at,
-        model: m.model.clone(),
-        tokens: m.tokens,
-        metadata: serde_json::Map::new(),
         source_id: m.source_id.clone(),
         stash: Some(
             m.stash
                 .unwrap_or(crate::domain::Stashed { offset: 0, len: 0 }),
         ),
+        ..MessageDoc::default()
     }
 }
 
