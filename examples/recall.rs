@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use scrollback::import::ids::ContentHash;
 use scrollback::import::{ImportRequest, import_paths};
 use scrollback::jobs::JobControl;
 use scrollback::search::{Limit, Search};
@@ -353,22 +354,73 @@ fn complete_elements(data: &[u8]) -> Vec<Value> {
 
 /// The conversations as the importer keeps them: the same speakers (unknown
 /// ones left out), the same keys (`id`, `id#2` for the second with that id).
+/// `h:` and the hash of a conversation's system text and turns, each turn
+/// its speaker and text (turns without a speaker or with a null value left
+/// out), as the ShareGPT importer hashes them.
+fn content_key(c: &Value) -> String {
+    let text = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(blocks)
+            if blocks
+                .iter()
+                .all(|b| b.get("text").and_then(Value::as_str).is_some()) =>
+        {
+            blocks
+                .iter()
+                .filter_map(|b| b.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        }
+        other => other.to_string(),
+    };
+    let mut h = ContentHash::new();
+    h.field(&c.get("system").map(text).unwrap_or_default());
+    let turns = match (c.get("conversations"), c.get("messages")) {
+        (Some(Value::Array(t)), Some(Value::Array(m))) if t.is_empty() => m.clone(),
+        (Some(Value::Array(t)), _) | (_, Some(Value::Array(t))) => t.clone(),
+        _ => Vec::new(),
+    };
+    for t in &turns {
+        let from = t
+            .get("from")
+            .or_else(|| t.get("role"))
+            .and_then(Value::as_str);
+        let value = t
+            .get("value")
+            .or_else(|| t.get("content"))
+            .unwrap_or(&Value::Null);
+        if let Some(from) = from
+            && !value.is_null()
+        {
+            h.field(from).field(&text(value));
+        }
+    }
+    format!("h:{}", h.hex())
+}
+
 fn conversations(elements: &[Value]) -> Vec<Conversation> {
-    let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
     let mut out = Vec::with_capacity(elements.len());
-    for (index, c) in elements.iter().enumerate() {
+    for c in elements {
         let id = match c.get("id") {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Null) | None => None,
-            Some(other) => Some(other.to_string()),
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
         };
+        // As the importer names them: the id; a repeated id with other
+        // content, the id and a hash of the content; no id, the hash.
+        let content = content_key(c);
         let key = match id {
-            Some(id) => {
-                let n = seen.entry(id.clone()).or_insert(0);
-                *n += 1;
-                if *n == 1 { id } else { format!("{id}#{n}") }
-            }
-            None => format!("sharegpt-{}", index + 1),
+            None => content,
+            Some(id) => match seen.get(&id) {
+                None => {
+                    seen.insert(id.clone(), content);
+                    id
+                }
+                Some(first) if *first == content => id,
+                Some(_) => format!("{id}#{}", &content[2..14]),
+            },
         };
         let mut messages = Vec::new();
         if let Some(system) = c.get("system").and_then(Value::as_str) {
