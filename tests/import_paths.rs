@@ -135,3 +135,17 @@ fn messages_without_ids_grow_by_position() {
     let r = import(&mut store, vec![d]);
     assert_eq!((r.sessions_grown, r.messages_added), (1, 1));
 }
+
+#[test]
+fn a_beginning_of_what_is_stored_changes_nothing_and_a_shorter_other_path_branches() {
+    let mut store = Store::open_in_memory().unwrap();
+    import(&mut store, vec![doc("S", &["a", "b", "c", "d"])]);
+    let r = import(&mut store, vec![doc("S", &["a", "b"])]);
+    assert_eq!((r.sessions_unchanged, r.messages_added), (1, 0), "{r:?}");
+    let r = import(&mut store, vec![doc("S", &["a", "x"])]);
+    assert_eq!((r.sessions_added, r.messages_added), (1, 2), "{r:?}");
+    let all = sessions(&store);
+    assert_eq!(ids(&store, &all[0]), ["a", "b", "c", "d"]);
+    assert_eq!(ids(&store, &all[1]), ["a", "x"]);
+    assert_eq!(all[1].fork_seq, Some(0));
+}

@@ -463,6 +463,12 @@ impl ImportBatch<'_> {
         {
             return self.grow(id, count, &doc);
         }
+        // And a beginning of it (the first slices of a large file read
+        // again): its last message is where the store has it.
+        let len = doc.messages.len();
+        if len < have && self.source_id_at(id, len as u64 - 1)? == doc.messages[len - 1].source_id {
+            return self.grow(id, count, &doc);
+        }
         let stored = self.source_ids(id)?;
         let common = stored
             .iter()
