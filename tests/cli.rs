@@ -2226,6 +2226,54 @@ fn a_folder_with_no_session_files_is_an_error() {
 }
 
 #[test]
+fn files_of_a_tools_folder_that_are_not_sessions_are_left_with_a_note() {
+    let dir = TempDir::new().unwrap();
+    let folder = dir.path().join("tool-home");
+    fs::create_dir_all(&folder).unwrap();
+    fs::write(
+        folder.join("settings.json"),
+        r#"{"theme": "dark", "editor": "vim"}"#,
+    )
+    .unwrap();
+    // Only files that are not sessions: the folder is refused, naming them.
+    let e = fail(&dir, &["import", folder.to_str().unwrap()], 1);
+    assert!(
+        e.contains("no session files in it") && e.contains("settings.json"),
+        "{e}"
+    );
+    // Beside a session file: the session comes in, the other is noted.
+    fs::copy(fixture("weekly-sync.json"), folder.join("weekly-sync.json")).unwrap();
+    let out = sb(&dir)
+        .args(["import", "--json", folder.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["sessions_added"], 1, "{report}");
+    let notes = report["skipped_files"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{report}");
+    assert!(
+        notes[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("settings.json")
+    );
+    assert!(
+        notes[0]["reason"].as_str().unwrap().starts_with(
+            "not a session file of a tool scrollback reads (top-level keys: theme, editor)"
+        ),
+        "{report}"
+    );
+    // Named, the same file is an error.
+    let e = fail(
+        &dir,
+        &["import", folder.join("settings.json").to_str().unwrap()],
+        1,
+    );
+    assert!(e.contains("cannot tell which tool wrote this file"), "{e}");
+}
+
+#[test]
 fn import_a_directory_with_explicit_format() {
     let dir = TempDir::new().unwrap();
     let sub = dir.path().join("in");

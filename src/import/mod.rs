@@ -207,28 +207,8 @@ pub fn import_each(
     req: &ImportRequest<'_>,
     on_added: &mut OnAdded<'_>,
 ) -> Result<ImportRun> {
-    let mut found = walk::expand(req.paths);
-    // A folder named that holds no file to read is more likely the wrong
-    // folder than nothing to do.
-    for p in req.paths {
-        let empty_folder = std::fs::metadata(p).is_ok_and(|m| m.is_dir())
-            && !found.files.iter().any(|f| f.path.starts_with(p))
-            && !found
-                .skipped
-                .iter()
-                .any(|n| Path::new(&n.path).starts_with(p));
-        if empty_folder {
-            found.failed.push((
-                p.clone(),
-                Error::Parse {
-                    path: p.clone(),
-                    location: "the whole folder".into(),
-                    reason: format!("no session files in it (looked for {})", walk::LOOKED_FOR),
-                },
-            ));
-        }
-    }
-    let attempted = found.files.len() + found.failed.len();
+    let found = walk::expand(req.paths);
+    let mut attempted = found.files.len() + found.failed.len();
     let mut failures = found.failed;
     let mut run = ImportRun {
         report: ImportReport {
@@ -267,6 +247,26 @@ pub fn import_each(
             (req.progress)(done, total);
             continue;
         }
+        // In a folder, a file no importer recognises (a tool's settings, its
+        // prompt history, an index) is noted and left, not an error: the
+        // folder is the tool's, not all of it sessions. Named, it is an error.
+        if req.format.is_none()
+            && !input.named
+            && let Err(Error::UnknownFormat(why)) = detect(&input.path)
+        {
+            let seen = why
+                .split_once("cannot tell which tool wrote this file ")
+                .and_then(|(_, rest)| rest.split("; pass --format").next())
+                .unwrap_or_default();
+            run.report.skipped_files.push(PathNote {
+                path: input.path.display().to_string(),
+                reason: format!("not a session file of a tool scrollback reads {seen}"),
+            });
+            attempted -= 1;
+            done += size(&input.path);
+            (req.progress)(done, total);
+            continue;
+        }
         let file = FileInput {
             input,
             state: state.as_ref(),
@@ -301,6 +301,51 @@ pub fn import_each(
             std::thread::sleep(PAUSE);
             held = Duration::ZERO;
         }
+    }
+    // A folder named that gave no session file is more likely the wrong
+    // folder than nothing to do.
+    for p in req.paths {
+        let read_any = run
+            .report
+            .per_file
+            .iter()
+            .any(|f| Path::new(&f.path).starts_with(p))
+            || failures.iter().any(|(f, _)| f.starts_with(p));
+        if read_any || !std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let left: Vec<String> = run
+            .report
+            .skipped_files
+            .iter()
+            .filter(|n| Path::new(&n.path).starts_with(p))
+            .map(|n| {
+                Path::new(&n.path)
+                    .file_name()
+                    .map_or_else(|| n.path.clone(), |f| f.to_string_lossy().into_owned())
+            })
+            .collect();
+        let others = match left.len() {
+            0 => String::new(),
+            1..=3 => format!("; left as not sessions: {}", left.join(", ")),
+            n => format!(
+                "; left as not sessions: {} and {} more",
+                left[..3].join(", "),
+                n - 3
+            ),
+        };
+        failures.push((
+            p.clone(),
+            Error::Parse {
+                path: p.clone(),
+                location: "the whole folder".into(),
+                reason: format!(
+                    "no session files in it (looked for {}){others}",
+                    walk::LOOKED_FOR
+                ),
+            },
+        ));
+        attempted += 1;
     }
     run.report.failed = failures
         .iter()

@@ -208,7 +208,7 @@ impl ImportReport {
         if other > 0 {
             let _ = write!(
                 out,
-                "; {other} paths skipped (symlink loops, files met twice)"
+                "; {other} paths skipped (not session files, symlink loops, files met twice)"
             );
         }
         for f in &self.failed {
