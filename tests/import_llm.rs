@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
@@ -376,118 +376,7 @@ fn new_db(path: &Path) {
     new_tables(&db);
 }
 
-struct Env {
-    _dir: tempfile::TempDir,
-    home: PathBuf,
-    db: PathBuf,
-}
-
-impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).expect("home");
-        let db = dir.path().join("store.db");
-        Env {
-            home,
-            db,
-            _dir: dir,
-        }
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.home.join(name)
-    }
-
-    fn import(&self, path: &Path) -> (bool, Value, String) {
-        let out = common::scrollback_on(&self.home, &self.db)
-            .arg("import")
-            .arg("--json")
-            .arg(path)
-            .output()
-            .expect("run");
-        let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        (
-            out.status.success(),
-            report,
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn list(&self) -> Vec<Value> {
-        let out = common::scrollback_on(&self.home, &self.db)
-            .args(["list", "--json"])
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("list json")
-    }
-
-    fn show(&self, name: &str) -> Value {
-        let out = common::scrollback_on(&self.home, &self.db)
-            .args(["show", name, "--json"])
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("show json")
-    }
-}
-
-/// (role, kind, content) of each message.
-fn triples(session: &Value) -> Vec<(String, String, String)> {
-    session["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| {
-            (
-                m["role"].as_str().expect("role").to_string(),
-                m["kind"].as_str().expect("kind").to_string(),
-                m["content"].as_str().expect("content").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn t(role: &str, kind: &str, content: &str) -> (String, String, String) {
-    (role.into(), kind.into(), content.into())
-}
-
-fn source_ids(session: &Value) -> Vec<String> {
-    session["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| m["source_id"].as_str().expect("source id").to_string())
-        .collect()
-}
-
-fn skipped(report: &Value) -> Vec<(String, String, u64)> {
-    let mut v: Vec<(String, String, u64)> = report["skipped_items"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|s| {
-                    (
-                        s["what"].as_str().expect("what").to_string(),
-                        s["reason"].as_str().expect("reason").to_string(),
-                        s["count"].as_u64().expect("count"),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
+use common::import::{Env, skipped, source_ids, t, triples};
 
 fn hash_file(path: &Path) -> Vec<u8> {
     std::fs::read(path).expect("read")
@@ -499,7 +388,7 @@ fn the_older_tables_give_one_session_per_conversation() {
     let logs = env.file("logs.db");
     old_db(&logs);
     let before = hash_file(&logs);
-    let (ok, report, err) = env.import(&logs);
+    let (ok, report, err) = env.import(&[], &[&logs]);
     assert!(ok, "{err}");
     assert_eq!(report["sessions_added"], 2, "{report}");
     assert_eq!(report["messages_added"], 14, "{report}");
@@ -589,7 +478,7 @@ fn the_older_tables_give_one_session_per_conversation() {
     assert!(lone["messages"][1]["model"].is_null());
 
     // Again: nothing new.
-    let (ok, again, err) = env.import(&logs);
+    let (ok, again, err) = env.import(&[], &[&logs]);
     assert!(ok, "{err}");
     assert_eq!(again["sessions_added"], 0);
     assert_eq!(again["messages_added"], 0);
@@ -610,7 +499,7 @@ fn the_older_tables_give_one_session_per_conversation() {
         Some("2024-05-01T10:04:00"),
     );
     drop(db);
-    let (ok, grew, err) = env.import(&logs);
+    let (ok, grew, err) = env.import(&[], &[&logs]);
     assert!(ok, "{err}");
     assert_eq!(grew["sessions_grown"], 1, "{grew}");
     assert_eq!(grew["messages_added"], 2, "{grew}");
@@ -629,7 +518,7 @@ fn the_newer_tables_give_threads_and_forks_as_branches() {
     let env = Env::new();
     let logs = env.file("logs.db");
     new_db(&logs);
-    let (ok, report, err) = env.import(&logs);
+    let (ok, report, err) = env.import(&[], &[&logs]);
     assert!(ok, "{err}");
     assert_eq!(report["sessions_added"], 2, "{report}");
     assert_eq!(
@@ -704,7 +593,7 @@ fn the_newer_tables_give_threads_and_forks_as_branches() {
     );
     assert_eq!(fork["messages"][5]["model"], "gpt-4o");
 
-    let (ok, again, err) = env.import(&logs);
+    let (ok, again, err) = env.import(&[], &[&logs]);
     assert!(ok, "{err}");
     assert_eq!(again["sessions_unchanged"], 2);
     assert_eq!(again["messages_added"], 0);
@@ -734,7 +623,7 @@ fn an_upgraded_file_gives_each_conversation_once() {
         [],
     );
     drop(db);
-    let (ok, report, err) = env.import(&logs);
+    let (ok, report, err) = env.import(&[], &[&logs]);
     assert!(ok, "{err}");
     // The lone response and the thread (from the newer tables) and its fork.
     assert_eq!(report["sessions_added"], 3, "{report}");
@@ -746,7 +635,7 @@ fn an_upgraded_file_gives_each_conversation_once() {
         )),
         "{report}"
     );
-    let sessions = env.list();
+    let sessions = env.list(&[]);
     let refs: Vec<&str> = sessions
         .iter()
         .map(|s| s["source_ref"].as_str().expect("ref"))
@@ -787,7 +676,7 @@ fn missing_optional_columns_are_tolerated() {
     )
     .expect("schema");
     drop(db);
-    let (ok, report, err) = env.import(&logs);
+    let (ok, report, err) = env.import(&[], &[&logs]);
     assert!(ok, "{err}");
     // The thread, and the turn logged without a thread.
     assert_eq!(report["sessions_added"], 2, "{report}");
@@ -817,7 +706,7 @@ fn missing_optional_columns_are_tolerated() {
 }
 
 fn assert_refused(env: &Env, path: &Path, wanted: &str) {
-    let (ok, _, err) = env.import(path);
+    let (ok, _, err) = env.import(&[], &[path]);
     assert!(!ok, "imported {}", path.display());
     assert!(err.contains(&path.display().to_string()), "{err}");
     assert!(err.contains(wanted), "{err}");
@@ -829,9 +718,9 @@ fn damaged_foreign_and_locked_files_are_refused_and_left_alone() {
     // Something in the store first: a refused file must not change it.
     let good = env.file("good.db");
     old_db(&good);
-    let (ok, _, err) = env.import(&good);
+    let (ok, _, err) = env.import(&[], &[&good]);
     assert!(ok, "{err}");
-    let before = env.list();
+    let before = env.list(&[]);
 
     let corrupt = env.file("corrupt.db");
     let mut bytes = b"SQLite format 3\0".to_vec();
@@ -864,5 +753,5 @@ fn damaged_foreign_and_locked_files_are_refused_and_left_alone() {
     assert_refused(&env, &locked, "locked by another program");
     holder.execute_batch("ROLLBACK").expect("unlock");
 
-    assert_eq!(env.list(), before);
+    assert_eq!(env.list(&[]), before);
 }

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,131 +16,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-struct Env {
-    dir: tempfile::TempDir,
-    home: PathBuf,
-    db: PathBuf,
-}
-
-impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).expect("home");
-        let db = dir.path().join("store.db");
-        Env { dir, home, db }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn import(&self, args: &[&str], paths: &[&Path]) -> (bool, Value, String) {
-        let out = common::scrollback_on(&self.home, &self.db)
-            .arg("import")
-            .arg("--json")
-            .args(args)
-            .args(paths)
-            .output()
-            .expect("run");
-        let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        (
-            out.status.success(),
-            report,
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn list(&self, args: &[&str]) -> Vec<Value> {
-        let out = common::scrollback_on(&self.home, &self.db)
-            .args(["list", "--json"])
-            .args(args)
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("list json")
-    }
-
-    /// Every session, live and archived, by name.
-    fn all(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .list(&[])
-            .into_iter()
-            .chain(self.list(&["--archived"]))
-            .map(|s| s["name"].as_str().expect("name").to_string())
-            .collect();
-        names.sort();
-        names
-    }
-
-    fn show(&self, name: &str) -> Value {
-        let out = common::scrollback_on(&self.home, &self.db)
-            .args(["show", name, "--json"])
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("show json")
-    }
-}
-
-fn triples(session: &Value) -> Vec<(String, String, String)> {
-    session["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| {
-            (
-                m["role"].as_str().expect("role").to_string(),
-                m["kind"].as_str().expect("kind").to_string(),
-                m["content"].as_str().expect("content").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn t(role: &str, kind: &str, content: &str) -> (String, String, String) {
-    (role.into(), kind.into(), content.into())
-}
-
-fn source_ids(session: &Value) -> Vec<&str> {
-    session["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| m["source_id"].as_str().expect("source id"))
-        .collect()
-}
-
-fn skipped(report: &Value) -> Vec<(String, String, u64)> {
-    let mut v: Vec<(String, String, u64)> = report["skipped_items"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|s| {
-                    (
-                        s["what"].as_str().expect("what").to_string(),
-                        s["reason"].as_str().expect("reason").to_string(),
-                        s["count"].as_u64().expect("count"),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
-fn s(what: &str, reason: &str, n: u64) -> (String, String, u64) {
-    (what.into(), reason.into(), n)
-}
+use common::import::{Env, s, skipped, source_ids, t, triples};
 
 #[test]
 fn an_export_gives_sessions_branches_tags_and_archives() {

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each test file uses what it needs
 
+pub mod import;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 
