@@ -19,60 +19,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn db(dir: &TempDir) -> PathBuf {
-    dir.path().join("scrollback.db")
-}
-
-fn run(dir: &TempDir, args: &[&str]) -> std::process::Output {
-    common::scrollback_on(dir.path(), &db(dir))
-        .args(args)
-        .output()
-        .expect("scrollback runs")
-}
-
-fn ok_json(dir: &TempDir, args: &[&str]) -> Value {
-    let out = run(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
-}
-
-fn import(dir: &TempDir, path: &Path) -> Value {
-    ok_json(
-        dir,
-        &["import", "--json", path.to_str().expect("utf-8 path")],
-    )
-}
-
-/// Runs an import that must fail; returns stderr.
-/// `import --reread`: reads the file even if unchanged since its last import.
-fn reread(dir: &TempDir, path: &Path) -> Value {
-    ok_json(
-        dir,
-        &[
-            "import",
-            "--json",
-            "--reread",
-            path.to_str().expect("utf-8 path"),
-        ],
-    )
-}
-
-fn import_fails(dir: &TempDir, path: &Path) -> String {
-    let out = run(dir, &["import", path.to_str().expect("utf-8 path")]);
-    assert!(!out.status.success(), "the import should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn list(dir: &TempDir) -> Vec<Value> {
-    match ok_json(dir, &["list", "--json", "--all"]) {
-        Value::Array(a) => a,
-        other => panic!("not an array: {other}"),
-    }
-}
+use common::import::{import, import_fails, list, ok_json, reread, run};
 
 fn session(dir: &TempDir, name: &str) -> Value {
     list(dir)

@@ -144,3 +144,63 @@ pub fn skipped(report: &Value) -> Vec<(String, String, u64)> {
 pub fn s(what: &str, reason: &str, n: u64) -> (String, String, u64) {
     (what.into(), reason.into(), n)
 }
+
+/// The store of a test that runs in a temporary folder of its own.
+pub fn db(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("scrollback.db")
+}
+
+/// `scrollback ARGS` on the folder's store.
+pub fn run(dir: &tempfile::TempDir, args: &[&str]) -> std::process::Output {
+    super::scrollback_on(dir.path(), &db(dir))
+        .args(args)
+        .output()
+        .expect("scrollback runs")
+}
+
+/// `scrollback ARGS`, which must succeed and print JSON.
+pub fn ok_json(dir: &tempfile::TempDir, args: &[&str]) -> Value {
+    let out = run(dir, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// `import --json PATH`: the report.
+pub fn import(dir: &tempfile::TempDir, path: &Path) -> Value {
+    ok_json(
+        dir,
+        &["import", "--json", path.to_str().expect("utf-8 path")],
+    )
+}
+
+/// `import --json --reread PATH`: read even if unchanged since its last import.
+pub fn reread(dir: &tempfile::TempDir, path: &Path) -> Value {
+    ok_json(
+        dir,
+        &[
+            "import",
+            "--json",
+            "--reread",
+            path.to_str().expect("utf-8 path"),
+        ],
+    )
+}
+
+/// An import that must fail: its stderr.
+pub fn import_fails(dir: &tempfile::TempDir, path: &Path) -> String {
+    let out = run(dir, &["import", path.to_str().expect("utf-8 path")]);
+    assert!(!out.status.success(), "the import should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Every session, archived and trashed ones included.
+pub fn list(dir: &tempfile::TempDir) -> Vec<Value> {
+    match ok_json(dir, &["list", "--json", "--all"]) {
+        Value::Array(a) => a,
+        other => panic!("not an array: {other}"),
+    }
+}
