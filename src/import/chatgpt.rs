@@ -39,14 +39,13 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::Sink;
 use super::ids::content_ref;
 use super::json::for_each_element;
 use super::seed::time;
 use super::tree::{self, Tree};
+use super::{Sink, archived_time, cut, first_prompt_title, short_name};
 use crate::domain::{Kind, MessageDoc, Role, SessionDoc};
 use crate::error::{Error, Result};
 
@@ -228,18 +227,13 @@ fn conversation(v: Value, sink: &mut dyn Sink) -> Result<()> {
     let base = SessionDoc {
         name: Some(short_name("chatgpt", &id)),
         title: if title.trim().is_empty() {
-            title_from(main)
+            first_prompt_title(main)
         } else {
             title
         },
         created_at,
         updated_at,
-        archived_at: archived.then(|| {
-            updated_at
-                .or(created_at)
-                .or_else(|| main.iter().rev().find_map(|m| m.created_at))
-                .unwrap_or_else(Timestamp::now)
-        }),
+        archived_at: archived_time(archived, updated_at, created_at, main),
         metadata,
         source: Some("chatgpt".into()),
         source_ref: Some(id),
@@ -644,32 +638,6 @@ pub(super) fn tool_summary(tool: &str, input: &str) -> String {
         format!("{tool}: {first}")
     };
     cut(&line, 200)
-}
-
-/// The first line of the first prompt, cut to 80 characters: the title of
-/// a conversation that has none.
-pub(super) fn title_from(messages: &[MessageDoc]) -> String {
-    messages
-        .iter()
-        .find(|m| m.role == Some(Role::User) && m.kind == Kind::Text)
-        .and_then(|m| m.content.lines().map(str::trim).find(|l| !l.is_empty()))
-        .map(|l| cut(l, 80))
-        .unwrap_or_default()
-}
-
-/// `tool-` and the first 8 characters of the id, as a session name.
-pub(super) fn short_name(tool: &str, id: &str) -> String {
-    let short: String = id.trim_start_matches("h:").chars().take(8).collect();
-    super::clean_name(&format!("{tool}-{short}"))
-}
-
-fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut s: String = text.chars().take(max - 1).collect();
-    s.push('…');
-    s
 }
 
 /// A string field, `None` when absent, null, empty or not a string

@@ -87,10 +87,10 @@ use jiff::Timestamp;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::Sink;
 use super::ids::uid_for;
 use super::json::for_each_line;
 use super::tree::{self, Tree};
+use super::{Sink, cut, one_line};
 use crate::domain::{Kind, MessageDoc, Role, SessionDoc, Tokens, parse_time};
 use crate::error::{Error, Result};
 
@@ -1167,20 +1167,7 @@ fn call_summary(name: &str, input: &Value) -> String {
         Some(d) => format!("{name}: {d}"),
         None => name.to_string(),
     };
-    cut(&one_line(&text), SUMMARY_CHARS)
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max - 1).collect();
-    out.push('…');
-    out
+    one_line(&text, SUMMARY_CHARS)
 }
 
 /// A placeholder for an image or document block: what and how large.
@@ -1537,7 +1524,7 @@ fn subagent_sessions(
             }
             if let Some(d) = str_of(&meta, "description") {
                 metadata.insert("description".into(), d.into());
-                title = cut(&one_line(d), TITLE_CHARS);
+                title = one_line(d, TITLE_CHARS);
             }
             if let Some(t) = str_of(&meta, "toolUseId") {
                 metadata.insert("call_id".into(), t.into());

@@ -36,9 +36,9 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::Sink;
 use super::ids::{content_ref, uid_for};
 use super::json::for_each_line;
+use super::{Sink, first_prompt_title, one_line};
 use crate::domain::{Kind, MessageDoc, Role, SessionDoc, Tokens, parse_time};
 use crate::error::{Error, Result};
 
@@ -46,8 +46,6 @@ const SOURCE: &str = "codex";
 
 /// Longest one-line summary of a tool call, in characters.
 const SUMMARY_CHARS: usize = 200;
-/// Longest title taken from the first prompt, in characters.
-const TITLE_CHARS: usize = 80;
 
 /// Reads one rollout file: one session. A file cut in the middle of its
 /// last line gives the session of its complete lines, then
@@ -645,7 +643,7 @@ impl Rollout {
             .or(self.first_time);
         Ok(SessionDoc {
             name: Some(super::clean_name(&format!("codex-{}", prefix(&id, 8)))),
-            title: title(&self.messages),
+            title: first_prompt_title(&self.messages),
             created_at,
             updated_at: self.last_time,
             metadata,
@@ -780,29 +778,6 @@ fn id_from_file_name(path: &Path) -> Option<String> {
 
 fn prefix(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
-}
-
-/// Text on one line: runs of white space made one space, cut to `max`
-/// characters (with an ellipsis when cut).
-pub(super) fn one_line(text: &str, max: usize) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if joined.chars().count() <= max {
-        joined
-    } else {
-        let mut cut: String = joined.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
-}
-
-/// The title of a session: the first line of the person's first prompt.
-pub(super) fn title(messages: &[MessageDoc]) -> String {
-    messages
-        .iter()
-        .find(|m| m.role == Some(Role::User) && m.kind == Kind::Text)
-        .and_then(|m| m.content.lines().find(|l| !l.trim().is_empty()))
-        .map(|l| one_line(l, TITLE_CHARS))
-        .unwrap_or_default()
 }
 
 /// The model of most assistant messages (the first seen on a tie).

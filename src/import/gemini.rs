@@ -44,7 +44,8 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::Sink;
-use super::codex::{base64_len, call_summary, image_doc, image_placeholder, main_model, title};
+use super::codex::{base64_len, call_summary, image_doc, image_placeholder, main_model};
+use super::first_prompt_title as title;
 use super::ids::uid_for;
 use super::json::for_each_object;
 use super::tree::{self, Tree};

@@ -50,9 +50,9 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Row};
 use serde_json::{Map, Value};
 
-use super::Sink;
-use super::chatgpt::{placeholder_message, short_name, title_from, tool_summary};
+use super::chatgpt::{placeholder_message, tool_summary};
 use super::ids::uid_for;
+use super::{Sink, first_prompt_title, short_name};
 use crate::domain::{Kind, MessageDoc, Role, SessionDoc, Tokens, parse_time};
 use crate::error::{Error, Result};
 
@@ -1265,7 +1265,7 @@ fn session(
     );
     let title = title
         .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| title_from(&messages));
+        .unwrap_or_else(|| first_prompt_title(&messages));
     SessionDoc {
         name: Some(short_name("llm", id)),
         title,

@@ -250,10 +250,12 @@ pub fn import_each(
         // In a folder, a file no importer recognises (a tool's settings, its
         // prompt history, an index) is noted and left, not an error: the
         // folder is the tool's, not all of it sessions. Named, it is an error.
-        if req.format.is_none()
-            && !input.named
-            && let Err(Error::UnknownFormat(why)) = detect(&input.path)
-        {
+        let detected = match req.format {
+            Some(_) => None,
+            None if input.named => None,
+            None => Some(detect(&input.path)),
+        };
+        if let Some(Err(Error::UnknownFormat(why))) = &detected {
             let seen = why
                 .split_once("cannot tell which tool wrote this file ")
                 .and_then(|(_, rest)| rest.split("; pass --format").next())
@@ -270,6 +272,7 @@ pub fn import_each(
         let file = FileInput {
             input,
             state: state.as_ref(),
+            format: detected.and_then(Result::ok),
         };
         match import_file(store, req, &file, done, total, on_added, &mut touched) {
             Ok(Some((report, span))) => {
@@ -396,6 +399,8 @@ fn naming(path: &Path, e: &Error) -> String {
 struct FileInput<'a> {
     input: &'a walk::Input,
     state: Option<&'a FileState>,
+    /// The format, when already detected.
+    format: Option<Format>,
 }
 
 /// What a file is now, to compare with what an import remembered: `None`
@@ -498,7 +503,7 @@ fn import_file(
         }
         return Ok(None);
     }
-    let format = match req.format {
+    let format = match req.format.or(file.format) {
         Some(f) => f,
         None => detect(path)?,
     };
@@ -788,6 +793,56 @@ pub(crate) fn name_from_path(path: &Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     clean_name(&stem)
+}
+
+/// Text cut to `max` characters, an ellipsis marking the cut.
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Text on one line (runs of white space made one space), cut to `max`
+/// characters.
+pub(crate) fn one_line(text: &str, max: usize) -> String {
+    cut(&text.split_whitespace().collect::<Vec<_>>().join(" "), max)
+}
+
+/// The title of a conversation that has none: the first line of the
+/// person's first prompt, cut to 80 characters.
+pub(crate) fn first_prompt_title(messages: &[MessageDoc]) -> String {
+    messages
+        .iter()
+        .find(|m| m.role == Some(crate::domain::Role::User) && m.kind == crate::domain::Kind::Text)
+        .and_then(|m| m.content.lines().find(|l| !l.trim().is_empty()))
+        .map(|l| one_line(l, 80))
+        .unwrap_or_default()
+}
+
+/// `tool-` and the first 8 characters of an id (a content hash's digits),
+/// as a session name.
+pub(crate) fn short_name(tool: &str, id: &str) -> String {
+    let short: String = id.trim_start_matches("h:").chars().take(8).collect();
+    clean_name(&format!("{tool}-{short}"))
+}
+
+/// When a conversation a tool marks archived, without saying when, was
+/// archived: its last update, else its creation, else its last message.
+pub(crate) fn archived_time(
+    archived: bool,
+    updated: Option<jiff::Timestamp>,
+    created: Option<jiff::Timestamp>,
+    messages: &[MessageDoc],
+) -> Option<jiff::Timestamp> {
+    archived.then(|| {
+        updated
+            .or(created)
+            .or_else(|| messages.iter().rev().find_map(|m| m.created_at))
+            .unwrap_or_else(jiff::Timestamp::now)
+    })
 }
 
 /// Makes a valid session name out of any text (empty input gives "session").

@@ -22,15 +22,14 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::Sink;
-use super::chatgpt::{placeholder_message, short_name, text_of, title_from, tool_summary};
+use super::chatgpt::{placeholder_message, text_of, tool_summary};
 use super::ids::content_ref;
 use super::json::for_each_element;
 use super::seed::{content_text, time};
 use super::tree::{self, Tree};
+use super::{Sink, archived_time, first_prompt_title, short_name};
 use crate::domain::{Kind, MessageDoc, Role, SessionDoc, Tokens};
 use crate::error::Result;
 
@@ -142,18 +141,13 @@ fn element(v: Value, sink: &mut dyn Sink) -> Result<()> {
     let base = SessionDoc {
         name: Some(short_name("webui", &id)),
         title: if title.trim().is_empty() {
-            title_from(main)
+            first_prompt_title(main)
         } else {
             title
         },
         created_at,
         updated_at,
-        archived_at: archived.then(|| {
-            updated_at
-                .or(created_at)
-                .or_else(|| main.iter().rev().find_map(|m| m.created_at))
-                .unwrap_or_else(Timestamp::now)
-        }),
+        archived_at: archived_time(archived, updated_at, created_at, main),
         tags,
         metadata,
         source: Some("open-webui".into()),

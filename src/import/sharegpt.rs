@@ -11,10 +11,10 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::Sink;
 use super::ids::ContentHash;
 use super::json::{first_byte, for_each_element, for_each_object};
 use super::seed::content_text;
+use super::{Sink, one_line};
 use crate::domain::{Kind, MessageDoc, Role, SessionDoc};
 use crate::error::Result;
 
@@ -202,9 +202,9 @@ fn tool_call(text: &str) -> MessageDoc {
                     other => other.to_string(),
                 })
                 .unwrap_or_default();
-            one_line(&format!("{n}: {args}"))
+            one_line(&format!("{n}: {args}"), 200)
         }
-        _ => one_line(text),
+        _ => one_line(text, 200),
     };
     if let Some(n) = name {
         metadata.insert("tool".into(), Value::from(n));
@@ -216,16 +216,5 @@ fn tool_call(text: &str) -> MessageDoc {
         content: summary,
         metadata,
         ..MessageDoc::default()
-    }
-}
-
-/// Text on one line, cut to 200 characters.
-pub(crate) fn one_line(text: &str) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if joined.chars().count() > 200 {
-        let cut: String = joined.chars().take(199).collect();
-        format!("{cut}…")
-    } else {
-        joined
     }
 }

@@ -55,12 +55,6 @@ impl Stash {
         (self.budget / 4).clamp(256 << 10, 16 << 20)
     }
 
-    /// Bytes of messages the importer holds (what it passed to
-    /// [`Stash::keep`] and did not stash).
-    pub fn held(&self) -> u64 {
-        self.held
-    }
-
     /// Takes a message the importer will hold until the end of the file:
     /// the message itself while under budget, else a stand-in (its role,
     /// kind, time, model, tokens, source id and small metadata) with the

@@ -48,21 +48,6 @@ impl Tree {
         Self::default()
     }
 
-    /// Number of nodes.
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// True when no node was added.
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
-    /// True when a node (or an alias) has this id.
-    pub fn contains(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
-    }
-
     /// Adds a node. A node whose id was seen before is ignored (a resumed
     /// session repeats its lines): returns false then. A parent that is
     /// never added makes the node a root.
@@ -98,12 +83,6 @@ impl Tree {
             }
             None => false,
         }
-    }
-
-    /// The messages of a node, to amend them.
-    pub fn messages_mut(&mut self, id: &str) -> Option<&mut Vec<MessageDoc>> {
-        let i = *self.by_id.get(id)?;
-        Some(&mut self.nodes[i].messages)
     }
 
     /// Every path, the main one first. The main path ends at `main_leaf`

@@ -421,11 +421,10 @@ impl ImportBatch<'_> {
     pub fn remember_file(&mut self, state: &FileState) -> Result<()> {
         self.tx
             .prepare_cached(
-                "INSERT INTO import_file (path, format, size, mtime_ns, file_id, read_upto, imported_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6) ON CONFLICT (path) DO UPDATE SET \
+                "INSERT INTO import_file (path, format, size, mtime_ns, file_id, imported_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (path) DO UPDATE SET \
                  format = excluded.format, size = excluded.size, mtime_ns = excluded.mtime_ns, \
-                 file_id = excluded.file_id, read_upto = excluded.read_upto, \
-                 imported_at = excluded.imported_at",
+                 file_id = excluded.file_id, imported_at = excluded.imported_at",
             )?
             .execute(params![
                 state.path,

@@ -76,9 +76,9 @@ INSERT INTO index_outbox (session_id, op) SELECT id, 'session' FROM session;
 ";
 
 /// Message kinds (text, thinking, tool calls and results, injected context,
-/// summaries, images), and what an import remembers of each file it read so
-/// that the next import of an unchanged file reads nothing and a grown one
-/// only what was appended.
+/// summaries, images), and what an import remembers of each file it read
+/// (identity, size, modification time) so that the next import of an
+/// unchanged file does not read it.
 const V3: &str = "
 ALTER TABLE message ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'
     CHECK (kind IN ('text', 'thinking', 'tool_call', 'tool_result', 'context', 'summary', 'image'));
@@ -88,8 +88,6 @@ CREATE TABLE import_file (
     size        INTEGER NOT NULL,
     mtime_ns    INTEGER NOT NULL,
     file_id     TEXT NOT NULL,
-    read_upto   INTEGER NOT NULL,
-    state       TEXT NOT NULL DEFAULT '{}',
     imported_at INTEGER NOT NULL
 );
 ";
