@@ -19,7 +19,10 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-use common::import::{import, import_fails, list, ok_json, reread, run};
+use common::import::{
+    import, import_fails, list, message_source_ids as source_ids, message_triples as triples,
+    ok_json, reread, run, t,
+};
 
 fn session(dir: &TempDir, name: &str) -> Value {
     list(dir)
@@ -38,30 +41,6 @@ fn messages(dir: &TempDir, name: &str) -> Vec<Value> {
         .expect("messages")
         .clone()
 }
-
-/// (role, kind, content) of every message.
-fn triples(msgs: &[Value]) -> Vec<(String, String, String)> {
-    msgs.iter()
-        .map(|m| {
-            (
-                m["role"].as_str().expect("role").to_string(),
-                m["kind"].as_str().expect("kind").to_string(),
-                m["content"].as_str().expect("content").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn t(role: &str, kind: &str, content: &str) -> (String, String, String) {
-    (role.into(), kind.into(), content.into())
-}
-
-fn source_ids(msgs: &[Value]) -> Vec<String> {
-    msgs.iter()
-        .map(|m| m["source_id"].as_str().expect("a source id").to_string())
-        .collect()
-}
-
 fn skipped(report: &Value) -> Vec<(String, String, u64)> {
     report["skipped_items"]
         .as_array()

@@ -93,9 +93,12 @@ impl Env {
 
 /// (role, kind, content) of each message of a shown session.
 pub fn triples(session: &Value) -> Vec<(String, String, String)> {
-    session["messages"]
-        .as_array()
-        .expect("messages")
+    message_triples(session["messages"].as_array().expect("messages"))
+}
+
+/// (role, kind, content) of each message.
+pub fn message_triples(messages: &[Value]) -> Vec<(String, String, String)> {
+    messages
         .iter()
         .map(|m| {
             (
@@ -113,9 +116,12 @@ pub fn t(role: &str, kind: &str, content: &str) -> (String, String, String) {
 
 /// The source id of each message of a shown session.
 pub fn source_ids(session: &Value) -> Vec<String> {
-    session["messages"]
-        .as_array()
-        .expect("messages")
+    message_source_ids(session["messages"].as_array().expect("messages"))
+}
+
+/// The source id of each message.
+pub fn message_source_ids(messages: &[Value]) -> Vec<String> {
+    messages
         .iter()
         .map(|m| m["source_id"].as_str().expect("source id").to_string())
         .collect()
