@@ -513,6 +513,7 @@ fn import_request<'a>(
         format: Some(input.format),
         options: ImportOptions::default(),
         partial: input.partial,
+        found: false,
         progress: &|_, _| {},
         control,
     }

@@ -31,6 +31,7 @@ fn import(store: &mut Store, file: PathBuf) -> scrollback::store::ImportReport {
             format: None,
             options: ImportOptions::default(),
             partial: false,
+            found: false,
             progress: &|_, _| {},
             control: &JobControl::new(),
         },

@@ -191,6 +191,7 @@ fn run(path: &Path) -> Result<bool, Box<dyn std::error::Error>> {
             format: None,
             options: ImportOptions::default(),
             partial: true,
+            found: false,
             progress: &|_, _| {},
             control: &JobControl::new(),
         },

@@ -27,6 +27,24 @@ pub struct Config {
     pub cleanup: CleanupConfig,
     /// The log file.
     pub log: LogConfig,
+    /// The session folders of other tools kept in step with the store.
+    pub sync: SyncConfig,
+}
+
+/// `[sync]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncConfig {
+    /// Folders or files to sync besides the usual places.
+    pub paths: Vec<PathBuf>,
+    /// Sources to leave out: a tool's name (`codex`) or a path.
+    pub exclude: Vec<String>,
+    /// The TUI syncs every source in the background when it starts.
+    pub on_start: bool,
+    /// The TUI follows the sources while it runs (as `scrollback watch`).
+    pub watch: bool,
+    /// Seconds between two looks at the sources where the system gives no
+    /// notifications of changes.
+    pub poll_secs: u64,
 }
 
 /// `[log]`
@@ -178,6 +196,7 @@ impl Config {
             1000,
             &mut w,
         );
+        bound("sync.poll_secs", &mut self.sync.poll_secs, 1, 3600, &mut w);
         bound(
             "storage.max_message_bytes",
             &mut self.storage.max_message_bytes,

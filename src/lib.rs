@@ -43,7 +43,8 @@
 //!
 //! Modules: [`domain`] (pure types and plans), [`store`] (SQLite),
 //! [`search`] (the full-text index), [`import`] and [`export`] (file
-//! formats), [`config`], [`paths`], [`demo`], [`sanitize`] (text for a
+//! formats), [`sync`] (the session folders of other tools, kept in step;
+//! `watch` with the default `watch` feature), [`config`], [`paths`], [`demo`], [`sanitize`] (text for a
 //! terminal). The command line (`cli`) and the full-screen browser (`tui`)
 //! are the default features `cli` and `tui`; `default-features = false`
 //! builds the library without them (and without clap, indicatif, ratatui).
@@ -61,6 +62,7 @@ pub mod paths;
 pub mod sanitize;
 pub mod search;
 pub mod store;
+pub mod sync;
 #[cfg(feature = "tui")]
 pub mod tui;
 

@@ -2198,6 +2198,7 @@ fn import_report_json_shape() {
     assert_eq!(
         report,
         json!({"files": 1, "sessions_added": 1, "branches_added": 0, "files_unchanged": 0,
+               "bytes_read": std::fs::metadata(fixture("weekly-sync.json")).unwrap().len(),
                "sessions_grown": 0, "sessions_unchanged": 0,
                "messages_added": 2, "skipped": 0, "renamed": [], "truncated": null,
                "per_file": [{"path": fixture("weekly-sync.json").display().to_string(),
@@ -2208,6 +2209,7 @@ fn import_report_json_shape() {
     let again = import(&dir, &fixture("weekly-sync.json"));
     assert_eq!(again["files_unchanged"], 1, "{again}");
     assert_eq!(again["files"], 0, "{again}");
+    assert_eq!(again["bytes_read"], 0, "{again}");
     assert_eq!(again["per_file"][0]["unchanged_file"], true, "{again}");
 }
 

@@ -481,6 +481,7 @@ fn import(
             format,
             options: ImportOptions::default(),
             partial,
+            found: false,
             progress: &|_, _| {},
             control: &JobControl::new(),
         },

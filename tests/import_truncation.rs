@@ -62,6 +62,7 @@ fn import(store: &mut Store, path: &Path, partial: bool) -> scrollback::Result<(
             format: None,
             options: ImportOptions::default(),
             partial,
+            found: false,
             progress: &|_, _| {},
             control: &JobControl::new(),
         },

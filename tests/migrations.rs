@@ -12,6 +12,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (1, include_str!("fixtures/schema-v1.sql")),
     (2, include_str!("fixtures/schema-v2.sql")),
     (3, include_str!("fixtures/schema-v3.sql")),
+    (4, include_str!("fixtures/schema-v4.sql")),
 ];
 
 fn make_db(path: &Path, sql: &str) {

@@ -121,6 +121,7 @@ proptest! {
             format: None,
             options: Default::default(),
             partial: false,
+            found: false,
             progress: &|_, _| {},
             control: &JobControl::new(),
         }).unwrap();

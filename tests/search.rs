@@ -1777,6 +1777,7 @@ fn sessions_imported_through_the_search_meet_filters_at_once() {
             format: None,
             options: ImportOptions::default(),
             partial: false,
+            found: false,
             progress: &|_, _| {},
             control: &control,
         })

@@ -182,6 +182,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The session folders of other tools on this machine (Claude Code, Codex,
+    /// Gemini CLI, llm's logs.db, and `[sync] paths` from the config), with
+    /// their files, sessions, size, and what is new or changed since the last
+    /// sync. No file is opened.
+    Sources {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import every source, reading only what is new: a file unchanged since
+    /// the last sync is not opened, a transcript that grew is read from where
+    /// the last sync stopped, and nothing is ever doubled.
+    Sync {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Follow the sources and import what their tools write as they write it:
+    /// a sync first, then every change within a second. Ctrl-C stops.
+    Watch {
+        /// One JSON line per pass (what was imported) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Export sessions as JSON, JSONL or Markdown.
     Export {
         #[arg(required_unless_present = "all")]
@@ -347,6 +369,9 @@ impl Command {
             Command::Unarchive { .. } => "unarchive",
             Command::Cleanup(_) => "cleanup",
             Command::Import { .. } => "import",
+            Command::Sources { .. } => "sources",
+            Command::Sync { .. } => "sync",
+            Command::Watch { .. } => "watch",
             Command::Search { .. } => "search",
             Command::Reindex => "reindex",
             Command::Export { .. } => "export",

@@ -5,6 +5,7 @@
 mod args;
 mod log;
 mod print;
+mod sync;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -184,6 +185,19 @@ pub fn run(cli: &Cli, browse: Option<Browse>) -> Result<()> {
         return Ok(());
     }
     let mut store = open_store(cli, &config)?;
+    if let Command::Sources { json } | Command::Sync { json } | Command::Watch { json } = command {
+        // Only a database file has a lock file beside it.
+        let db = (!cli.demo).then(|| db_path(cli, &config)).transpose()?;
+        let started = std::time::Instant::now();
+        tracing::info!(command = command.name(), "started");
+        sync::run(&config, &store, command, *json, db.as_deref())?;
+        tracing::info!(
+            command = command.name(),
+            secs = started.elapsed().as_secs_f64(),
+            "finished"
+        );
+        return Ok(());
+    }
     // Everything a person reads goes through the sanitizer; data (--json,
     // an export to a pipe) is written as it is.
     let styled = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -473,6 +487,7 @@ fn run_command(
                 paths,
                 format,
                 partial: *partial,
+                found: false,
                 options: ImportOptions {
                     new_id: *new_id,
                     reread: *reread,
@@ -640,6 +655,9 @@ fn run_command(
             }
         }
         Command::Completions { .. } => unreachable!("handled before the store is opened"),
+        Command::Sources { .. } | Command::Sync { .. } | Command::Watch { .. } => {
+            unreachable!("handled by sync::run")
+        }
     }
     Ok(())
 }

@@ -78,7 +78,7 @@
 //!   cut in its last line (being written) is reported as truncated after its
 //!   complete lines were delivered, so `--partial` keeps them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, Read};
 use std::path::Path;
 use std::rc::Rc;
@@ -88,9 +88,9 @@ use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Vis
 use serde_json::{Map, Value};
 
 use super::ids::uid_for;
-use super::json::for_each_line;
+use super::json::{LinesRead, for_each_line_upto};
 use super::tree::{self, Tree};
-use super::{Sink, cut, one_line};
+use super::{Sink, TailPoint, cut, one_line};
 use crate::domain::{Kind, MessageDoc, Role, SessionDoc, Tokens, parse_time};
 use crate::error::{Error, Result};
 
@@ -104,6 +104,8 @@ const SUMMARY_CHARS: usize = 200;
 const TITLE_CHARS: usize = 80;
 /// Largest `agent-<id>.meta.json` read.
 const META_BYTES: u64 = 1 << 20;
+/// Calls whose tool names a read point keeps, for results that come after it.
+const RECENT_CALLS: usize = 32;
 
 /// Reads a Claude Code transcript (or recognises a file that sits beside
 /// them) and delivers its session, its branches and its subagents.
@@ -129,7 +131,8 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
         return Ok(());
     }
     let mut file = Transcript::new(path);
-    let read = for_each_line(path, reader, |v: Picked, n| {
+    let mut at = LinesRead::default();
+    let read = for_each_line_upto(path, reader, &mut at, |v: Picked, n| {
         file.line(&v.0, n, sink);
         Ok(())
     });
@@ -143,10 +146,137 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
     if let Some(e) = file.failed.take() {
         return Err(e);
     }
-    for doc in file.finish(sink) {
+    let ends = file.ends();
+    let docs = file.finish(sink);
+    // A session's own transcript can be read on from where this read
+    // stopped, when it grows.
+    if let (Some(stem), Some((line, api, calls))) = (tail_stem(path), ends)
+        && let Some(last) = docs
+            .iter()
+            .find(|d| d.parent.is_none() && d.source_ref.as_deref() == Some(stem.as_str()))
+            .and_then(|d| d.messages.last())
+            .and_then(|m| m.source_id.clone())
+    {
+        sink.resume_point(TailPoint {
+            upto: at.bytes,
+            lines: at.lines,
+            guard: String::new(),
+            source_ref: stem,
+            last_source: last,
+            line,
+            api,
+            calls,
+        });
+    }
+    for doc in docs {
         sink.session(doc)?;
     }
     read.map(|_| ())
+}
+
+/// The session id of a transcript that can be read on from a point: a
+/// session's own file, named after it (not a subagent's).
+fn tail_stem(path: &Path) -> Option<String> {
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    let agent = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("agent-"))
+        || session_of_folder(path).is_some();
+    (is_uuid(&stem) && !agent).then_some(stem)
+}
+
+/// Reads the lines a transcript gained since `point` (the reader starts
+/// there) and delivers them as the messages that continue its session.
+/// False, with nothing delivered, when they do not simply continue it: a
+/// rewind or another branch, a subagent's lines, a title or summary, a
+/// compaction, the rest of a reply begun before the point. The file is
+/// then read whole.
+pub fn read_tail<R: BufRead>(
+    path: &Path,
+    reader: R,
+    sink: &mut dyn Sink,
+    point: &TailPoint,
+) -> Result<bool> {
+    let Some(stem) = tail_stem(path).filter(|s| *s == point.source_ref) else {
+        return Ok(false);
+    };
+    let mut file = Transcript::new(path);
+    for (id, tool) in &point.calls {
+        file.tools.insert(id.clone(), tool.clone());
+        file.recent_calls.push_back((id.clone(), tool.clone()));
+    }
+    let mut at = LinesRead {
+        bytes: 0,
+        lines: point.lines,
+    };
+    let read = for_each_line_upto(path, reader, &mut at, |v: Picked, n| {
+        file.line(&v.0, n, sink);
+        Ok(())
+    });
+    match read {
+        // A line being written is read next time.
+        Ok(_) | Err(Error::Truncated { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    if let Some(e) = file.failed.take() {
+        return Err(e);
+    }
+    let t = &file.titles;
+    if !t.custom.is_empty()
+        || !t.ai.is_empty()
+        || !t.summaries.is_empty()
+        || t.agent_name.is_some()
+        || t.pr.is_some()
+    {
+        return Ok(false);
+    }
+    let mut parent = point.line.as_str();
+    for r in &file.recs {
+        let reply_begun =
+            matches!(&r.shape, Shape::Reply { api: Some(a) } if point.api.as_ref() == Some(a));
+        if r.sidechain
+            || r.parent.as_deref() != Some(parent)
+            || r.session.as_deref().is_some_and(|s| s != stem)
+            || reply_begun
+        {
+            return Ok(false);
+        }
+        parent = &r.id;
+    }
+    let (line, api, calls) = file
+        .ends()
+        .unwrap_or_else(|| (point.line.clone(), point.api.clone(), point.calls.clone()));
+    let api = api.or_else(|| point.api.clone());
+    let docs = file.finish(sink);
+    let doc = match <[SessionDoc; 1]>::try_from(docs) {
+        Ok([doc]) if doc.parent.is_none() && doc.source_ref.as_deref() == Some(&stem) => doc,
+        // Nothing that holds a message: the session is as it was.
+        Err(docs) if docs.is_empty() => SessionDoc {
+            uid: Some(uid_for(SOURCE, &stem)),
+            source: Some(SOURCE.into()),
+            source_ref: Some(stem.clone()),
+            ..SessionDoc::default()
+        },
+        // Branches, or a session that is not the file's own.
+        _ => return Ok(false),
+    };
+    let last = doc
+        .messages
+        .last()
+        .and_then(|m| m.source_id.clone())
+        .unwrap_or_else(|| point.last_source.clone());
+    sink.resume_point(TailPoint {
+        upto: point.upto + at.bytes,
+        lines: at.lines,
+        guard: String::new(),
+        source_ref: stem,
+        last_source: last,
+        line,
+        api,
+        calls,
+    });
+    sink.session(doc)?;
+    Ok(true)
 }
 
 /// The keys of a line this importer reads.
@@ -285,6 +415,10 @@ impl Usage {
     }
 }
 
+/// Where a transcript's session ends: its last line, the API id of its
+/// last reply, the last calls made (id, tool).
+type Ends = (String, Option<String>, Vec<(String, String)>);
+
 /// One line that takes part in the conversation tree.
 struct Rec {
     id: String,
@@ -321,6 +455,9 @@ struct Transcript<'p> {
     titles: Titles,
     /// Tool name of each call id, for the results.
     tools: HashMap<String, String>,
+    /// The last calls made, oldest first: their results may come after
+    /// the point the next read goes on from.
+    recent_calls: VecDeque<(String, String)>,
     /// Texts every line repeats, held once.
     strings: HashSet<Rc<str>>,
     last_id: Option<String>,
@@ -377,6 +514,7 @@ impl<'p> Transcript<'p> {
             seen: HashSet::new(),
             titles: Titles::default(),
             tools: HashMap::new(),
+            recent_calls: VecDeque::new(),
             strings: HashSet::new(),
             last_id: None,
             failed: None,
@@ -458,6 +596,22 @@ impl<'p> Transcript<'p> {
                 self.keep_place(v);
             }
         }
+    }
+
+    /// Where the session's lines end: the last line of the session (not of
+    /// a subagent), the API id of its last reply, and the last calls.
+    fn ends(&self) -> Option<Ends> {
+        let main = self.recs.iter().filter(|r| !r.sidechain);
+        let line = main.clone().next_back()?.id.clone();
+        let api = main.rev().find_map(|r| match &r.shape {
+            Shape::Reply { api } => Some(api.clone()),
+            _ => None,
+        });
+        Some((
+            line,
+            api.flatten(),
+            self.recent_calls.iter().cloned().collect(),
+        ))
     }
 
     /// A line that holds no message may still sit in the chain: keep its place.
@@ -778,6 +932,11 @@ impl<'p> Transcript<'p> {
                         && let (Some(id), Some(name)) = (id.as_str(), name.as_str())
                     {
                         self.tools.insert(id.to_string(), name.to_string());
+                        if self.recent_calls.len() == RECENT_CALLS {
+                            self.recent_calls.pop_front();
+                        }
+                        self.recent_calls
+                            .push_back((id.to_string(), name.to_string()));
                     }
                     parts.push(Part::Message(m));
                 }

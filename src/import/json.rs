@@ -105,14 +105,41 @@ pub fn first_byte<R: BufRead>(path: &Path, reader: &mut R) -> Result<Option<u8>>
 
 /// Calls `f` with each non-blank line of a JSON Lines file, parsed, and its
 /// 1-based line number. Returns how many lines were parsed.
-pub fn for_each_line<T, R, F>(path: &Path, mut reader: R, mut f: F) -> Result<u64>
+pub fn for_each_line<T, R, F>(path: &Path, reader: R, f: F) -> Result<u64>
+where
+    T: DeserializeOwned,
+    R: BufRead,
+    F: FnMut(T, u64) -> Result<()>,
+{
+    for_each_line_upto(path, reader, &mut LinesRead::default(), f)
+}
+
+/// How much of a JSON Lines file its complete lines take: where a later
+/// read of a log that grew starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinesRead {
+    /// Bytes, each line with its `\n`.
+    pub bytes: u64,
+    /// Lines, blank ones included.
+    pub lines: u64,
+}
+
+/// [`for_each_line`] on a reader that starts after the lines `at` counts
+/// (the first line it gives is numbered `at.lines + 1`), keeping in `at`
+/// what the complete lines read so far take.
+pub fn for_each_line_upto<T, R, F>(
+    path: &Path,
+    mut reader: R,
+    at: &mut LinesRead,
+    mut f: F,
+) -> Result<u64>
 where
     T: DeserializeOwned,
     R: BufRead,
     F: FnMut(T, u64) -> Result<()>,
 {
     let mut buf = Vec::new();
-    let mut line_no = 0;
+    let mut line_no = at.lines;
     let mut count = 0;
     loop {
         buf.clear();
@@ -123,7 +150,12 @@ where
             return Ok(count);
         }
         line_no += 1;
+        let complete = buf.ends_with(b"\n");
         if buf.iter().all(u8::is_ascii_whitespace) {
+            if complete {
+                at.bytes += n as u64;
+                at.lines += 1;
+            }
             continue;
         }
         let value: T = serde_json::from_slice(&buf).map_err(|e| {
@@ -144,6 +176,10 @@ where
             }
         })?;
         f(value, line_no)?;
+        if complete {
+            at.bytes += n as u64;
+            at.lines += 1;
+        }
         count += 1;
     }
 }

@@ -142,6 +142,10 @@ pub struct ImportRequest<'a> {
     pub options: ImportOptions,
     /// Import the complete sessions of a truncated file instead of failing.
     pub partial: bool,
+    /// Take the paths as found in a folder, not named: a file that holds
+    /// no session of a known tool is noted and left, not an error (what a
+    /// sync of the files that changed in a tool's folder wants).
+    pub found: bool,
     /// Called with (bytes read, total bytes).
     pub progress: &'a ProgressFn<'a>,
     /// Cancellation.
@@ -207,7 +211,12 @@ pub fn import_each(
     req: &ImportRequest<'_>,
     on_added: &mut OnAdded<'_>,
 ) -> Result<ImportRun> {
-    let found = walk::expand(req.paths);
+    let mut found = walk::expand(req.paths);
+    if req.found {
+        for f in &mut found.files {
+            f.named = false;
+        }
+    }
     let mut attempted = found.files.len() + found.failed.len();
     let mut failures = found.failed;
     let mut run = ImportRun {
@@ -230,29 +239,37 @@ pub fn import_each(
         let state = (!req.options.new_id)
             .then(|| file_state(&input.path))
             .flatten();
-        let known = if req.options.reread {
-            None
-        } else {
-            unchanged(store, state.as_ref(), req.format)?
+        let prev = match (&state, req.options.reread) {
+            (Some(now), false) => store.import_file_state(&now.path)?,
+            _ => None,
         };
+        let known = unchanged(prev.as_ref(), state.as_ref(), req.format);
+        let known = known.filter(|k| !(k.format == NOT_SESSIONS && input.named));
         if let Some(prev) = known {
             run.report.files_unchanged += 1;
+            done += size(&input.path);
+            if prev.format == NOT_SESSIONS {
+                (req.progress)(done, total);
+                continue;
+            }
             run.report.per_file.push(FileReport {
                 path: input.path.display().to_string(),
                 format: prev.format,
                 unchanged_file: true,
                 ..FileReport::default()
             });
-            done += size(&input.path);
             (req.progress)(done, total);
             continue;
         }
         // In a folder, a file no importer recognises (a tool's settings, its
         // prompt history, an index) is noted and left, not an error: the
         // folder is the tool's, not all of it sessions. Named, it is an error.
+        let tail = prev
+            .as_ref()
+            .and_then(|p| tail_of(&input.path, p, state.as_ref(), req.format));
         let detected = match req.format {
             Some(_) => None,
-            None if input.named => None,
+            None if input.named || tail.is_some() => None,
             None => Some(detect(&input.path)),
         };
         if let Some(Err(Error::UnknownFormat(why))) = &detected {
@@ -264,6 +281,15 @@ pub fn import_each(
                 path: input.path.display().to_string(),
                 reason: format!("not a session file of a tool scrollback reads {seen}"),
             });
+            // Remembered, so that the next import of the folder does not
+            // open it again while it stays as it is.
+            if let Some(st) = &state {
+                store.remember_file(&FileState {
+                    format: NOT_SESSIONS.into(),
+                    mtime_ns: if settled(st) { st.mtime_ns } else { 0 },
+                    ..st.clone()
+                })?;
+            }
             attempted -= 1;
             done += size(&input.path);
             (req.progress)(done, total);
@@ -273,6 +299,8 @@ pub fn import_each(
             input,
             state: state.as_ref(),
             format: detected.and_then(Result::ok),
+            tail,
+            sessions_before: prev.as_ref().map_or(0, |p| p.sessions),
         };
         match import_file(store, req, &file, done, total, on_added, &mut touched) {
             Ok(Some((report, span))) => {
@@ -307,7 +335,7 @@ pub fn import_each(
     }
     // A folder named that gave no session file is more likely the wrong
     // folder than nothing to do.
-    for p in req.paths {
+    for p in req.paths.iter().filter(|_| !req.found) {
         let read_any = run
             .report
             .per_file
@@ -401,11 +429,41 @@ struct FileInput<'a> {
     state: Option<&'a FileState>,
     /// The format, when already detected.
     format: Option<Format>,
+    /// Where to go on reading, when the file is a log that only grew.
+    tail: Option<TailPoint>,
+    /// Sessions the file gave on its last read.
+    sessions_before: u64,
+}
+
+/// The files an import of `paths` looks at: the files named, and the
+/// files found in the folders named (not yet told apart by their content).
+pub fn files_under(paths: &[PathBuf]) -> Vec<PathBuf> {
+    walk::expand(paths)
+        .files
+        .into_iter()
+        .map(|i| i.path)
+        .collect()
+}
+
+/// Whether a file changed since an import remembered it as `prev`: a log
+/// read up to its end that has not grown since has not.
+pub fn changed_since(prev: &FileState, now: &FileState) -> bool {
+    if prev.file_id != now.file_id {
+        return true;
+    }
+    if prev.size == now.size && prev.mtime_ns == now.mtime_ns {
+        return false;
+    }
+    let point: Option<TailPoint> = prev
+        .tail
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok());
+    point.is_none_or(|p| p.upto != now.size)
 }
 
 /// What a file is now, to compare with what an import remembered: `None`
 /// for what is not a regular file (a pipe can change without a trace).
-fn file_state(path: &Path) -> Option<FileState> {
+pub fn file_state(path: &Path) -> Option<FileState> {
     let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() {
         return None;
@@ -435,6 +493,8 @@ fn file_state(path: &Path) -> Option<FileState> {
         size: meta.len(),
         mtime_ns,
         file_id,
+        tail: None,
+        sessions: 0,
     })
 }
 
@@ -452,19 +512,35 @@ fn identity(_meta: &std::fs::Metadata) -> String {
 /// The remembered state of a file that has not changed since its last
 /// import (same identity, size and time, read as the same format).
 fn unchanged(
-    store: &Store,
+    prev: Option<&FileState>,
     now: Option<&FileState>,
     format: Option<Format>,
-) -> Result<Option<FileState>> {
-    let Some(now) = now else { return Ok(None) };
-    let Some(prev) = store.import_file_state(&now.path)? else {
-        return Ok(None);
-    };
+) -> Option<FileState> {
+    let (prev, now) = (prev?, now?);
     let same = prev.size == now.size
         && prev.mtime_ns == now.mtime_ns
         && prev.file_id == now.file_id
         && format.is_none_or(|f| f.name() == prev.format);
-    Ok(same.then_some(prev))
+    same.then(|| prev.clone())
+}
+
+/// Where to go on reading a log that only grew since its last read: the
+/// same file (identity), at least as long as what was read, and the bytes
+/// before the read point as they were.
+fn tail_of(
+    path: &Path,
+    prev: &FileState,
+    now: Option<&FileState>,
+    format: Option<Format>,
+) -> Option<TailPoint> {
+    let now = now?;
+    let point: TailPoint = serde_json::from_str(prev.tail.as_deref()?).ok()?;
+    let same = prev.file_id == now.file_id
+        && now.size >= point.upto
+        && prev.format == Format::ClaudeCode.name()
+        && format.is_none_or(|f| f == Format::ClaudeCode)
+        && !point.guard.is_empty();
+    (same && guard_at(path, point.upto).ok()? == point.guard).then_some(point)
 }
 
 /// A file modified this recently may still be being written within the
@@ -493,6 +569,12 @@ fn import_file(
 ) -> Result<Option<(ImportReport, OutboxSpan)>> {
     let input = file.input;
     let path = input.path.as_path();
+    let progress = |n: u64| (req.progress)(base + n, total);
+    if let Some(point) = &file.tail
+        && let Some(done) = import_tail(store, req, file, point, &progress, on_added, touched)?
+    {
+        return Ok(Some(done));
+    }
     if is_blank(path)? {
         if input.named {
             return Err(Error::Parse {
@@ -507,10 +589,10 @@ fn import_file(
         Some(f) => f,
         None => detect(path)?,
     };
-    let progress = |n: u64| (req.progress)(base + n, total);
+    let bytes = std::cell::Cell::new(0);
     let counting = Counting {
         inner: open(path)?,
-        read: 0,
+        read: &bytes,
         report: &progress,
     };
     let reader = BufReader::with_capacity(1 << 18, counting);
@@ -523,9 +605,14 @@ fn import_file(
         index: 0,
         touched,
         stash: stash::Stash::new(),
+        continues: None,
+        mismatch: false,
+        point: None,
     };
     let read = read_file(&mut sink, path, format, reader);
     let sessions = sink.index;
+    let sink_point = sink.point.take();
+    batch.report_mut().bytes_read += bytes.get();
     match read {
         Err(e @ Error::Truncated { .. }) if req.partial => {
             batch.report_mut().truncated = Some(e.to_string());
@@ -543,9 +630,39 @@ fn import_file(
     }
     // A file cut short (taken with --partial) is remembered too: when it
     // grows, its size tells, and it is read again.
-    if let Some(state) = file.state.filter(|s| settled(s)) {
+    let point = sink_point.filter(|_| format == Format::ClaudeCode);
+    finish_file(batch, path, file.state, format, point, None).map(Some)
+}
+
+/// Remembers the file and what its read brought, and commits.
+fn finish_file(
+    mut batch: ImportBatch<'_>,
+    path: &Path,
+    state: Option<&FileState>,
+    format: Format,
+    point: Option<TailPoint>,
+    sessions: Option<u64>,
+) -> Result<(ImportReport, OutboxSpan)> {
+    let r = batch.report_mut();
+    let sessions = sessions.unwrap_or(r.sessions_added + r.sessions_grown + r.sessions_unchanged);
+    if let Some(state) = state {
+        let tail = match point {
+            Some(mut p) => {
+                p.guard = guard_at(path, p.upto)?;
+                serde_json::to_string(&p).ok()
+            }
+            None => None,
+        };
+        // A file just written is remembered without its time, so that the
+        // next import looks at it again: a change within the same tick of
+        // the clock leaves no trace in the time (a log is then read on from
+        // where this read stopped; another file is read whole).
+        let settled = settled(state);
         batch.remember_file(&FileState {
             format: format.name().to_string(),
+            mtime_ns: if settled { state.mtime_ns } else { 0 },
+            tail,
+            sessions,
             ..state.clone()
         })?;
     }
@@ -562,7 +679,70 @@ fn import_file(
         skipped: r.skipped_items.clone(),
     };
     r.per_file.push(file_report);
-    batch.commit_with_span().map(Some)
+    batch.commit_with_span()
+}
+
+/// Reads on from where the last read of a log stopped, in one transaction,
+/// when what follows continues the session stored from it. `None` when it
+/// does not (a rewind, a new branch, the session changed in the store):
+/// nothing is written, and the caller reads the whole file.
+fn import_tail(
+    store: &mut Store,
+    req: &ImportRequest<'_>,
+    file: &FileInput<'_>,
+    point: &TailPoint,
+    progress: &dyn Fn(u64),
+    on_added: &mut OnAdded<'_>,
+    touched: &mut bool,
+) -> Result<Option<(ImportReport, OutboxSpan)>> {
+    use std::io::{Seek, SeekFrom};
+    let path = file.input.path.as_path();
+    let mut f = open(path)?;
+    f.seek(SeekFrom::Start(point.upto))
+        .map_err(|e| Error::io(path, e))?;
+    let bytes = std::cell::Cell::new(0);
+    let counting = Counting {
+        inner: f,
+        read: &bytes,
+        report: &|n| progress(point.upto + n),
+    };
+    let reader = BufReader::with_capacity(1 << 16, counting);
+    let mut batch = store.begin_import(req.options)?;
+    let mut sink = BatchSink {
+        batch: &mut batch,
+        path,
+        control: req.control,
+        on_added,
+        index: 0,
+        touched,
+        stash: stash::Stash::new(),
+        continues: Some(point.last_source.clone()),
+        mismatch: false,
+        point: None,
+    };
+    let went_on = match claude::read_tail(path, reader, &mut sink, point) {
+        Ok(went_on) => went_on,
+        Err(e) if stops_the_import(&e) => return Err(e),
+        // Whatever is wrong with the new lines, the whole read says it
+        // with the place in the file.
+        Err(_) => false,
+    };
+    let (mismatch, next) = (sink.mismatch, sink.point.take());
+    if !went_on || mismatch {
+        return Ok(None);
+    }
+    let r = batch.report_mut();
+    r.read_on += 1;
+    r.bytes_read += bytes.get();
+    finish_file(
+        batch,
+        path,
+        file.state,
+        Format::ClaudeCode,
+        next,
+        Some(file.sessions_before),
+    )
+    .map(Some)
 }
 
 /// True when the file holds nothing but white space (or nothing at all).
@@ -595,6 +775,61 @@ pub(crate) trait Sink {
     /// Where the importer sets large messages aside while it reads on (see
     /// [`stash`]); sessions holding stand-ins are delivered in slices.
     fn stash(&mut self) -> &mut stash::Stash;
+    /// For an append-only log read to its end: where the next read of the
+    /// file can start, if it only grew.
+    fn resume_point(&mut self, _point: TailPoint) {}
+}
+
+/// Where a later read of an append-only log can go on from: the session the
+/// log holds and what the importer needs to tell that the new lines
+/// continue it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct TailPoint {
+    /// Bytes of the file read, up to the end of a complete line.
+    pub upto: u64,
+    /// Lines read (the next read numbers its lines from there).
+    #[serde(default)]
+    pub lines: u64,
+    /// Hash of the bytes (at most [`GUARD_BYTES`]) before `upto`, taken
+    /// when the point was saved: a file rewritten in place is read whole.
+    #[serde(default)]
+    pub guard: String,
+    /// The session's source reference.
+    pub source_ref: String,
+    /// Source id of its last message: the store must still end there.
+    pub last_source: String,
+    /// The id of the last line read (what the next line names as parent).
+    pub line: String,
+    /// The format's own: for Claude Code, the API id of the last reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    /// The last calls made (id, tool name), whose results may follow.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<(String, String)>,
+}
+
+/// The format remembered for a file found in a folder that holds no
+/// session of a known tool.
+const NOT_SESSIONS: &str = "none";
+
+/// How much of a log before its read point is hashed (see [`TailPoint::guard`]).
+const GUARD_BYTES: u64 = 4096;
+
+/// Hash of the `GUARD_BYTES` before `upto` in the file.
+fn guard_at(path: &Path, upto: u64) -> Result<String> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = open(path)?;
+    let from = upto.saturating_sub(GUARD_BYTES);
+    f.seek(SeekFrom::Start(from))
+        .map_err(|e| Error::io(path, e))?;
+    let mut buf = Vec::with_capacity(usize::try_from(upto - from).unwrap_or(0));
+    f.take(upto - from)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
+    if (buf.len() as u64) < upto - from {
+        return Ok(String::new());
+    }
+    Ok(ids::ContentHash::new().bytes(&buf).hex())
 }
 
 /// (sessions added, grown, unchanged) so far.
@@ -647,6 +882,13 @@ struct BatchSink<'b, 'a> {
     /// Set once `on_added` was called.
     touched: &'b mut bool,
     stash: stash::Stash,
+    /// Reading on from a log's read point: the source id the stored
+    /// session must end with for the new messages to be appended.
+    continues: Option<String>,
+    /// Set when the stored session does not end there.
+    mismatch: bool,
+    /// Where the next read can go on from, as the importer says.
+    point: Option<TailPoint>,
 }
 
 impl BatchSink<'_, '_> {
@@ -670,6 +912,24 @@ impl Sink for BatchSink<'_, '_> {
         self.control.check()?;
         self.index += 1;
         let name = doc.name.clone().unwrap_or_default();
+        if let Some(after) = self.continues.clone() {
+            let mut doc = doc;
+            doc.messages = std::mem::take(&mut doc.messages)
+                .into_iter()
+                .map(|m| self.stash.take(m))
+                .collect::<Result<_>>()?;
+            return match self.batch.append_after(&doc, &after)? {
+                None => {
+                    self.mismatch = true;
+                    Ok(())
+                }
+                Some(Some(a)) => {
+                    *self.touched = true;
+                    (self.on_added)(self.batch, a)
+                }
+                Some(None) => Ok(()),
+            };
+        }
         if !doc.messages.iter().any(|m| m.stash.is_some()) {
             return self.deliver(doc, &name);
         }
@@ -715,6 +975,10 @@ impl Sink for BatchSink<'_, '_> {
 
     fn stash(&mut self) -> &mut stash::Stash {
         &mut self.stash
+    }
+
+    fn resume_point(&mut self, point: TailPoint) {
+        self.point = Some(point);
     }
 
     fn skip(&mut self, what: &str, reason: &str, n: u64) {
@@ -769,17 +1033,18 @@ fn open(path: &Path) -> Result<File> {
 /// A reader that reports how many bytes went through it.
 struct Counting<'a, R> {
     inner: R,
-    read: u64,
+    read: &'a std::cell::Cell<u64>,
     report: &'a dyn Fn(u64),
 }
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let before = self.read >> 20;
-        self.read += n as u64;
-        if self.read >> 20 != before {
-            (self.report)(self.read);
+        let before = self.read.get();
+        let now = before + n as u64;
+        self.read.set(now);
+        if now >> 20 != before >> 20 {
+            (self.report)(now);
         }
         Ok(n)
     }

@@ -14,7 +14,7 @@ use super::outbox::{OutboxOp, enqueue, enqueue_whole};
 use super::rows::{MESSAGE_COLUMNS, message_from_row, to_i64, to_u64};
 use super::sessions::{SessionRow, insert_session, name_taken};
 use crate::domain::{
-    NewMessage, SessionDoc, SessionId, Uid, now, ts_from_ms, ts_to_ms, validate_name,
+    MessageDoc, NewMessage, SessionDoc, SessionId, Uid, now, ts_from_ms, ts_to_ms, validate_name,
 };
 use crate::error::{Error, Result};
 use crate::import::PathNote;
@@ -64,6 +64,11 @@ pub struct FileState {
     /// What the file is beside its path (device and inode, and for a SQLite
     /// file the state of its write-ahead log).
     pub file_id: String,
+    /// For an append-only log: where its last read stopped and what the
+    /// importer needs to read on from there (the importer's own JSON).
+    pub tail: Option<String>,
+    /// Sessions (branches and child sessions included) the file gave.
+    pub sessions: u64,
 }
 
 /// What an import did with one file.
@@ -103,6 +108,13 @@ pub struct ImportReport {
     pub branches_added: u64,
     /// Files not read because they had not changed since the last import.
     pub files_unchanged: u64,
+    /// Logs that only grew, read on from where their last read stopped
+    /// rather than whole.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub read_on: u64,
+    /// Bytes read from the files (nothing for a file not read; what was
+    /// added for a log read on).
+    pub bytes_read: u64,
     /// Sessions already present that gained messages (the input grew).
     pub sessions_grown: u64,
     /// Sessions already present and unchanged.
@@ -135,6 +147,18 @@ pub struct ImportReport {
     pub per_file: Vec<FileReport>,
 }
 
+fn file_state_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileState> {
+    Ok(FileState {
+        path: r.get(0)?,
+        format: r.get(1)?,
+        size: to_u64(r.get(2)?),
+        mtime_ns: r.get(3)?,
+        file_id: r.get(4)?,
+        tail: r.get(5)?,
+        sessions: to_u64(r.get(6)?),
+    })
+}
+
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
 fn is_zero(n: &u64) -> bool {
     *n == 0
@@ -147,6 +171,8 @@ impl ImportReport {
         self.sessions_added += other.sessions_added;
         self.branches_added += other.branches_added;
         self.files_unchanged += other.files_unchanged;
+        self.read_on += other.read_on;
+        self.bytes_read += other.bytes_read;
         self.sessions_grown += other.sessions_grown;
         self.sessions_unchanged += other.sessions_unchanged;
         self.messages_added += other.messages_added;
@@ -257,18 +283,32 @@ impl Store {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT path, format, size, mtime_ns, file_id FROM import_file WHERE path = ?1",
+                "SELECT path, format, size, mtime_ns, file_id, tail, sessions FROM import_file WHERE path = ?1",
             )?
-            .query_row([path], |r| {
-                Ok(FileState {
-                    path: r.get(0)?,
-                    format: r.get(1)?,
-                    size: to_u64(r.get(2)?),
-                    mtime_ns: r.get(3)?,
-                    file_id: r.get(4)?,
-                })
-            })
+            .query_row([path], file_state_row)
             .optional()?)
+    }
+
+    /// What imports remember of every file, by canonical path.
+    pub fn import_file_states(&self) -> Result<std::collections::HashMap<String, FileState>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT path, format, size, mtime_ns, file_id, tail, sessions FROM import_file",
+        )?;
+        let rows = stmt.query_map([], file_state_row)?;
+        let mut out = std::collections::HashMap::new();
+        for r in rows {
+            let r = r?;
+            out.insert(r.path.clone(), r);
+        }
+        Ok(out)
+    }
+
+    /// Remembers a file an import looked at but did not import (it holds
+    /// no sessions), so that the next import does not open it again.
+    pub fn remember_file(&mut self, state: &FileState) -> Result<()> {
+        let mut batch = self.begin_import(ImportOptions::default())?;
+        batch.remember_file(state)?;
+        batch.commit().map(|_| ())
     }
 
     /// Starts an import. Add sessions with [`ImportBatch::add`], then
@@ -421,10 +461,11 @@ impl ImportBatch<'_> {
     pub fn remember_file(&mut self, state: &FileState) -> Result<()> {
         self.tx
             .prepare_cached(
-                "INSERT INTO import_file (path, format, size, mtime_ns, file_id, imported_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (path) DO UPDATE SET \
+                "INSERT INTO import_file (path, format, size, mtime_ns, file_id, imported_at, tail, sessions) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (path) DO UPDATE SET \
                  format = excluded.format, size = excluded.size, mtime_ns = excluded.mtime_ns, \
-                 file_id = excluded.file_id, imported_at = excluded.imported_at",
+                 file_id = excluded.file_id, imported_at = excluded.imported_at, tail = excluded.tail, \
+                 sessions = excluded.sessions",
             )?
             .execute(params![
                 state.path,
@@ -432,9 +473,30 @@ impl ImportBatch<'_> {
                 to_i64(state.size),
                 state.mtime_ns,
                 state.file_id,
-                self.now
+                self.now,
+                state.tail,
+                to_i64(state.sessions),
             ])?;
         Ok(())
+    }
+
+    /// Appends the messages of `doc` to the stored session it continues (the
+    /// messages a log gained since it was last read), when that session's
+    /// last message has source id `after`. `None` when it does not (the
+    /// session changed since, or is not there): nothing is written, and
+    /// the caller reads the whole file instead.
+    pub fn append_after(&mut self, doc: &SessionDoc, after: &str) -> Result<Option<Option<Added>>> {
+        let Some(Stored { id, count }) = self.existing(doc)? else {
+            return Ok(None);
+        };
+        if count == 0 || self.source_id_at(id, count - 1)?.as_deref() != Some(after) {
+            return Ok(None);
+        }
+        if doc.messages.is_empty() {
+            self.report.sessions_unchanged += 1;
+            return Ok(Some(None));
+        }
+        Ok(Some(self.grow_by(id, count, &doc.messages)?))
     }
 
     /// A session as this import sees it (inside its transaction).
@@ -599,13 +661,18 @@ impl ImportBatch<'_> {
             self.report.sessions_unchanged += 1;
             return Ok(None);
         }
+        self.grow_by(id, count, &doc.messages[have..])
+    }
+
+    /// Appends `new` to session `id`, which holds `count` messages.
+    fn grow_by(&mut self, id: SessionId, count: u64, new: &[MessageDoc]) -> Result<Option<Added>> {
         let prev: i64 = self.tx.query_row(
             "SELECT coalesce((SELECT created_at FROM message WHERE session_id = ?1 ORDER BY seq DESC LIMIT 1), \
              (SELECT created_at FROM session WHERE id = ?1))",
             [id.0],
             |r| r.get(0),
         )?;
-        let new = doc_messages(doc.messages[have..].to_vec(), prev)?;
+        let new = doc_messages(new.to_vec(), prev)?;
         self.insert_messages(id, count, &new)?;
         enqueue(&self.tx, id, OutboxOp::Messages { from_seq: count })?;
         self.report.sessions_grown += 1;

@@ -12,7 +12,7 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 pub const APPLICATION_ID: i64 = 0x5342_4B31;
 
 /// SQL of each migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 const V1: &str = "
 CREATE TABLE session (
@@ -90,4 +90,12 @@ CREATE TABLE import_file (
     file_id     TEXT NOT NULL,
     imported_at INTEGER NOT NULL
 );
+";
+
+/// How many sessions each file gave on its last read, and where the last read of an append-only log stopped (the byte after its
+/// last complete line, a hash of what precedes it, and what the format needs
+/// to go on from there), so that a log that grew is read from there on.
+const V4: &str = "
+ALTER TABLE import_file ADD COLUMN tail TEXT;
+ALTER TABLE import_file ADD COLUMN sessions INTEGER NOT NULL DEFAULT 0;
 ";

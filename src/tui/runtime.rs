@@ -495,6 +495,7 @@ fn mutate(store: &mut Store, m: Mutation, events: &Sender<Event>) -> Result<Even
                     paths: &[path],
                     format,
                     partial: false,
+                    found: false,
                     options: ImportOptions::default(),
                     progress: &|d, t| {
                         let _ = events.send(Event::Progress {

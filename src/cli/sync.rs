@@ -1,0 +1,229 @@
+//! `sources`, `sync` and `watch`: the session folders of other tools, kept
+//! in step with the store.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::args::Command;
+use super::{open_search, progress_bar, write_json};
+use crate::config::Config;
+use crate::error::Error;
+use crate::jobs::JobControl;
+use crate::search::Search;
+use crate::store::Store;
+use crate::sync::{SourceStatus, SyncLock, SyncReport, sources, status};
+
+/// Runs `sources`, `sync` or `watch`. `db` is the database file (none for
+/// the in-memory demo store), beside which syncs take turns on a lock.
+pub(super) fn run(
+    config: &Config,
+    store: &Store,
+    command: &Command,
+    json: bool,
+    db: Option<&Path>,
+) -> Result<()> {
+    let found = sources(&config.sync);
+    let mut out = io::stdout().lock();
+    match command {
+        Command::Sources { .. } => {
+            let st = status(store, &found)?;
+            if json {
+                write_json(&mut out, &st)?;
+            } else {
+                write!(out, "{}", sources_table(&st))?;
+            }
+        }
+        Command::Sync { .. } => {
+            let mut search = open_search(store, config)?;
+            let report = pass(&mut search, &found, None, db, true)?;
+            if json {
+                write_json(&mut out, &report)?;
+            } else {
+                write!(out, "{}", crate::sanitize::message(&summary(&report)))?;
+                writeln!(out)?;
+            }
+            if !report.import.failed.is_empty() {
+                return Err(Error::SomeFilesFailed(Box::new(report.import)).into());
+            }
+        }
+        Command::Watch { .. } => watch(config, store, &found, json, db, &mut out)?,
+        _ => {}
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// One sync pass, over every source or over `files`, holding the lock.
+fn pass(
+    search: &mut Search,
+    found: &[crate::sync::Source],
+    files: Option<&[std::path::PathBuf]>,
+    db: Option<&Path>,
+    bar: bool,
+) -> crate::error::Result<SyncReport> {
+    let _lock = match db {
+        Some(db) => Some(SyncLock::acquire(db, || {
+            eprintln!("scrollback: another sync of this store is running; waiting for it");
+        })?),
+        None => None,
+    };
+    let bar = progress_bar("syncing", bar);
+    let progress = |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let control = JobControl::new();
+    let report = match files {
+        None => crate::sync::sync(search, found, &progress, &control),
+        Some(files) => crate::sync::sync_paths(search, files, &progress, &control),
+    };
+    bar.finish_and_clear();
+    report
+}
+
+/// `watch`: a sync, then a pass over what changed, each time it changes.
+fn watch(
+    config: &Config,
+    store: &Store,
+    found: &[crate::sync::Source],
+    json: bool,
+    db: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let poll = Duration::from_secs(config.sync.poll_secs);
+    let w = crate::sync::watch::Watch::start(found, poll)?;
+    let mut search = open_search(store, config)?;
+    for (p, why) in &w.polled {
+        eprintln!(
+            "scrollback: {}",
+            crate::sanitize::message(&format!(
+                "{}: no notifications ({why}); looked at every {} s",
+                p.display(),
+                poll.as_secs()
+            ))
+        );
+    }
+    for (p, why) in &w.failed {
+        eprintln!(
+            "scrollback: warning: {}",
+            crate::sanitize::message(&format!("{}: cannot be followed: {why}", p.display()))
+        );
+    }
+    eprintln!(
+        "scrollback: following {} sources (ctrl-c stops)",
+        found.iter().filter(|s| s.path.exists()).count()
+    );
+    let mut change = Some(crate::sync::watch::Change::Everything);
+    loop {
+        if let Some(c) = change.take() {
+            let files = match &c {
+                crate::sync::watch::Change::Everything => None,
+                crate::sync::watch::Change::Files(f) => Some(f.as_slice()),
+            };
+            let first = files.is_none();
+            let report = pass(&mut search, found, files, db, first)?;
+            let worth = first
+                || report.import.sessions_added + report.import.messages_added > 0
+                || !report.import.failed.is_empty();
+            if worth {
+                if json {
+                    serde_json::to_writer(&mut *out, &report)?;
+                    writeln!(out)?;
+                } else {
+                    let at = jiff::Zoned::now().strftime("%H:%M:%S");
+                    let line = crate::sanitize::message(&summary(&report));
+                    writeln!(out, "{at} {line}")?;
+                }
+                out.flush()?;
+            }
+        }
+        change = w.next(Duration::from_hours(1));
+    }
+}
+
+/// What a sync did, in a few lines.
+fn summary(r: &SyncReport) -> String {
+    let i = &r.import;
+    let read = i.per_file.iter().filter(|f| !f.unchanged_file).count();
+    let mut s = format!(
+        "{} new sessions, {} grew, {} messages added; {} files read",
+        i.sessions_added, i.sessions_grown, i.messages_added, read
+    );
+    if i.read_on > 0 {
+        s.push_str(&format!(
+            " ({} from where the last read stopped)",
+            i.read_on
+        ));
+    }
+    s.push_str(&format!(", {} unchanged and not read", i.files_unchanged));
+    if !r.sources.is_empty() {
+        s.push_str(&format!(" ({} sources)", r.sources.len()));
+    }
+    for f in &i.failed {
+        s.push_str(&format!("\n  failed: {}", f.reason));
+    }
+    for g in &r.gone {
+        s.push_str(&format!(
+            "\n  gone while syncing (what the store has of it is kept): {}",
+            g.path
+        ));
+    }
+    if let Some(t) = &i.truncated {
+        s.push_str(&format!(
+            "\n  a line still being written is left for the next sync: {t}"
+        ));
+    }
+    s
+}
+
+fn sources_table(st: &[SourceStatus]) -> String {
+    if st.is_empty() {
+        return "no session folders of other tools found (add some with [sync] paths in the config)\n"
+            .into();
+    }
+    let mut out = String::new();
+    for s in st {
+        let path = crate::sanitize::message(&s.path.display().to_string());
+        if !s.exists {
+            out.push_str(&format!("{:<12} {path}  (not there)\n", s.tool));
+            continue;
+        }
+        let mut pending = Vec::new();
+        if s.new > 0 {
+            pending.push(format!("{} new", s.new));
+        }
+        if s.changed > 0 {
+            pending.push(format!("{} changed", s.changed));
+        }
+        let pending = if pending.is_empty() {
+            "in step".to_string()
+        } else {
+            format!("{} since the last sync", pending.join(", "))
+        };
+        out.push_str(&format!(
+            "{:<12} {path}\n             {} files, {}, {} sessions; {pending}\n",
+            s.tool,
+            s.files,
+            size(s.bytes),
+            s.sessions
+        ));
+    }
+    out
+}
+
+fn size(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    if bytes >= 1 << 30 {
+        format!("{:.1} GB", b / f64::from(1u32 << 30))
+    } else if bytes >= 1 << 20 {
+        format!("{:.1} MB", b / f64::from(1u32 << 20))
+    } else if bytes >= 1 << 10 {
+        format!("{:.1} KB", b / 1024.0)
+    } else {
+        format!("{bytes} B")
+    }
+}
