@@ -9,6 +9,7 @@
 mod common;
 
 use std::io::{BufRead, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::mpsc;
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 const CLAUDE_SID: &str = "5c5c5c5c-0000-4000-8000-000000000001";
 const CODEX_ID: &str = "0199a1b2-0000-7000-8000-0000000000c1";
 
-struct Home {
+struct Machine {
     _dir: tempfile::TempDir,
     home: PathBuf,
     db: PathBuf,
@@ -46,13 +47,13 @@ fn claude_line(uuid: &str, parent: Option<&str>, kind: &str, text: &str, n: i64)
     .to_string()
 }
 
-impl Home {
+impl Machine {
     /// Every tool's folder, each with a session or two.
-    fn new() -> Home {
+    fn new() -> Machine {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("home");
         let db = dir.path().join("store.db");
-        let h = Home {
+        let h = Machine {
             home: home.clone(),
             db,
             _dir: dir,
@@ -137,7 +138,7 @@ impl Home {
     /// Every file as if written an hour ago: what a sync remembers of a
     /// file it read just after it was written is looked at again.
     fn settle(&self) {
-        let then = SystemTime::now() - Duration::from_secs(3600);
+        let then = SystemTime::now() - Duration::from_hours(1);
         for f in files(&self.home) {
             let file = std::fs::OpenOptions::new().append(true).open(&f).unwrap();
             file.set_modified(then).unwrap();
@@ -206,12 +207,12 @@ impl Home {
             .map(|m| m["content"].as_str().unwrap().to_string())
             .collect()
     }
+}
 
-    fn append(&self, path: &Path, lines: &[String]) {
-        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
-        for l in lines {
-            writeln!(f, "{l}").unwrap();
-        }
+fn append(path: &Path, lines: &[String]) {
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    for l in lines {
+        writeln!(f, "{l}").unwrap();
     }
 }
 
@@ -231,7 +232,7 @@ fn files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn live_session_name(h: &Home) -> String {
+fn live_session_name(h: &Machine) -> String {
     h.list()
         .iter()
         .find(|s| s["source_ref"] == CLAUDE_SID)
@@ -241,7 +242,7 @@ fn live_session_name(h: &Home) -> String {
 
 #[test]
 fn sources_lists_every_tools_folder_with_what_is_new() {
-    let h = Home::new();
+    let h = Machine::new();
     let out = h.cmd().args(["sources", "--json"]).output().unwrap();
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -269,7 +270,7 @@ fn sources_lists_every_tools_folder_with_what_is_new() {
         assert!(s["sessions"].as_u64().unwrap() >= 1, "{s}");
     }
     // After an append, the live file is the one changed.
-    h.append(
+    append(
         &h.live(),
         &[claude_line(
             "live-u2",
@@ -321,7 +322,7 @@ fn sources_lists_every_tools_folder_with_what_is_new() {
 
 #[test]
 fn a_sync_with_nothing_new_opens_no_file() {
-    let h = Home::new();
+    let h = Machine::new();
     let first = h.sync_ok();
     assert!(first["sessions_added"].as_u64().unwrap() >= 6, "{first}");
     assert!(first["bytes_read"].as_u64().unwrap() > 0);
@@ -340,7 +341,6 @@ fn a_sync_with_nothing_new_opens_no_file() {
         .iter()
         .filter(|p| !p.starts_with(h.home.join("config/scrollback")))
         .collect();
-    use std::os::unix::fs::PermissionsExt;
     for p in &sessions {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o000)).unwrap();
     }
@@ -357,7 +357,7 @@ fn a_sync_with_nothing_new_opens_no_file() {
 
 #[test]
 fn live_files_that_grow_are_read_from_where_the_last_sync_stopped() {
-    let h = Home::new();
+    let h = Machine::new();
     h.sync_ok();
     let name = live_session_name(&h);
     let lines = [
@@ -376,7 +376,7 @@ fn live_files_that_grow_are_read_from_where_the_last_sync_stopped() {
             4,
         ),
     ];
-    h.append(&h.live(), &lines);
+    append(&h.live(), &lines);
     let appended: usize = lines.iter().map(|l| l.len() + 1).sum();
     let r = h.sync_ok();
     assert_eq!(r["read_on"], 1, "{r}");
@@ -410,7 +410,7 @@ fn live_files_that_grow_are_read_from_where_the_last_sync_stopped() {
     // Codex grows too (read whole, matched by its ids: nothing doubled).
     let codex = files(&h.home.join(".codex")).pop().unwrap();
     let before = h.shape();
-    h.append(
+    append(
         &codex,
         &[
             json!({"timestamp": "2025-10-01T10:09:00.000Z", "type": "response_item",
@@ -431,7 +431,7 @@ fn live_files_that_grow_are_read_from_where_the_last_sync_stopped() {
 
 #[test]
 fn rewritten_cut_and_deleted_files_lose_nothing_and_double_nothing() {
-    let h = Home::new();
+    let h = Machine::new();
     h.sync_ok();
     let name = live_session_name(&h);
     let original = std::fs::read(h.live()).unwrap();
@@ -483,7 +483,7 @@ fn rewritten_cut_and_deleted_files_lose_nothing_and_double_nothing() {
 
 #[test]
 fn a_bad_file_is_named_and_the_rest_still_syncs() {
-    let h = Home::new();
+    let h = Machine::new();
     // Not UTF-8 in the middle of a transcript.
     let bad = h
         .home
@@ -510,7 +510,7 @@ fn a_bad_file_is_named_and_the_rest_still_syncs() {
 
 #[test]
 fn two_syncs_at_once_take_turns_and_double_nothing() {
-    let h = Home::new();
+    let h = Machine::new();
     let spawn = || {
         h.cmd()
             .args(["sync", "--json"])
@@ -528,7 +528,7 @@ fn two_syncs_at_once_take_turns_and_double_nothing() {
     let added = ra["sessions_added"].as_u64().unwrap() + rb["sessions_added"].as_u64().unwrap();
     let together = h.shape();
     // The same home synced once, alone.
-    let alone = Home::new();
+    let alone = Machine::new();
     alone.sync_ok();
     assert_eq!(together, alone.shape());
     assert_eq!(added, together.len() as u64);
@@ -560,7 +560,7 @@ impl Drop for Killed {
 
 #[test]
 fn watch_picks_up_a_line_a_tool_appends() {
-    let h = Home::new();
+    let h = Machine::new();
     let mut child = h
         .cmd()
         .args(["watch", "--json"])
@@ -572,11 +572,11 @@ fn watch_picks_up_a_line_a_tool_appends() {
     let _guard = Killed(child);
     // The first pass syncs everything.
     let first: Value =
-        serde_json::from_str(&rx.recv_timeout(Duration::from_secs(60)).unwrap()).unwrap();
+        serde_json::from_str(&rx.recv_timeout(Duration::from_mins(1)).unwrap()).unwrap();
     assert!(first["sessions_added"].as_u64().unwrap() >= 6, "{first}");
     let name = live_session_name(&h);
     // A tool appends: the next pass brings it, read on from where it stopped.
-    h.append(
+    append(
         &h.live(),
         &[claude_line(
             "live-u2",
@@ -587,7 +587,7 @@ fn watch_picks_up_a_line_a_tool_appends() {
         )],
     );
     let pass: Value =
-        serde_json::from_str(&rx.recv_timeout(Duration::from_secs(60)).unwrap()).unwrap();
+        serde_json::from_str(&rx.recv_timeout(Duration::from_mins(1)).unwrap()).unwrap();
     assert_eq!(pass["messages_added"], 1, "{pass}");
     assert_eq!(pass["read_on"], 1, "{pass}");
     assert_eq!(h.contents(&name).last().unwrap(), "Is it watched?");
@@ -612,6 +612,6 @@ fn watch_picks_up_a_line_a_tool_appends() {
     )
     .unwrap();
     let pass: Value =
-        serde_json::from_str(&rx.recv_timeout(Duration::from_secs(60)).unwrap()).unwrap();
+        serde_json::from_str(&rx.recv_timeout(Duration::from_mins(1)).unwrap()).unwrap();
     assert_eq!(pass["sessions_added"], 1, "{pass}");
 }
