@@ -166,3 +166,27 @@ fn another_programs_database_is_refused_and_left_as_it_was() {
     assert_eq!(vacuum, 2, "the new file is still incremental");
     assert!(Store::open(&new).is_ok());
 }
+
+#[test]
+fn several_openers_of_the_same_new_file_all_get_the_store() {
+    // Two commands started at once on a store that does not exist yet: each
+    // must see either nothing or the whole new store, never its tables
+    // without its id (which reads as another program's database).
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    Store::open(&path)
+                        .map(|s| s.schema_version().unwrap())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for o in openers {
+            assert_eq!(o.join().unwrap(), Ok(CURRENT_VERSION));
+        }
+    }
+}

@@ -183,8 +183,15 @@ impl Store {
         chars::register(&self.conn)?;
         let c = &self.conn;
         c.busy_timeout(Duration::from_secs(crate::error::BUSY_TIMEOUT_SECS))?;
-        let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let unclaimed = self.claim(version)?;
+        // One snapshot for the version, the id and the tables: another
+        // process may be creating the same new store right now.
+        let (version, unclaimed) = {
+            let tx = c.unchecked_transaction()?;
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            let unclaimed = self.claim(version)?;
+            tx.commit()?;
+            (version, unclaimed)
+        };
         let c = &self.conn;
         if version > schema::CURRENT_VERSION {
             return Err(Error::TooNew {
@@ -199,19 +206,44 @@ impl Store {
         }
         if self.path.is_some() {
             // WAL lets readers (a TUI) go on while a writer (an import) works.
-            let _mode: String = c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            wal(c)?;
         }
         c.execute_batch(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;",
         )?;
-        self.migrate(version)?;
+        self.migrate(version, unclaimed)?;
         if unclaimed {
             self.conn
                 .pragma_update(None, "application_id", schema::APPLICATION_ID)?;
         }
         Ok(())
     }
+}
 
+/// Puts the database in WAL mode. SQLite answers "busy" at once, without
+/// waiting, while another connection is setting up the same new file: the
+/// change is tried again until the busy timeout.
+fn wal(c: &Connection) -> Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if mode.eq_ignore_ascii_case("wal") {
+            return Ok(());
+        }
+        match c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                    && started.elapsed() < Duration::from_secs(crate::error::BUSY_TIMEOUT_SECS) =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+impl Store {
     /// Makes sure the database is scrollback's before anything is written to
     /// it: one that carries SQLite's `application_id` is ours; an empty one,
     /// or one made by a scrollback from before the id (its tables, a known
@@ -248,7 +280,10 @@ impl Store {
         Ok(true)
     }
 
-    fn migrate(&mut self, from: i64) -> Result<()> {
+    /// Brings the schema up to date; a store being claimed gets its id in
+    /// the same transaction, so that no other process ever sees its tables
+    /// without it.
+    fn migrate(&mut self, from: i64, claim: bool) -> Result<()> {
         if from == schema::CURRENT_VERSION {
             return Ok(());
         }
@@ -268,6 +303,9 @@ impl Store {
                 "user_version",
                 i64::try_from(i + 1).unwrap_or(i64::MAX),
             )?;
+        }
+        if claim {
+            tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
         }
         tx.commit()?;
         Ok(())
