@@ -110,7 +110,9 @@ impl Harness {
                 | Command::External { .. }
                 | Command::SetMouse(_)
                 | Command::Page { .. }
-                | Command::Suspend => {
+                | Command::Suspend
+                | Command::Sync
+                | Command::CancelSync => {
                     self.terminal.push(c);
                     continue;
                 }
@@ -3571,4 +3573,103 @@ fn the_details_pane_scrolls_to_its_last_line() {
     assert_eq!(h.app.meta_top, n - rows, "the last line is in view");
     h.key('g');
     assert_eq!((h.app.meta_cursor, h.app.meta_top), (0, 0));
+}
+
+/// The history pane's title as drawn.
+fn history_title(app: &App) -> String {
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(app.width, app.height)).unwrap();
+    let theme = scrollback::tui::theme::Theme::new(false, &std::collections::BTreeMap::default()).0;
+    term.draw(|f| scrollback::tui::view::draw(f, app, &theme))
+        .unwrap();
+    let buf = term.backend().buffer().clone();
+    (0..buf.area.width)
+        .map(|x| buf[(x, 0)].symbol().to_string())
+        .collect()
+}
+
+#[test]
+fn a_session_that_grows_is_followed_at_its_end_and_counted_above_it() {
+    let mut h = Harness::demo(120, 30);
+    h.open("rust-async-deep-dive");
+    let id = h.history().session.id;
+    h.key('G');
+    let count = h.history().session.message_count;
+    assert_eq!(h.history().cursor, count - 1);
+    // A sync (another connection) adds two messages: the cursor follows.
+    for text in ["live one", "live two"] {
+        h.store
+            .add_message(id, NewMessage::new(Role::Assistant, text))
+            .unwrap();
+    }
+    h.event(Event::StoreChanged);
+    assert_eq!(h.history().session.message_count, count + 2);
+    assert_eq!(h.history().cursor, count + 1, "followed to the new end");
+    assert_eq!(h.history().new_below, 0);
+    assert_eq!(
+        h.history().message(count + 1).map(|m| m.content.as_str()),
+        Some("live two")
+    );
+    // Read higher up, new messages are counted, not jumped to.
+    h.key('g');
+    for text in ["three", "four", "five"] {
+        h.store
+            .add_message(id, NewMessage::new(Role::User, text))
+            .unwrap();
+    }
+    h.event(Event::StoreChanged);
+    assert_eq!(h.history().cursor, 0);
+    assert_eq!(h.history().new_below, 3);
+    assert!(
+        history_title(&h.app).contains("↓ 3 new (G)"),
+        "{}",
+        history_title(&h.app)
+    );
+    h.key('G');
+    assert_eq!(h.history().cursor, count + 4);
+    assert_eq!(h.history().new_below, 0);
+    assert!(!history_title(&h.app).contains("new (G)"));
+}
+
+#[test]
+fn a_sync_runs_in_the_background_and_esc_cancels_it() {
+    let mut h = Harness::demo(100, 30);
+    assert!(h.key('I').contains(&Command::Sync));
+    assert!(h.app.syncing);
+    // A second request while it runs starts nothing.
+    assert!(!h.key('I').contains(&Command::Sync));
+    h.event(Event::Progress {
+        label: "syncing".into(),
+        done: 3,
+        total: 10,
+    });
+    assert_eq!(h.app.status.job, Some(("syncing".into(), 3, 10)));
+    // Navigation goes on meanwhile.
+    h.key('j');
+    assert_eq!(h.app.list.selected, 1);
+    assert!(h.key_code(KeyCode::Esc).contains(&Command::CancelSync));
+    h.event(Event::Progress {
+        label: String::new(),
+        done: 1,
+        total: 1,
+    });
+    h.event(Event::Synced {
+        message: "sync cancelled; what it synced stays".into(),
+        error: false,
+        quiet: false,
+    });
+    assert!(!h.app.syncing);
+    assert_eq!(h.app.status.message, "sync cancelled; what it synced stays");
+    // A quiet pass of the watch says nothing.
+    h.app.status.message.clear();
+    h.event(Event::Synced {
+        message: "synced: nothing".into(),
+        error: false,
+        quiet: true,
+    });
+    assert!(h.app.status.message.is_empty());
+    // The demo store is never synced into.
+    h.app.demo = true;
+    assert!(!h.key('I').contains(&Command::Sync));
+    assert!(h.app.status.error);
 }

@@ -1789,3 +1789,64 @@ fn panic_in_a_worker_restores_the_terminal() {
     assert_cooked(&stty);
     assert_ne!(t.raw_mode(), Some(true), "raw mode is still on");
 }
+
+#[test]
+fn syncs_on_start_and_follows_a_live_session_as_its_tool_writes() {
+    let fx = Fixture::new();
+    // A Claude Code session in the fixture's home, newer than every demo
+    // session (it comes first in the list).
+    let sid = "7e7e7e7e-0000-4000-8000-000000000001";
+    let project = fx.path(".claude/projects/-home-dev-live");
+    std::fs::create_dir_all(&project).unwrap();
+    let file = project.join(format!("{sid}.jsonl"));
+    let line = |uuid: &str, parent: Option<&str>, kind: &str, text: &str, minute: u32| {
+        let message = if kind == "user" {
+            serde_json::json!({"role": "user", "content": text})
+        } else {
+            serde_json::json!({"id": format!("msg_{uuid}"), "role": "assistant",
+                "model": "claude-sonnet-4-5", "content": [{"type": "text", "text": text}]})
+        };
+        format!(
+            "{}\n",
+            serde_json::json!({"parentUuid": parent, "isSidechain": false, "type": kind,
+                "sessionId": sid, "uuid": uuid, "cwd": "/home/dev/live",
+                "timestamp": format!("2026-11-30T10:{minute:02}:00Z"), "message": message})
+        )
+    };
+    std::fs::write(
+        &file,
+        line("l-u1", None, "user", "Start the live session", 0)
+            + &line("l-a1", Some("l-u1"), "assistant", "Started it.", 1),
+    )
+    .unwrap();
+    let config = fx.path("sync.toml");
+    std::fs::write(&config, "[sync]\non_start = true\nwatch = true\n").unwrap();
+    let mut t = fx.tui_with(120, 40, &Launch::new().arg("--config").arg(&config));
+    // Synced in the background when the TUI starts: the session is listed.
+    t.wait_for("claude-7e7e7e7e");
+    t.wait_for("sessions (12)");
+    t.keys("g");
+    t.wait_for(" claude-7e7e7e7e · msg 1/2 ");
+    t.keys("\r");
+    t.keys("G");
+    t.wait_for("Started it.");
+    t.wait_for(" claude-7e7e7e7e · msg 2/2 ");
+    // The tool appends an exchange: the open session shows it, followed.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap();
+    f.write_all(
+        (line("l-u2", Some("l-a1"), "user", "Is this followed?", 2)
+            + &line("l-a2", Some("l-u2"), "assistant", "Followed live.", 3))
+            .as_bytes(),
+    )
+    .unwrap();
+    drop(f);
+    t.wait_for(" claude-7e7e7e7e · msg 4/4 ");
+    t.wait_for("Followed live.");
+    let raw = t.quit();
+    assert!(!String::from_utf8_lossy(&raw).contains("panicked"));
+    let shown = fx.show("claude-7e7e7e7e");
+    assert_eq!(shown["messages"].as_array().unwrap().len(), 4);
+}

@@ -76,9 +76,10 @@ fn pass(
         bar.set_position(done);
     };
     let control = JobControl::new();
+    let import = &mut |r: &crate::import::ImportRequest<'_>| search.import(r);
     let report = match files {
-        None => crate::sync::sync(search, found, &progress, &control),
-        Some(files) => crate::sync::sync_paths(search, files, &progress, &control),
+        None => crate::sync::sync(import, found, &progress, &control),
+        Some(files) => crate::sync::sync_paths(import, files, &progress, &control),
     };
     bar.finish_and_clear();
     report

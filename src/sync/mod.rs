@@ -26,7 +26,6 @@ use crate::config::SyncConfig;
 use crate::error::{Error, Result};
 use crate::import::{ImportRequest, PathNote};
 use crate::jobs::{JobControl, ProgressFn};
-use crate::search::Search;
 use crate::store::{ImportOptions, ImportReport, Store};
 
 /// A place a tool writes its sessions to.
@@ -194,7 +193,7 @@ pub struct SyncReport {
 /// Errors of the store or the index stop the sync and are returned; the
 /// files' own errors are in the report's `failed`.
 pub fn sync_paths(
-    search: &mut Search,
+    import: &mut Importer<'_>,
     paths: &[PathBuf],
     progress: &ProgressFn<'_>,
     control: &JobControl,
@@ -208,7 +207,7 @@ pub fn sync_paths(
         progress,
         control,
     };
-    let mut import = match search.import(&req) {
+    let mut import = match import(&req) {
         Ok(r) => r,
         Err(Error::SomeFilesFailed(r)) => *r,
         // One path whose own error is the whole outcome: it failed alone.
@@ -232,9 +231,14 @@ pub fn sync_paths(
     })
 }
 
+/// What imports for a sync: [`crate::search::Search::import`] (the store and the index
+/// at once), or [`crate::import::import_paths`] on a store whose index
+/// follows through its outbox.
+pub type Importer<'a> = dyn FnMut(&ImportRequest<'_>) -> Result<ImportReport> + 'a;
+
 /// Syncs every source.
 pub fn sync(
-    search: &mut Search,
+    import: &mut Importer<'_>,
     sources: &[Source],
     progress: &ProgressFn<'_>,
     control: &JobControl,
@@ -247,7 +251,7 @@ pub fn sync(
     let mut report = if paths.is_empty() {
         SyncReport::default()
     } else {
-        sync_paths(search, &paths, progress, control)?
+        sync_paths(import, &paths, progress, control)?
     };
     report.sources = sources.to_vec();
     Ok(report)

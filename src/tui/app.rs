@@ -46,6 +46,7 @@ pub struct Status {
 }
 
 /// The whole state of the TUI.
+#[allow(clippy::struct_excessive_bools)] // independent switches (quit, demo, mouse, a sync running)
 pub struct App {
     pub width: u16,
     pub height: u16,
@@ -78,6 +79,8 @@ pub struct App {
     pub found_folders: Vec<(String, PathBuf)>,
     /// True for the in-memory demo store.
     pub demo: bool,
+    /// A sync of the sources was asked for and has not finished.
+    pub syncing: bool,
     /// Mutations asked for and answered (the store worker answers each, in
     /// order), so a dialog knows which answer is its own.
     pub mutations_sent: u64,
@@ -113,6 +116,7 @@ impl App {
             quit: false,
             found_folders: Vec::new(),
             demo: false,
+            syncing: false,
             mutations_sent: 0,
             mutations_answered: 0,
         };
@@ -261,6 +265,19 @@ impl App {
             }
             Event::Failed(message) => {
                 self.fail_async(&message);
+                Vec::new()
+            }
+            Event::Synced {
+                message,
+                error,
+                quiet,
+            } => {
+                self.syncing = false;
+                if error {
+                    self.fail(&message);
+                } else if !quiet {
+                    self.say(&message);
+                }
                 Vec::new()
             }
             Event::Progress { label, done, total } => {
@@ -453,6 +470,10 @@ impl App {
                 Vec::new()
             }
             Action::Back => {
+                if self.syncing && self.status.job.is_some() {
+                    self.say("cancelling the sync…");
+                    return vec![Command::CancelSync];
+                }
                 if self.focus != Pane::List {
                     self.focus = Pane::List;
                 } else if !self.list.filter.is_empty() {
@@ -620,6 +641,19 @@ impl App {
             Action::Import => {
                 self.open_import_dialog();
                 Vec::new()
+            }
+            Action::Sync => {
+                if self.demo {
+                    self.fail("the demo sessions are in memory: nothing is synced into them");
+                    return Vec::new();
+                }
+                if self.syncing {
+                    self.say("a sync is running (esc cancels it)");
+                    return Vec::new();
+                }
+                self.syncing = true;
+                self.say("syncing the tools' session folders (esc cancels)");
+                vec![Command::Sync]
             }
             Action::Merge => self.open_merge_dialog(),
             Action::Cleanup => self.open_cleanup_dialog(),

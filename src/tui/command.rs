@@ -74,6 +74,10 @@ pub enum Command {
     PrepareSession { id: SessionId, pager: bool },
     /// Stop the process (ctrl-z) until the shell brings it back.
     Suspend,
+    /// Sync every source (the tools' session folders) in the background.
+    Sync,
+    /// Stop the sync running (what it synced stays).
+    CancelSync,
     /// Find a session by name (or uid prefix) and open it.
     OpenByName { name: String },
     /// Turn mouse capture on or off.

@@ -80,6 +80,13 @@ pub enum Event {
         ids: Vec<SessionId>,
         format: crate::export::ExportFormat,
     },
+    /// A sync pass finished (or failed, or was cancelled): what to say;
+    /// `quiet` for a pass of the watch that brought nothing.
+    Synced {
+        message: String,
+        error: bool,
+        quiet: bool,
+    },
     /// Progress of a long job (import, indexing).
     Progress {
         label: String,

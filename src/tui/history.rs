@@ -43,6 +43,10 @@ pub struct HistoryView {
     /// Moves made before the first page came, whose targets depend on the
     /// session's length: replayed when it is known.
     pub early_moves: Vec<Action>,
+    /// Messages added to the session (a live session synced) since it was
+    /// shown, below a cursor that was not at its end. With the cursor at the
+    /// end, new messages are followed instead (as `tail -f` does).
+    pub new_below: u64,
 }
 
 impl HistoryView {
@@ -60,6 +64,7 @@ impl HistoryView {
             pending: None,
             error: None,
             early_moves: Vec::new(),
+            new_below: 0,
         }
     }
 
@@ -146,14 +151,25 @@ impl App {
         h.pending = None;
         match page {
             Ok(page) => {
+                let before = h.loaded.then_some(h.session.message_count);
                 h.session = page.session;
                 h.first = page.from;
                 h.messages = page.messages;
                 h.loaded = true;
                 h.error = None;
-                let last = h.session.message_count.saturating_sub(1);
+                let count = h.session.message_count;
+                let last = count.saturating_sub(1);
+                match before {
+                    // The session grew: followed from its end, else counted.
+                    Some(b) if count > b && b > 0 && h.cursor + 1 >= b => h.cursor = last,
+                    Some(b) if count > b => h.new_below += count - b,
+                    _ => {}
+                }
                 h.cursor = h.cursor.min(last);
                 h.top = h.top.min(h.cursor);
+                if h.cursor == last {
+                    h.new_below = 0;
+                }
             }
             Err(e) => {
                 h.error = Some(e.clone());
@@ -183,6 +199,9 @@ impl App {
         };
         let target = target.min(count.saturating_sub(1));
         h.cursor = target;
+        if target + 1 >= count {
+            h.new_below = 0;
+        }
         if top_at_target {
             h.top = target;
         }

@@ -141,6 +141,7 @@ const DEFAULTS: &[(Layer, Action, &[&str])] = &[
     (Layer::Global, Action::ToggleMouse, &["M"]),
     (Layer::Global, Action::NewSession, &["+"]),
     (Layer::Global, Action::Import, &["i"]),
+    (Layer::Global, Action::Sync, &["I"]),
     (Layer::Global, Action::Cleanup, &["c"]),
     (Layer::Global, Action::Back, &["esc"]),
     (Layer::Global, Action::CommandLine, &[":"]),

@@ -24,7 +24,6 @@ pub mod theme;
 pub mod view;
 
 use std::io;
-use std::path::PathBuf;
 use std::sync::mpsc::channel;
 
 use anyhow::Result;
@@ -51,19 +50,38 @@ pub fn run(store: Store, config: &Config, demo: bool) -> Result<()> {
     let (tx, rx) = channel::<Event>();
     let writer_memory = usize::try_from(config.search.writer_memory_mb.saturating_mul(1 << 20))
         .unwrap_or(usize::MAX);
-    let runtime = Runtime::start(
+    let sync_store = (!demo).then(|| store.reopen()).transpose()?;
+    let mut runtime = Runtime::start(
         store,
         &tx,
         config.cleanup.protected_tags.clone(),
         SearchSetup { writer_memory },
     )?;
+    let sources = crate::sync::sources(&config.sync);
+    if let Some(sync_store) = sync_store {
+        runtime.start_sync(
+            sync_store,
+            runtime::SyncSetup {
+                sources: sources.clone(),
+                watch: config.sync.watch,
+                on_start: config.sync.on_start,
+                poll: std::time::Duration::from_secs(config.sync.poll_secs),
+            },
+            &tx,
+        )?;
+    }
 
     let mut term = TerminalGuard::enter(config.ui.mouse)?;
     let input = Input::spawn(tx.clone())?;
     let size = term.terminal.size()?;
     let (mut app, first) = App::new(size.width, size.height, keymap, crate::domain::now());
-    app.found_folders = found_folders();
+    app.found_folders = sources
+        .iter()
+        .filter(|s| s.tool != "config")
+        .map(|s| (s.tool.clone(), s.path.clone()))
+        .collect();
     app.demo = demo;
+    app.syncing = config.sync.on_start && !demo;
     app.mouse = config.ui.mouse;
     for c in first {
         dispatch(&runtime, &mut term, &input, c, &tx);
@@ -126,6 +144,15 @@ fn dispatch(
             .suspend(input)
             .err()
             .map(|e| Event::Failed(format!("{e:#}"))),
+        Command::Sync => (!runtime.sync_now()).then(|| Event::Synced {
+            message: "this store is not synced".into(),
+            error: true,
+            quiet: false,
+        }),
+        Command::CancelSync => {
+            runtime.cancel_sync();
+            None
+        }
         other => {
             runtime.send(other);
             None
@@ -194,23 +221,6 @@ pub fn base64(bytes: &[u8]) -> String {
         }
     }
     out
-}
-
-/// Session folders of other tools that exist on this machine.
-pub fn found_folders() -> Vec<(String, PathBuf)> {
-    let Some(home) = std::env::var_os("HOME").map(PathBuf::from) else {
-        return Vec::new();
-    };
-    [
-        ("Claude Code", home.join(".claude/projects")),
-        ("Codex", home.join(".codex/sessions")),
-        ("Gemini CLI", home.join(".gemini/tmp")),
-        ("llm", home.join(".config/io.datasette.llm/logs.db")),
-    ]
-    .into_iter()
-    .filter(|(_, p)| p.exists())
-    .map(|(n, p)| (n.to_string(), p))
-    .collect()
 }
 
 #[cfg(test)]

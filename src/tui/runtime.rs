@@ -25,6 +25,25 @@ pub struct Runtime {
     store: Sender<Command>,
     meta: Sender<Command>,
     search: Sender<Command>,
+    sync: Option<SyncHandle>,
+}
+
+/// The sync worker: a request to sync, and the control of the pass running.
+struct SyncHandle {
+    run: Sender<()>,
+    control: std::sync::Arc<std::sync::Mutex<JobControl>>,
+}
+
+/// What the sync worker needs to know.
+pub struct SyncSetup {
+    /// The tools' session folders.
+    pub sources: Vec<crate::sync::Source>,
+    /// Follow them while the TUI runs (as `scrollback watch`).
+    pub watch: bool,
+    /// Sync them once when the TUI starts.
+    pub on_start: bool,
+    /// Where notifications are unavailable: how often to look.
+    pub poll: Duration,
 }
 
 /// How often an idle store worker looks for changes made by other processes.
@@ -106,7 +125,52 @@ impl Runtime {
             store: store_tx,
             meta: meta_tx,
             search: search_tx,
+            sync: None,
         })
+    }
+
+    /// Starts the sync worker on a connection of its own: syncs run there,
+    /// so lists, pages and searches never wait behind them. The index
+    /// follows what a pass wrote through the outbox, like any change.
+    pub fn start_sync(
+        &mut self,
+        store: Store,
+        setup: SyncSetup,
+        events: &Sender<Event>,
+    ) -> Result<()> {
+        let (run_tx, run_rx) = channel();
+        let control = std::sync::Arc::new(std::sync::Mutex::new(JobControl::new()));
+        let events = events.clone();
+        let search = self.search.clone();
+        let shared = control.clone();
+        if setup.on_start {
+            let _ = run_tx.send(());
+        }
+        thread::Builder::new()
+            .name("scrollback-sync".into())
+            .stack_size(WORKER_STACK)
+            .spawn(move || sync_worker(store, &setup, &run_rx, &shared, &events, &search))
+            .map_err(|e| crate::Error::io("thread", e))?;
+        self.sync = Some(SyncHandle {
+            run: run_tx,
+            control,
+        });
+        Ok(())
+    }
+
+    /// Asks for a sync of every source; false when there is no sync worker.
+    pub fn sync_now(&self) -> bool {
+        self.sync.as_ref().is_some_and(|s| s.run.send(()).is_ok())
+    }
+
+    /// Stops the sync pass running, if one is.
+    pub fn cancel_sync(&self) {
+        if let Some(s) = &self.sync {
+            s.control
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .cancel();
+        }
     }
 
     /// Asks every worker for `Event::Barrier(n)` after what it has now:
@@ -227,6 +291,136 @@ fn store_worker(
                 return;
             }
         }
+    }
+}
+
+/// Syncs when asked, and, when set up to, follows the sources: each change
+/// a tool makes is synced within a second. Never touches the UI's workers
+/// but to tell the search worker to index what a pass wrote.
+fn sync_worker(
+    mut store: Store,
+    setup: &SyncSetup,
+    asked: &Receiver<()>,
+    control: &std::sync::Mutex<JobControl>,
+    events: &Sender<Event>,
+    search: &Sender<Command>,
+) {
+    use crate::sync::watch::{Change, Watch};
+    let watch = if setup.watch {
+        match Watch::start(&setup.sources, setup.poll) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                let _ = events.send(Event::Synced {
+                    message: format!("the sources cannot be followed: {e}"),
+                    error: true,
+                    quiet: false,
+                });
+                None
+            }
+        }
+    } else {
+        None
+    };
+    loop {
+        // What to sync now, and whether the user asked for it.
+        let (change, asked_for) = match &watch {
+            Some(w) => match asked.try_recv() {
+                Ok(()) => (Change::Everything, true),
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => return,
+                Err(std::sync::mpsc::TryRecvError::Empty) => {
+                    match w.next(Duration::from_millis(250)) {
+                        Some(c) => (c, false),
+                        None => continue,
+                    }
+                }
+            },
+            None => match asked.recv() {
+                Ok(()) => (Change::Everything, true),
+                Err(_) => return,
+            },
+        };
+        let job = JobControl::new();
+        *control
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = job.clone();
+        let event = sync_pass(&mut store, setup, &change, asked_for, &job, events);
+        let _ = events.send(Event::Progress {
+            label: String::new(),
+            done: 1,
+            total: 1,
+        });
+        let _ = search.send(Command::SyncIndex);
+        if events.send(event).is_err() {
+            return;
+        }
+    }
+}
+
+fn sync_pass(
+    store: &mut Store,
+    setup: &SyncSetup,
+    change: &crate::sync::watch::Change,
+    asked_for: bool,
+    job: &JobControl,
+    events: &Sender<Event>,
+) -> Event {
+    let _lock = match store
+        .path()
+        .map(|db| crate::sync::SyncLock::acquire(db, || {}))
+    {
+        Some(Err(e)) => {
+            return Event::Synced {
+                message: format!("sync: {e}"),
+                error: true,
+                quiet: false,
+            };
+        }
+        Some(Ok(l)) => Some(l),
+        None => None,
+    };
+    let progress = |d, t| {
+        let _ = events.send(Event::Progress {
+            label: "syncing".into(),
+            done: d,
+            total: t,
+        });
+    };
+    let import = &mut |r: &ImportRequest<'_>| crate::import::import_paths(store, r);
+    let report = match change {
+        crate::sync::watch::Change::Everything => {
+            crate::sync::sync(import, &setup.sources, &progress, job)
+        }
+        crate::sync::watch::Change::Files(files) => {
+            crate::sync::sync_paths(import, files, &progress, job)
+        }
+    };
+    match report {
+        Ok(r) => {
+            let i = &r.import;
+            let failed = i.failed.len();
+            let mut message = format!(
+                "synced: {} new sessions, {} grew, {} messages added",
+                i.sessions_added, i.sessions_grown, i.messages_added
+            );
+            if failed > 0 {
+                message.push_str(&format!("; {failed} files failed: {}", i.failed[0].reason));
+            }
+            Event::Synced {
+                message,
+                error: failed > 0,
+                quiet: !asked_for && i.sessions_added + i.messages_added == 0 && failed == 0,
+            }
+        }
+        Err(crate::Error::Cancelled) => Event::Synced {
+            message: "sync cancelled; what it synced stays".into(),
+            error: false,
+            quiet: false,
+        },
+        Err(e) => Event::Synced {
+            message: format!("sync: {e}"),
+            error: true,
+            quiet: false,
+        },
     }
 }
 

@@ -231,6 +231,12 @@ fn history(f: &mut Frame<'_>, app: &App, theme: &Theme, r: Rect) {
         Span::styled(format!(" {} ", clean(&h.session.name)), theme.title),
         Span::styled(format!("· {pos} "), theme.dim),
     ];
+    if h.new_below > 0 {
+        title.push(Span::styled(
+            format!("↓ {} new (G) ", thousands(h.new_below)),
+            theme.accent,
+        ));
+    }
     if !h.session.title.is_empty() {
         let room = usize::from(r.width).saturating_sub(h.session.name.len() + pos.len() + 10);
         if room > 8 {

@@ -344,6 +344,12 @@ pub fn welcome(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
     }
     lines.push(Line::raw(line));
     lines.push(Line::raw(""));
+    if !app.found_folders.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled("  I", theme.accent),
+            Span::raw("  sync the folders above now (again later, only what is new is read)"),
+        ]));
+    }
     lines.push(Line::from(vec![
         Span::styled("  i", theme.accent),
         Span::raw("  import a file or folder"),
