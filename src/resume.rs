@@ -44,6 +44,8 @@ pub struct ResumePlan {
     pub dir: Option<PathBuf>,
     /// The command as a person would type it, each word shell-quoted.
     pub shown: String,
+    /// The source whose command it is (`claude-code`, `codex`...).
+    pub source: String,
 }
 
 impl ResumePlan {
@@ -140,8 +142,8 @@ impl fmt::Display for CannotResume {
                 "the Gemini CLI version that wrote it cannot resume sessions (--resume came later)",
             ),
             CannotResume::LlmWithoutConversation => f.write_str(
-                "llm logged it as a response outside a conversation, and `llm chat --cid` \
-                 continues conversations only",
+                "it was imported as a response llm logged outside a conversation, and \
+                 `llm chat --cid` continues conversations only",
             ),
             CannotResume::DirGone { dir } => write!(
                 f,
@@ -307,6 +309,7 @@ pub fn plan(
         args,
         dir,
         shown,
+        source: source.into(),
     })
 }
 
@@ -322,6 +325,28 @@ pub fn plan_in(
             .map_or_else(|_| uid.to_string(), |p| p.name)
     });
     plan(session, parent.as_deref(), commands)
+}
+
+/// Why a plan's program could not be started, for a person: the program
+/// and the source it resumes named, and what to do about it.
+pub fn start_failed(plan: &ResumePlan, error: &std::io::Error) -> String {
+    if let Some(dir) = plan.dir.as_ref().filter(|d| !d.is_dir()) {
+        return CannotResume::DirGone { dir: dir.clone() }.to_string();
+    }
+    let (program, source) = (&plan.program, &plan.source);
+    match error.kind() {
+        std::io::ErrorKind::NotFound => format!(
+            "`{program}` (the command that resumes {source} sessions) is not installed or not \
+             on PATH; [resume] {source} in the config can name another"
+        ),
+        std::io::ErrorKind::PermissionDenied => format!(
+            "`{program}` (the command that resumes {source} sessions) cannot be run: \
+             permission denied"
+        ),
+        _ => format!(
+            "`{program}` (the command that resumes {source} sessions) failed to start: {error}"
+        ),
+    }
 }
 
 /// The words of the command an importer recorded, as a template (`{id}`
@@ -474,14 +499,32 @@ fn unknown_placeholder(word: &str) -> Option<&str> {
 }
 
 /// A word as a POSIX shell reads it back: as it is when it holds only
-/// characters no shell treats specially, else in single quotes.
+/// characters no shell treats specially, else in single quotes; a word with
+/// characters that must not reach a terminal (controls, bidi overrides) in
+/// `$'...'` with those written as escapes, so the line stays safe to show
+/// and still gives the word back to bash and zsh.
 pub fn quote(word: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
     if !word.is_empty() && word.chars().all(safe) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
+        return word.to_string();
     }
+    if !word.chars().any(crate::sanitize::is_unsafe) {
+        return format!("'{}'", word.replace('\'', r"'\''"));
+    }
+    let mut out = String::from("$'");
+    for c in word.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '\'' => out.push_str(r"\'"),
+            c if c.is_ascii_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c if crate::sanitize::is_unsafe(c) => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 #[cfg(test)]
@@ -711,6 +754,10 @@ mod tests {
         assert_eq!(quote("--resume"), "--resume");
         assert_eq!(quote("/a/b.c:d@e%f+g=h,i"), "/a/b.c:d@e%f+g=h,i");
         assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(
+            quote("a\x1b]0;x\x07'\\\u{202e}"),
+            r"$'a\x1b]0;x\x07\'\\\u202e'"
+        );
     }
 
     #[test]
