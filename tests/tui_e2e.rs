@@ -1632,6 +1632,67 @@ fn pager_less_returns_to_the_tui() {
     opens_the_pager_and_comes_back("less");
 }
 
+/// `R` on a Claude Code session (imported from a fixture, recorded in a
+/// folder of the test's) with `[resume]` pointing at a stub: the stub runs
+/// with the session's id in that folder, the TUI comes back with its panes
+/// and the exit code in the status bar, and quits restoring the terminal.
+#[test]
+fn r_resumes_the_session_in_its_tool_and_comes_back() {
+    const ID: &str = "c0ffee01-0000-4000-8000-000000000001";
+    let fx = Fixture::new();
+    let project = fx.path("the project");
+    std::fs::create_dir(&project).unwrap();
+    let transcript = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/claude-code/chain.jsonl"),
+    )
+    .unwrap()
+    .replace("/home/ana/proj", &project.display().to_string());
+    let file = fx.path("chain.jsonl");
+    std::fs::write(&file, transcript).unwrap();
+    fx.cli(&[OsStr::new("import"), file.as_os_str()]);
+    let record = fx.path("record");
+    let stub = fx.script(
+        "stub-claude",
+        &format!(
+            "pwd -P > '{r}'\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> '{r}'; done\nexit 3",
+            r = record.display()
+        ),
+    );
+    let config = fx.path("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[resume]\nclaude-code = \"{} --resume {{id}}\"\n",
+            stub.display()
+        ),
+    )
+    .unwrap();
+
+    let mut t = fx.tui_with(120, 40, &Launch::new().arg("--config").arg(&config));
+    t.wait_for("sessions (12)");
+    filter_list(&mut t, "claude-c0ffee01", 1);
+    t.wait_for(" claude-c0ffee01 · msg ");
+    let mark = t.mark();
+    t.keys("R");
+    t.wait_handed_back(mark);
+    t.wait_for(&format!(
+        "back from {} --resume {ID} (exit 3)",
+        stub.display()
+    ));
+    t.wait_for(" claude-c0ffee01 · msg ");
+    let recorded = std::fs::read_to_string(&record).unwrap();
+    assert_eq!(
+        recorded,
+        format!(
+            "{}\n--resume\n{ID}\n",
+            std::fs::canonicalize(&project).unwrap().display()
+        )
+    );
+    let raw = t.quit();
+    let back = find(&raw, ENTER_ALT_SCREEN).unwrap();
+    assert!(!String::from_utf8_lossy(&raw[back..]).contains("panicked"));
+}
+
 #[test]
 fn editor_edits_the_message_under_the_cursor_and_saves_it() {
     const OLD: &str = "figure";
