@@ -184,7 +184,8 @@ pub fn run(cli: &Cli, browse: Option<Browse>) -> Result<()> {
         return Ok(());
     }
     if let Command::Resume { name, print, json } = command {
-        return resume(open_store(cli, &config)?, &config, name, *print, *json);
+        let store = open_store(cli, &config)?;
+        return resume(store, &config, name, *print || cli.demo, *json);
     }
     let mut store = open_store(cli, &config)?;
     // Everything a person reads goes through the sanitizer; data (--json,
@@ -648,9 +649,10 @@ fn run_command(
     Ok(())
 }
 
-/// `resume NAME`: prints the command with `--print`, else runs it in the
-/// session's directory in place of this process (so that its exit code,
-/// its signals and the terminal are its own).
+/// `resume NAME`: prints the command with `--print` (and in the demo,
+/// which runs nothing), else runs it in the session's directory in place of
+/// this process (so that its exit code, its signals and the terminal are
+/// its own).
 fn resume(store: Store, config: &Config, name: &str, print: bool, json: bool) -> Result<()> {
     let session = store.session(name)?;
     let plan = crate::resume::plan_in(&store, &session, &config.resume)
