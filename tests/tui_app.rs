@@ -700,6 +700,16 @@ fn r_hands_the_terminal_to_the_tool_in_the_session_directory() {
     assert_eq!(plan.args, vec!["--resume", "c1"]);
     assert_eq!(plan.dir.as_deref(), Some(dir.path()));
     let shown = plan.shown.clone();
+    // `:resume` alone does the same (with a name, it opens that session).
+    h.terminal.clear();
+    h.key(':');
+    h.typ("resume\n");
+    assert!(h.app.prompt.is_none());
+    assert!(
+        matches!(h.terminal.as_slice(), [Command::Resume { plan: p }] if p.shown == shown),
+        "{:?}",
+        h.terminal
+    );
     // The program ended: the status bar says so, with its exit code.
     #[cfg(unix)]
     {
