@@ -14,6 +14,10 @@ use crate::error::{Error, Result};
 /// The documented defaults, embedded in the binary.
 pub const DEFAULT_CONFIG: &str = include_str!("../config.example.toml");
 
+/// Tables whose keys the user names (any key is known); their values must
+/// still have the type of the defaults' values.
+const OPEN_TABLES: &[&str] = &["resume"];
+
 /// All settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
@@ -27,6 +31,10 @@ pub struct Config {
     pub cleanup: CleanupConfig,
     /// The log file.
     pub log: LogConfig,
+    /// `[resume]`: source name to the command that resumes its sessions
+    /// (see [`crate::resume`]). Any source may be named.
+    #[serde(default)]
+    pub resume: std::collections::BTreeMap<String, String>,
     /// The session folders of other tools kept in step with the store.
     pub sync: SyncConfig,
 }
@@ -136,7 +144,13 @@ impl Config {
                 continue;
             };
             for (key, v) in entries {
-                if !defaults.contains_key(key) {
+                if OPEN_TABLES.contains(&section.as_str()) && !v.is_str() {
+                    warnings.push(format!(
+                        "`{section}.{key}` should be text (a command like \"tool --resume {{id}}\"); ignored"
+                    ));
+                    continue;
+                }
+                if !defaults.contains_key(key) && !OPEN_TABLES.contains(&section.as_str()) {
                     warnings.push(format!("unknown key `{section}.{key}` (ignored)"));
                     continue;
                 }
@@ -281,5 +295,37 @@ mod tests {
                 .any(|w| w.contains("cleanup.protected_tags"))
         );
         assert!(warnings.iter().any(|w| w.contains("`nonsense`")));
+    }
+
+    #[test]
+    fn resume_defaults_are_the_built_in_commands() {
+        let c = Config::default();
+        let built_in: std::collections::BTreeMap<String, String> = crate::resume::DEFAULT_COMMANDS
+            .iter()
+            .map(|(s, c)| ((*s).to_string(), (*c).to_string()))
+            .collect();
+        assert_eq!(c.resume, built_in);
+    }
+
+    #[test]
+    fn resume_takes_any_source_and_warns_on_values_that_are_not_text() {
+        let user: Table = "[resume]\naider = 'aider --restore {id}'\ncodex = 'my-codex {id}'\n\
+                           llm = 3\nclaude-code = ['claude']\n"
+            .parse()
+            .expect("toml");
+        let (c, warnings) = Config::merge(&user);
+        assert_eq!(c.resume["aider"], "aider --restore {id}");
+        assert_eq!(c.resume["codex"], "my-codex {id}");
+        assert_eq!(c.resume["llm"], "llm chat --cid {id}");
+        assert_eq!(c.resume["claude-code"], "claude --resume {id}");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.contains("`resume.llm`")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings.iter().any(|w| w.contains("`resume.claude-code`")),
+            "{warnings:?}"
+        );
     }
 }

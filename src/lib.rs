@@ -44,10 +44,12 @@
 //! Modules: [`domain`] (pure types and plans), [`store`] (SQLite),
 //! [`search`] (the full-text index), [`import`] and [`export`] (file
 //! formats), [`sync`] (the session folders of other tools, kept in step;
-//! `watch` with the default `watch` feature), [`config`], [`paths`], [`demo`], [`sanitize`] (text for a
-//! terminal). The command line (`cli`) and the full-screen browser (`tui`)
-//! are the default features `cli` and `tui`; `default-features = false`
-//! builds the library without them (and without clap, indicatif, ratatui).
+//! `watch` with the default `watch` feature), [`resume`] (the command that
+//! resumes a session in the tool it came from), [`config`], [`paths`],
+//! [`demo`], [`sanitize`] (text for a terminal). The command line (`cli`)
+//! and the full-screen browser (`tui`) are the default features `cli` and
+//! `tui`; `default-features = false` builds the library without them (and
+//! without clap, indicatif, ratatui).
 
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -59,6 +61,7 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod paths;
+pub mod resume;
 pub mod sanitize;
 pub mod search;
 pub mod store;

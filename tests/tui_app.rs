@@ -68,7 +68,7 @@ struct Harness {
     search: Search,
     /// Protected tags given to cleanup previews.
     protected: Vec<String>,
-    /// Terminal commands (Copy, External, SetMouse), in order.
+    /// Terminal commands (Copy, External, SetMouse, Resume), in order.
     terminal: Vec<Command>,
 }
 
@@ -110,6 +110,7 @@ impl Harness {
                 | Command::External { .. }
                 | Command::SetMouse(_)
                 | Command::Page { .. }
+                | Command::Resume { .. }
                 | Command::Suspend
                 | Command::Sync
                 | Command::CancelSync => {
@@ -650,6 +651,152 @@ fn a_long_history_loads_windows_around_the_cursor() {
     );
     // Close to the cursor: already loaded, nothing asked.
     assert!(h.key('j').is_empty());
+}
+
+/// The demo store and a Claude Code session recorded in `cwd`
+/// (`claude-resumable`, id `c1`), with a branch of it (`claude-branch`).
+fn with_claude_session(cwd: &std::path::Path) -> Harness {
+    use scrollback::domain::{MessageDoc, SessionDoc};
+    let mut store = scrollback::demo::store(StoreOptions::default()).unwrap();
+    let doc = |name: &str, source_ref: &str| SessionDoc {
+        name: Some(name.into()),
+        source: Some("claude-code".into()),
+        source_ref: Some(source_ref.into()),
+        metadata: json!({"cwd": cwd, "resume_command": "claude --resume c1"})
+            .as_object()
+            .unwrap()
+            .clone(),
+        messages: vec![MessageDoc {
+            role: Some(Role::User),
+            content: "hello".into(),
+            ..MessageDoc::default()
+        }],
+        ..SessionDoc::default()
+    };
+    store
+        .import_docs(
+            [doc("claude-resumable", "c1"), doc("claude-branch", "c1@m2")],
+            scrollback::store::ImportOptions::default(),
+        )
+        .unwrap();
+    // Wide: the reasons fit in the status bar, without a popup.
+    Harness::with_store(store, 240, 40, Vec::new())
+}
+
+#[test]
+fn r_hands_the_terminal_to_the_tool_in_the_session_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = with_claude_session(dir.path());
+    h.open("claude-resumable");
+    let id = h.session("claude-resumable").id;
+    let cmds = h.key('R');
+    assert!(
+        matches!(cmds.as_slice(), [Command::PlanResume { id: i, commands }]
+            if *i == id && commands["claude-code"] == "claude --resume {id}"),
+        "{cmds:?}"
+    );
+    let [Command::Resume { plan }] = h.terminal.as_slice() else {
+        panic!("the terminal is not handed over: {:?}", h.terminal);
+    };
+    assert_eq!(plan.program, "claude");
+    assert_eq!(plan.args, vec!["--resume", "c1"]);
+    assert_eq!(plan.dir.as_deref(), Some(dir.path()));
+    let shown = plan.shown.clone();
+    // `:resume` alone does the same (with a name, it opens that session).
+    h.terminal.clear();
+    h.key(':');
+    h.typ("resume\n");
+    assert!(h.app.prompt.is_none());
+    assert!(
+        matches!(h.terminal.as_slice(), [Command::Resume { plan: p }] if p.shown == shown),
+        "{:?}",
+        h.terminal
+    );
+    // The program ended: the status bar says so, with its exit code.
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        h.event(Event::Resumed {
+            shown: shown.clone(),
+            ended: Ok(std::process::ExitStatus::from_raw(0)),
+        });
+        assert_eq!(
+            h.app.status.message,
+            "back from claude --resume c1 (exit 0)"
+        );
+        assert!(!h.app.status.error);
+        h.event(Event::Resumed {
+            shown: shown.clone(),
+            ended: Ok(std::process::ExitStatus::from_raw(3 << 8)),
+        });
+        assert_eq!(
+            h.app.status.message,
+            "back from claude --resume c1 (exit 3)"
+        );
+        assert!(h.app.status.error);
+    }
+    h.event(Event::Resumed {
+        shown,
+        ended: Err("`claude` is not installed".into()),
+    });
+    assert_eq!(h.app.status.message, "`claude` is not installed");
+    assert!(h.app.status.error);
+}
+
+#[test]
+fn r_on_a_session_that_cannot_be_resumed_says_why_and_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = with_claude_session(dir.path());
+    h.open("claude-branch");
+    h.key('R');
+    assert!(h.terminal.is_empty(), "{:?}", h.terminal);
+    assert_eq!(
+        h.app.status.message,
+        "cannot resume claude-branch: it is a branch, and Claude Code resumes only its own sessions"
+    );
+    assert!(h.app.status.error);
+    // Made here: no tool to resume it in.
+    h.open("blog-post-sqlite-fts5");
+    h.key('R');
+    assert!(h.terminal.is_empty(), "{:?}", h.terminal);
+    assert!(
+        h.app
+            .status
+            .message
+            .starts_with("cannot resume blog-post-sqlite-fts5: it comes from scrollback, "),
+        "{}",
+        h.app.status.message
+    );
+    // The working directory is gone.
+    let cwd = dir.path().to_path_buf();
+    drop(dir);
+    h.open("claude-resumable");
+    h.key('R');
+    assert!(h.terminal.is_empty(), "{:?}", h.terminal);
+    assert_eq!(
+        h.app.status.message,
+        format!(
+            "cannot resume claude-resumable: its working directory {} no longer exists",
+            cwd.display()
+        )
+    );
+}
+
+#[test]
+fn in_the_demo_r_shows_the_command_and_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = with_claude_session(dir.path());
+    h.app.demo = true;
+    h.open("claude-resumable");
+    h.key('R');
+    assert!(h.terminal.is_empty(), "{:?}", h.terminal);
+    assert_eq!(
+        h.app.status.message,
+        format!(
+            "the demo runs nothing; resuming claude-resumable would run: cd {} && claude --resume c1",
+            scrollback::resume::quote(&dir.path().to_string_lossy())
+        )
+    );
 }
 
 #[test]

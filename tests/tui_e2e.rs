@@ -1632,6 +1632,127 @@ fn pager_less_returns_to_the_tui() {
     opens_the_pager_and_comes_back("less");
 }
 
+/// The demo store and the Claude Code session `claude-c0ffee01` imported
+/// from a fixture, recorded in the folder `the project` of the test's; a
+/// config whose `[resume]` runs a stub with `body` for Claude Code. The
+/// stub writes the folder it runs in, then each argument, to `record`.
+struct Resumable {
+    fx: Fixture,
+    project: PathBuf,
+    stub: PathBuf,
+    config: PathBuf,
+    record: PathBuf,
+}
+
+impl Resumable {
+    const ID: &str = "c0ffee01-0000-4000-8000-000000000001";
+
+    fn new(body: &str) -> Resumable {
+        let fx = Fixture::new();
+        let project = fx.path("the project");
+        std::fs::create_dir(&project).unwrap();
+        let transcript = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/import/claude-code/chain.jsonl"),
+        )
+        .unwrap()
+        .replace("/home/ana/proj", &project.display().to_string());
+        let file = fx.path("chain.jsonl");
+        std::fs::write(&file, transcript).unwrap();
+        fx.cli(&[OsStr::new("import"), file.as_os_str()]);
+        let record = fx.path("record");
+        let stub = fx.script(
+            "stub-claude",
+            &format!(
+                "pwd -P > '{r}'\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> '{r}'; done\n{body}",
+                r = record.display()
+            ),
+        );
+        let config = fx.path("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[resume]\nclaude-code = \"{} --resume {{id}}\"\n",
+                stub.display()
+            ),
+        )
+        .unwrap();
+        Resumable {
+            fx,
+            project,
+            stub,
+            config,
+            record,
+        }
+    }
+
+    /// The TUI with the config, the Claude Code session selected and shown.
+    fn tui(&self) -> Tui {
+        let mut t = self
+            .fx
+            .tui_with(120, 40, &Launch::new().arg("--config").arg(&self.config));
+        t.wait_for("sessions (12)");
+        filter_list(&mut t, "claude-c0ffee01", 1);
+        t.wait_for(" claude-c0ffee01 · msg ");
+        t
+    }
+
+    /// Checks what the stub wrote down: it ran in the project with the id.
+    fn assert_stub_ran(&self) {
+        let recorded = std::fs::read_to_string(&self.record).unwrap();
+        assert_eq!(
+            recorded,
+            format!(
+                "{}\n--resume\n{}\n",
+                std::fs::canonicalize(&self.project).unwrap().display(),
+                Self::ID
+            )
+        );
+    }
+}
+
+/// `R` on a Claude Code session with `[resume]` pointing at a stub: the
+/// stub runs with the session's id in its folder, the TUI comes back with
+/// its panes and the exit code in the status bar, and quits restoring the
+/// terminal.
+#[test]
+fn r_resumes_the_session_in_its_tool_and_comes_back() {
+    let r = Resumable::new("exit 3");
+    let mut t = r.tui();
+    let mark = t.mark();
+    t.keys("R");
+    t.wait_handed_back(mark);
+    t.wait_for(&format!(
+        "back from {} --resume {} (exit 3)",
+        r.stub.display(),
+        Resumable::ID
+    ));
+    t.wait_for(" claude-c0ffee01 · msg ");
+    r.assert_stub_ran();
+    let raw = t.quit();
+    let back = find(&raw, ENTER_ALT_SCREEN).unwrap();
+    assert!(!String::from_utf8_lossy(&raw[back..]).contains("panicked"));
+}
+
+/// ctrl-c in the resumed tool sends SIGINT to the whole foreground job,
+/// the browser included: the tool gets it (here, a trap), the browser
+/// stays and comes back.
+#[test]
+fn ctrl_c_in_the_resumed_tool_leaves_the_browser_running() {
+    let r = Resumable::new("trap 'exit 4' INT\nkill -INT 0\nsleep 20\nexit 9");
+    let mut t = r.tui();
+    let mark = t.mark();
+    t.keys("R");
+    t.wait_handed_back(mark);
+    t.wait_for(&format!(
+        "back from {} --resume {} (exit 4)",
+        r.stub.display(),
+        Resumable::ID
+    ));
+    r.assert_stub_ran();
+    t.quit();
+}
+
 #[test]
 fn editor_edits_the_message_under_the_cursor_and_saves_it() {
     const OLD: &str = "figure";

@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// scrollback: keep, find, branch, merge and clean up your AI chat sessions.
 ///
 /// A session is named by its name or by a unique prefix (4+ characters) of
-/// its uid. Exit codes: 0 ok, 1 error, 2 usage, 3 session not found.
+/// its uid. Exit codes: 0 ok, 1 error, 2 usage, 3 session not found;
+/// `resume` exits with the code of the program it runs.
 #[derive(Debug, Parser)]
 #[command(name = "scrollback", version, max_term_width = 100)]
 pub struct Cli {
@@ -69,6 +70,19 @@ pub enum Command {
         /// At most N messages.
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
+    },
+    /// Resume a session in the tool it came from (Claude Code, Codex, Gemini
+    /// CLI, llm, or a command of [resume] in the config): runs the tool in
+    /// the session's working directory, and exits with its exit code.
+    Resume {
+        name: String,
+        /// Print the command (`cd DIR && COMMAND`, shell-quoted) instead of
+        /// running it.
+        #[arg(long)]
+        print: bool,
+        /// With --print: {program, args, dir, command} as JSON.
+        #[arg(long, requires = "print")]
+        json: bool,
     },
     /// List sessions.
     List(ListArgs),
@@ -352,6 +366,7 @@ impl Command {
             Command::New { .. } => "new",
             Command::Add { .. } => "add",
             Command::Show { .. } => "show",
+            Command::Resume { .. } => "resume",
             Command::List(_) => "list",
             Command::Rename { .. } => "rename",
             Command::Retitle { .. } => "retitle",

@@ -184,6 +184,10 @@ pub fn run(cli: &Cli, browse: Option<Browse>) -> Result<()> {
         clap_complete::generate(*shell, &mut Cli::command(), "scrollback", &mut io::stdout());
         return Ok(());
     }
+    if let Command::Resume { name, print, json } = command {
+        let store = open_store(cli, &config)?;
+        return resume(store, &config, name, *print || cli.demo, *json);
+    }
     let mut store = open_store(cli, &config)?;
     if let Command::Sources { json } | Command::Sync { json } | Command::Watch { json } = command {
         // Only a database file has a lock file beside it.
@@ -658,8 +662,58 @@ fn run_command(
         Command::Sources { .. } | Command::Sync { .. } | Command::Watch { .. } => {
             unreachable!("handled by sync::run")
         }
+        Command::Resume { .. } => unreachable!("handled with a store of its own"),
     }
     Ok(())
+}
+
+/// `resume NAME`: prints the command with `--print` (and in the demo,
+/// which runs nothing), else runs it in the session's directory in place of
+/// this process (so that its exit code, its signals and the terminal are
+/// its own).
+fn resume(store: Store, config: &Config, name: &str, print: bool, json: bool) -> Result<()> {
+    let session = store.session(name)?;
+    let plan = crate::resume::plan_in(&store, &session, &config.resume)
+        .map_err(|why| anyhow!("cannot resume {}: {why}", session.name))?;
+    drop(store);
+    if print {
+        if json {
+            let mut out = io::stdout().lock();
+            write_json(
+                &mut out,
+                &serde_json::json!({
+                    "program": plan.program,
+                    "args": plan.args,
+                    "dir": plan.dir,
+                    "command": plan.shown,
+                }),
+            )?;
+            out.flush().context("writing the output")?;
+        } else {
+            let mut out = crate::sanitize::Human::new(io::stdout().lock(), false);
+            writeln!(out, "{}", plan.command_line())?;
+            out.flush().context("writing the output")?;
+        }
+        return Ok(());
+    }
+    tracing::info!(session = %session.name, command = %plan.command_line(), "resume");
+    let mut child = std::process::Command::new(&plan.program);
+    child.args(&plan.args);
+    if let Some(dir) = &plan.dir {
+        child.current_dir(dir);
+    }
+    #[cfg(unix)]
+    let failed = std::os::unix::process::CommandExt::exec(&mut child);
+    #[cfg(not(unix))]
+    let failed = match child.status() {
+        Ok(status) => std::process::exit(status.code().unwrap_or(1)),
+        Err(e) => e,
+    };
+    Err(anyhow!(
+        "cannot resume {}: {}",
+        session.name,
+        crate::resume::start_failed(&plan, &failed)
+    ))
 }
 
 fn stats(store: &Store, name: Option<&str>, json: bool, out: &mut dyn Write) -> Result<()> {

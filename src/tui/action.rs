@@ -45,6 +45,7 @@ pub enum Action {
     CopySession,
     Pager,
     Editor,
+    Resume,
     ToggleMouse,
     Expand,
     CommandLine,
@@ -104,6 +105,9 @@ impl Action {
             Action::CopySession => "copy the whole session (OSC 52 or tmux's buffer)",
             Action::Pager => "read the session (the message, in the history) in $PAGER",
             Action::Editor => "edit the message under the cursor in $EDITOR, then save it",
+            Action::Resume => {
+                "resume in the tool it came from (Claude Code, Codex, Gemini CLI, llm)"
+            }
             Action::ToggleMouse => "mouse on/off (off: the terminal selects text)",
             Action::Expand => "expand or fold a long message or tool output",
             Action::CommandLine => "command line: :42 jumps to message 42, :help lists commands",

@@ -8,6 +8,7 @@
 //! the list is between two queries. The list, the history, the search screen,
 //! the mouse, the command line and the dialogs live in their own files.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use jiff::Timestamp;
@@ -25,6 +26,7 @@ use super::layout::{Pane, areas, inner};
 use super::list::ListView;
 use super::search::SearchView;
 use crate::domain::{Session, SessionId, StateFilter};
+use crate::resume::ResumePlan;
 use crate::store::StoreStats;
 
 /// Which screen is up.
@@ -81,6 +83,8 @@ pub struct App {
     pub demo: bool,
     /// A sync of the sources was asked for and has not finished.
     pub syncing: bool,
+    /// The config's `[resume]` commands, source to command.
+    pub resume_commands: BTreeMap<String, String>,
     /// Mutations asked for and answered (the store worker answers each, in
     /// order), so a dialog knows which answer is its own.
     pub mutations_sent: u64,
@@ -117,6 +121,10 @@ impl App {
             found_folders: Vec::new(),
             demo: false,
             syncing: false,
+            resume_commands: crate::resume::DEFAULT_COMMANDS
+                .iter()
+                .map(|(s, c)| ((*s).to_string(), (*c).to_string()))
+                .collect(),
             mutations_sent: 0,
             mutations_answered: 0,
         };
@@ -300,6 +308,23 @@ impl App {
             Event::SessionText { what, text } => vec![Command::Copy { text, what }],
             Event::PagerFile(path) => vec![Command::Page { path }],
             Event::Found(session) => self.open_elsewhere(session, None),
+            Event::ResumePlanned { name, plan } => self.resume_planned(&name, plan),
+            Event::Resumed { shown, ended } => {
+                match ended {
+                    Ok(status) => {
+                        let how = status
+                            .code()
+                            .map_or_else(|| status.to_string(), |c| format!("exit {c}"));
+                        self.status = Status {
+                            message: format!("back from {shown} ({how})"),
+                            error: !status.success(),
+                            job: None,
+                        };
+                    }
+                    Err(why) => self.fail_async(&why),
+                }
+                Vec::new()
+            }
             Event::ExportExists { path, ids, format } => self.export_exists(path, ids, format),
             Event::StoreChanged => {
                 let mut cmds = vec![self.reload_list(), Command::LoadTags];
@@ -627,6 +652,13 @@ impl App {
                     }
                 }
             }
+            Action::Resume => match self.target() {
+                Some(s) => vec![Command::PlanResume {
+                    id: s.id,
+                    commands: self.resume_commands.clone(),
+                }],
+                None => Vec::new(),
+            },
             Action::Rename
             | Action::Retitle
             | Action::Branch
@@ -664,6 +696,25 @@ impl App {
             | Action::PrevItem
             | Action::ClearInput
             | Action::ToggleArchived => Vec::new(),
+        }
+    }
+
+    /// The answer to `R`: the program handed the terminal, or the reason
+    /// it cannot be (and, in the demo, what would run).
+    fn resume_planned(&mut self, name: &str, plan: Result<ResumePlan, String>) -> Vec<Command> {
+        match plan {
+            Err(why) => {
+                self.fail_async(&format!("cannot resume {name}: {why}"));
+                Vec::new()
+            }
+            Ok(plan) if self.demo => {
+                self.say(&format!(
+                    "the demo runs nothing; resuming {name} would run: {}",
+                    plan.command_line()
+                ));
+                Vec::new()
+            }
+            Ok(plan) => vec![Command::Resume { plan }],
         }
     }
 

@@ -29,7 +29,11 @@ pub struct Prompt {
 /// The verbs of the command line, with what they take and do.
 pub const VERBS: &[(&str, &str, &str)] = &[
     ("new", "NAME", "create a session and open it"),
-    ("resume", "NAME", "open a session by name"),
+    (
+        "resume",
+        "[NAME]",
+        "open a session by name; alone, resume this one in its tool (R)",
+    ),
     ("open", "NAME", "open a session by name"),
     (
         "clear",
@@ -237,6 +241,12 @@ impl App {
                     name,
                     template: None,
                 })])
+            }
+            // The action `resume` shares the verb's name: the verb takes a
+            // name, the action none.
+            "resume" if rest.is_empty() => {
+                self.prompt = None;
+                Ok(self.act(Action::Resume))
             }
             "resume" | "open" => {
                 if rest.is_empty() {

@@ -2,6 +2,7 @@
 //! them out (store and search work on worker threads, terminal work on the
 //! main thread) and answers with events.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::{Map, Value};
@@ -11,6 +12,7 @@ use crate::domain::{
 };
 use crate::export::ExportFormat;
 use crate::import::Format;
+use crate::resume::ResumePlan;
 
 /// A side effect.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +80,15 @@ pub enum Command {
     Sync,
     /// Stop the sync running (what it synced stays).
     CancelSync,
+    /// Work out how to resume a session in the tool it came from, with the
+    /// config's `[resume]` commands; answered by `Event::ResumePlanned`.
+    PlanResume {
+        id: SessionId,
+        commands: BTreeMap<String, String>,
+    },
+    /// Hand the terminal to the program that resumes a session, in its
+    /// directory; answered by `Event::Resumed` when it ends.
+    Resume { plan: ResumePlan },
     /// Find a session by name (or uid prefix) and open it.
     OpenByName { name: String },
     /// Turn mouse capture on or off.

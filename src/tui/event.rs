@@ -4,6 +4,7 @@
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::domain::{CleanupPlan, Message, Session, SessionId};
+use crate::resume::ResumePlan;
 use crate::search::Hit;
 use crate::store::{SessionStats, StoreStats};
 
@@ -86,6 +87,17 @@ pub enum Event {
         message: String,
         error: bool,
         quiet: bool,
+    },
+    /// How to resume a session (its name), or why it cannot be.
+    ResumePlanned {
+        name: String,
+        plan: Result<ResumePlan, String>,
+    },
+    /// The program that resumed a session ended (its command line, and
+    /// how it ended), or could not start (why).
+    Resumed {
+        shown: String,
+        ended: Result<std::process::ExitStatus, String>,
     },
     /// Progress of a long job (import, indexing).
     Progress {

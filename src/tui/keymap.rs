@@ -166,6 +166,7 @@ const DEFAULTS: &[(Layer, Action, &[&str])] = &[
     (Layer::Main, Action::CopySession, &["Y"]),
     (Layer::Main, Action::Pager, &["o"]),
     (Layer::Main, Action::Editor, &["E"]),
+    (Layer::Main, Action::Resume, &["R"]),
     (Layer::Main, Action::Retitle, &["T"]),
     (Layer::Main, Action::Restore, &["U"]),
     (Layer::Main, Action::Archive, &["A"]),

@@ -82,6 +82,7 @@ pub fn run(store: Store, config: &Config, demo: bool) -> Result<()> {
         .collect();
     app.demo = demo;
     app.syncing = config.sync.on_start && !demo;
+    app.resume_commands.clone_from(&config.resume);
     app.mouse = config.ui.mouse;
     for c in first {
         dispatch(&runtime, &mut term, &input, c, &tx);
@@ -139,6 +140,17 @@ fn dispatch(
             let r = term.run_on(input, false, &path);
             let _ = std::fs::remove_file(&path);
             r.err().map(|e| Event::Failed(format!("{e:#}")))
+        }
+        Command::Resume { plan } => {
+            let ended = match term.run_program(input, &plan) {
+                Ok(Ok(status)) => Ok(status),
+                Ok(Err(e)) => Err(crate::resume::start_failed(&plan, &e)),
+                Err(e) => Err(format!("{e:#}")),
+            };
+            Some(Event::Resumed {
+                shown: plan.shown,
+                ended,
+            })
         }
         Command::Suspend => term
             .suspend(input)

@@ -480,6 +480,14 @@ fn run_store(
             }
         }
         Command::OpenByName { name } => Event::Found(store.session(&name)?),
+        Command::PlanResume { id, commands } => {
+            let session = store.session_by_id(id)?;
+            Event::ResumePlanned {
+                plan: crate::resume::plan_in(store, &session, &commands)
+                    .map_err(|why| why.to_string()),
+                name: session.name,
+            }
+        }
         Command::Barrier(n) => Event::Barrier(n),
         Command::PrepareSession { id, pager } => prepare_session(store, id, pager)?,
         Command::LoadMeta { id } => {

@@ -147,7 +147,10 @@ impl TerminalGuard {
         input.pause();
         restore_terminal();
         let _ = self.terminal.show_cursor();
-        let result = f();
+        let result = {
+            let _keys = KeysToTheProgram::hold();
+            f()
+        };
         let back = self.back();
         input.resume();
         back?;
@@ -191,6 +194,23 @@ impl TerminalGuard {
         Ok(())
     }
 
+    /// Runs the program that resumes a session, in its directory, with the
+    /// terminal, and waits for it to end.
+    pub fn run_program(
+        &mut self,
+        input: &Input,
+        plan: &crate::resume::ResumePlan,
+    ) -> Result<io::Result<std::process::ExitStatus>> {
+        self.away(input, || {
+            let mut c = std::process::Command::new(&plan.program);
+            c.args(&plan.args);
+            if let Some(dir) = &plan.dir {
+                c.current_dir(dir);
+            }
+            c.status()
+        })
+    }
+
     /// Stops the process until the shell brings it back (ctrl-z).
     pub fn suspend(&mut self, input: &Input) -> Result<()> {
         self.away(input, || {
@@ -205,6 +225,44 @@ impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore_terminal();
         let _ = self.terminal.show_cursor();
+    }
+}
+
+/// While another program has the terminal, ctrl-c and ctrl-\ are its
+/// keys: the terminal sends SIGINT and SIGQUIT to the whole foreground job,
+/// scrollback included, and they must not end scrollback under the program
+/// (a coding agent is interrupted with ctrl-c). They do nothing to
+/// scrollback while held; at any other time they end it as they always did.
+struct KeysToTheProgram;
+
+#[cfg(unix)]
+static OURS_TO_END: std::sync::OnceLock<Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::OnceLock::new();
+
+impl KeysToTheProgram {
+    fn hold() -> KeysToTheProgram {
+        #[cfg(unix)]
+        {
+            let ends = OURS_TO_END.get_or_init(|| {
+                let ends = Arc::new(std::sync::atomic::AtomicBool::new(true));
+                for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGQUIT] {
+                    let _ =
+                        signal_hook::flag::register_conditional_default(signal, Arc::clone(&ends));
+                }
+                ends
+            });
+            ends.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+        KeysToTheProgram
+    }
+}
+
+impl Drop for KeysToTheProgram {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(ends) = OURS_TO_END.get() {
+            ends.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 }
 
