@@ -132,20 +132,7 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
     }
     let mut file = Transcript::new(path);
     let mut at = LinesRead::default();
-    let read = for_each_line_upto(path, reader, &mut at, |v: Picked, n| {
-        file.line(&v.0, n, sink);
-        Ok(())
-    });
-    // A file cut in its last line (Claude Code may be writing it): what the
-    // complete lines hold is delivered, and the cut reported, so that
-    // `--partial` keeps them and a plain import keeps nothing.
-    match read {
-        Ok(_) | Err(Error::Truncated { .. }) => {}
-        Err(e) => return Err(e),
-    }
-    if let Some(e) = file.failed.take() {
-        return Err(e);
-    }
+    let read = file.read_lines(reader, &mut at, sink)?;
     let ends = file.ends();
     let docs = file.finish(sink);
     // A session's own transcript can be read on from where this read
@@ -171,7 +158,7 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
     for doc in docs {
         sink.session(doc)?;
     }
-    read.map(|_| ())
+    read
 }
 
 /// The session id of a transcript that can be read on from a point: a
@@ -209,18 +196,8 @@ pub fn read_tail<R: BufRead>(
         bytes: 0,
         lines: point.lines,
     };
-    let read = for_each_line_upto(path, reader, &mut at, |v: Picked, n| {
-        file.line(&v.0, n, sink);
-        Ok(())
-    });
-    match read {
-        // A line being written is read next time.
-        Ok(_) | Err(Error::Truncated { .. }) => {}
-        Err(e) => return Err(e),
-    }
-    if let Some(e) = file.failed.take() {
-        return Err(e);
-    }
+    // A line being written (cut) is read next time.
+    let _cut = file.read_lines(reader, &mut at, sink)?;
     let t = &file.titles;
     if !t.custom.is_empty()
         || !t.ai.is_empty()
@@ -595,6 +572,31 @@ impl<'p> Transcript<'p> {
                 sink.skip(&line_type_what(&ty), reason, 1);
                 self.keep_place(v);
             }
+        }
+    }
+
+    /// Reads the lines of `reader` into the transcript. A file cut in its
+    /// last line (Claude Code may be writing it) gives what its complete
+    /// lines hold, and the cut as the inner result: `--partial` keeps them,
+    /// a plain import keeps nothing, a read from a point goes on next time.
+    fn read_lines<R: BufRead>(
+        &mut self,
+        reader: R,
+        at: &mut LinesRead,
+        sink: &mut dyn Sink,
+    ) -> Result<Result<()>> {
+        let read = for_each_line_upto(self.path, reader, at, |v: Picked, n| {
+            self.line(&v.0, n, sink);
+            Ok(())
+        });
+        let cut = match read {
+            Ok(_) => Ok(()),
+            Err(e @ Error::Truncated { .. }) => Err(e),
+            Err(e) => return Err(e),
+        };
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => Ok(cut),
         }
     }
 

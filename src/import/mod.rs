@@ -394,7 +394,7 @@ pub fn import_each(
 /// Errors of the store, the index or the job rather than of a file: the
 /// import stops, since the next files would meet them too. Anything not
 /// known to be the file's fault is taken for such an error.
-fn stops_the_import(e: &Error) -> bool {
+pub(crate) fn stops_the_import(e: &Error) -> bool {
     match e {
         Error::Parse { .. }
         | Error::Truncated { .. }
@@ -597,18 +597,7 @@ fn import_file(
     };
     let reader = BufReader::with_capacity(1 << 18, counting);
     let mut batch = store.begin_import(req.options)?;
-    let mut sink = BatchSink {
-        batch: &mut batch,
-        path,
-        control: req.control,
-        on_added,
-        index: 0,
-        touched,
-        stash: stash::Stash::new(),
-        continues: None,
-        mismatch: false,
-        point: None,
-    };
+    let mut sink = BatchSink::new(&mut batch, path, req.control, on_added, touched, None);
     let read = read_file(&mut sink, path, format, reader);
     let sessions = sink.index;
     let sink_point = sink.point.take();
@@ -708,18 +697,8 @@ fn import_tail(
     };
     let reader = BufReader::with_capacity(1 << 16, counting);
     let mut batch = store.begin_import(req.options)?;
-    let mut sink = BatchSink {
-        batch: &mut batch,
-        path,
-        control: req.control,
-        on_added,
-        index: 0,
-        touched,
-        stash: stash::Stash::new(),
-        continues: Some(point.last_source.clone()),
-        mismatch: false,
-        point: None,
-    };
+    let continues = Some(point.last_source.clone());
+    let mut sink = BatchSink::new(&mut batch, path, req.control, on_added, touched, continues);
     let went_on = match claude::read_tail(path, reader, &mut sink, point) {
         Ok(went_on) => went_on,
         Err(e) if stops_the_import(&e) => return Err(e),
@@ -891,7 +870,29 @@ struct BatchSink<'b, 'a> {
     point: Option<TailPoint>,
 }
 
-impl BatchSink<'_, '_> {
+impl<'b, 'a> BatchSink<'b, 'a> {
+    fn new(
+        batch: &'b mut ImportBatch<'a>,
+        path: &'b Path,
+        control: &'b JobControl,
+        on_added: &'b mut OnAdded<'b>,
+        touched: &'b mut bool,
+        continues: Option<String>,
+    ) -> Self {
+        BatchSink {
+            batch,
+            path,
+            control,
+            on_added,
+            index: 0,
+            touched,
+            stash: stash::Stash::new(),
+            continues,
+            mismatch: false,
+            point: None,
+        }
+    }
+
     fn deliver(&mut self, doc: SessionDoc, name: &str) -> Result<()> {
         let added = self
             .batch

@@ -211,7 +211,7 @@ pub fn sync_paths(
         Ok(r) => r,
         Err(Error::SomeFilesFailed(r)) => *r,
         // One path whose own error is the whole outcome: it failed alone.
-        Err(e) if is_files_fault(&e) && paths.len() == 1 => ImportReport {
+        Err(e) if !crate::import::stops_the_import(&e) && paths.len() == 1 => ImportReport {
             failed: vec![PathNote {
                 path: paths[0].display().to_string(),
                 reason: e.to_string(),
@@ -255,18 +255,6 @@ pub fn sync(
     };
     report.sources = sources.to_vec();
     Ok(report)
-}
-
-fn is_files_fault(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Parse { .. }
-            | Error::Truncated { .. }
-            | Error::UnknownFormat(_)
-            | Error::Io { .. }
-            | Error::Invalid { .. }
-            | Error::MessageTooLarge { .. }
-    )
 }
 
 /// Held while a sync pass runs: two passes (of two processes, or two
