@@ -407,7 +407,7 @@ fn live_files_that_grow_are_read_from_where_the_last_sync_stopped() {
     let r = h.sync_ok();
     assert_eq!(r["messages_added"], 1, "{r}");
     assert_eq!(h.contents(&name).last().unwrap(), "Thanks!");
-    // Codex grows too (read whole, matched by its ids: nothing doubled).
+    // A Codex rollout grows too: read on from where it stopped.
     let codex = files(&h.home.join(".codex")).pop().unwrap();
     let before = h.shape();
     append(
@@ -422,6 +422,7 @@ fn live_files_that_grow_are_read_from_where_the_last_sync_stopped() {
     let r = h.sync_ok();
     assert_eq!(r["messages_added"], 1, "{r}");
     assert_eq!(r["sessions_added"], 0, "{r}");
+    assert_eq!(r["read_on"], 1, "{r}");
     let after = h.shape();
     let grown: Vec<_> = before.iter().zip(&after).filter(|(a, b)| a != b).collect();
     assert_eq!(grown.len(), 1, "{grown:?}");

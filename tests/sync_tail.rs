@@ -70,7 +70,7 @@ fn write(path: &Path, lines: &[&str]) {
 }
 
 /// Cuts `lines` after each line; returns how many cuts were read on.
-fn every_cut_reads_on_as_a_whole_read_would(stem: &str, lines: &[&str]) -> usize {
+fn every_cut_reads_on_as_a_whole_read_would(file_name: &str, lines: &[&str]) -> usize {
     let mut read_on = 0;
     for k in 1..lines.len() {
         let mut results = Vec::new();
@@ -78,7 +78,7 @@ fn every_cut_reads_on_as_a_whole_read_would(stem: &str, lines: &[&str]) -> usize
             let dir = tempfile::tempdir().unwrap();
             let logs = dir.path().join("project");
             std::fs::create_dir(&logs).unwrap();
-            let file = logs.join(format!("{stem}.jsonl"));
+            let file = logs.join(file_name);
             write(&file, &lines[..k]);
             let mut store = Store::open(dir.path().join("s.db")).unwrap();
             let first = import(&mut store, &logs, false);
@@ -115,7 +115,7 @@ fn every_cut_reads_on_as_a_whole_read_would(stem: &str, lines: &[&str]) -> usize
 fn fixture_lines(name: &str) -> String {
     std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/import/claude-code")
+            .join("tests/fixtures/import")
             .join(name),
     )
     .unwrap()
@@ -137,7 +137,7 @@ fn every_fixture_cut_anywhere_reads_on_as_a_whole_read() {
         "project/-home-ana-proj/d00dfee2-0000-4000-8000-000000000002.jsonl",
         "project/-home-ana-proj/d00dfee3-0000-4000-8000-000000000003.jsonl",
     ] {
-        let text = fixture_lines(name);
+        let text = fixture_lines(&format!("claude-code/{name}"));
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         // Named after the session, as Claude Code names its files.
         let stem = Path::new(name).file_stem().unwrap().to_string_lossy();
@@ -150,10 +150,31 @@ fn every_fixture_cut_anywhere_reads_on_as_a_whole_read() {
                 .find_map(|v| v["sessionId"].as_str().map(str::to_string))
                 .unwrap()
         };
-        read_on += every_cut_reads_on_as_a_whole_read_would(&stem, &lines);
+        read_on += every_cut_reads_on_as_a_whole_read_would(&format!("{stem}.jsonl"), &lines);
     }
     // The fast path is taken, not only the whole read.
     assert!(read_on >= 10, "only {read_on} cuts were read on");
+}
+
+#[test]
+fn every_codex_rollout_cut_anywhere_reads_on_as_a_whole_read() {
+    let mut read_on = 0;
+    for name in [
+        "newer.jsonl",
+        "older.jsonl",
+        "event-first.jsonl",
+        "fork.jsonl",
+        "subagent.jsonl",
+    ] {
+        let text = fixture_lines(&format!("codex/{name}"));
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let file = format!(
+            "rollout-2025-10-01T10-00-00-0199a1b2-0000-7000-8000-00000000{:04}.jsonl",
+            lines.len()
+        );
+        read_on += every_cut_reads_on_as_a_whole_read_would(&file, &lines);
+    }
+    assert!(read_on >= 20, "only {read_on} cuts were read on");
 }
 
 /// A live session: prompts, replies over several lines, parallel calls and
@@ -244,7 +265,7 @@ fn live_session(exchanges: usize) -> Vec<String> {
 fn a_live_session_cut_anywhere_reads_on_as_a_whole_read() {
     let lines = live_session(3);
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let read_on = every_cut_reads_on_as_a_whole_read_would(STEM, &lines);
+    let read_on = every_cut_reads_on_as_a_whole_read_would(&format!("{STEM}.jsonl"), &lines);
     // Cuts inside a reply are read whole; the others are read on.
     assert!(
         read_on * 2 >= lines.len(),

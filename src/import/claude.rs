@@ -153,6 +153,7 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
             line,
             api,
             calls,
+            state: None,
         });
     }
     for doc in docs {
@@ -251,6 +252,7 @@ pub fn read_tail<R: BufRead>(
         line,
         api,
         calls,
+        state: None,
     });
     sink.session(doc)?;
     Ok(true)

@@ -37,8 +37,8 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::ids::{content_ref, uid_for};
-use super::json::for_each_line;
-use super::{Sink, first_prompt_title, one_line};
+use super::json::{LinesRead, for_each_line_upto};
+use super::{Sink, TailPoint, first_prompt_title, one_line};
 use crate::domain::{Kind, MessageDoc, Role, SessionDoc, Tokens, parse_time};
 use crate::error::{Error, Result};
 
@@ -52,26 +52,112 @@ const SUMMARY_CHARS: usize = 200;
 /// [`Error::Truncated`].
 pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<()> {
     let mut rollout = Rollout::default();
-    let read = for_each_line(path, reader, |line: Value, n| {
-        let before = rollout.messages.len();
-        rollout.line(line, n, sink);
-        rollout.set_aside(before, sink)
-    });
-    match read {
-        Ok(_) => sink.session(rollout.into_session(path)?),
-        Err(cut @ Error::Truncated { .. }) => {
-            // The complete lines make the session (kept with `--partial`).
-            if let Ok(doc) = rollout.into_session(path) {
-                sink.session(doc)?;
+    let mut at = LinesRead::default();
+    let read = rollout.read_lines(path, reader, &mut at, sink);
+    let cut = match read {
+        Ok(()) => None,
+        // The complete lines make the session (kept with `--partial`).
+        Err(cut @ Error::Truncated { .. }) => Some(cut),
+        Err(e) => return Err(e),
+    };
+    let state = rollout.state();
+    match rollout.into_session(path) {
+        Ok(doc) => {
+            if let (Some(last), Some(id)) = (
+                doc.messages.last().and_then(|m| m.source_id.clone()),
+                doc.source_ref.clone(),
+            ) {
+                sink.resume_point(TailPoint {
+                    upto: at.bytes,
+                    lines: at.lines,
+                    source_ref: id,
+                    last_source: last,
+                    state: serde_json::to_value(state).ok(),
+                    ..TailPoint::default()
+                });
             }
-            Err(cut)
+            sink.session(doc)?;
         }
-        Err(e) => Err(e),
+        Err(e) if cut.is_none() => return Err(e),
+        Err(_) => {}
     }
+    cut.map_or(Ok(()), Err)
+}
+
+/// Reads the lines a rollout gained since `point` (the reader starts
+/// there) and delivers the messages they add to its session. False, with
+/// nothing delivered, when the point cannot be gone on from.
+pub fn read_tail<R: BufRead>(
+    path: &Path,
+    reader: R,
+    sink: &mut dyn Sink,
+    point: &TailPoint,
+) -> Result<bool> {
+    let Some(state) = point
+        .state
+        .clone()
+        .and_then(|s| serde_json::from_value::<State>(s).ok())
+        .filter(|s| s.messages <= MAX_HELD_BACK)
+    else {
+        return Ok(false);
+    };
+    let base = state.messages;
+    let mut rollout = Rollout::from_state(state);
+    let mut at = LinesRead {
+        bytes: 0,
+        lines: point.lines,
+    };
+    // A line being written (cut) is read next time.
+    match rollout.read_lines(path, reader, &mut at, sink) {
+        Ok(()) | Err(Error::Truncated { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    let state = rollout.state();
+    let mut doc = rollout.into_session(path)?;
+    if doc.source_ref.as_deref() != Some(point.source_ref.as_str()) || doc.messages.len() < base {
+        return Ok(false);
+    }
+    doc.messages.drain(..base);
+    sink.resume_point(TailPoint {
+        upto: point.upto + at.bytes,
+        lines: at.lines,
+        source_ref: point.source_ref.clone(),
+        last_source: doc
+            .messages
+            .last()
+            .and_then(|m| m.source_id.clone())
+            .unwrap_or_else(|| point.last_source.clone()),
+        state: serde_json::to_value(state).ok(),
+        ..TailPoint::default()
+    });
+    sink.session(doc)?;
+    Ok(true)
+}
+
+/// A rollout read from a point stands its earlier messages in with empty
+/// ones (what the lines after refer to by place); past this many, the
+/// file is read whole instead.
+const MAX_HELD_BACK: usize = 200_000;
+
+/// What a read of a rollout needs to go on from where another stopped:
+/// everything [`Rollout`] keeps but the messages, which are counted.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct State {
+    /// The session's id (of the `session_meta` line, or of the file name).
+    meta: Option<Map<String, Value>>,
+    first_time: Option<Timestamp>,
+    last_time: Option<Timestamp>,
+    model: Option<String>,
+    turn_cwd: Option<String>,
+    messages: usize,
+    awaiting_event: Option<Prompt>,
+    awaiting_item: Option<(usize, String)>,
+    since_tokens: usize,
 }
 
 /// The person's prompt taken from a response item, until the
 /// `user_message` event that repeats it comes.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Prompt {
     index: usize,
     first: String,
@@ -98,6 +184,58 @@ struct Rollout {
 }
 
 impl Rollout {
+    fn read_lines<R: BufRead>(
+        &mut self,
+        path: &Path,
+        reader: R,
+        at: &mut LinesRead,
+        sink: &mut dyn Sink,
+    ) -> Result<()> {
+        for_each_line_upto(path, reader, at, |line: Value, n| {
+            let before = self.messages.len();
+            self.line(line, n, sink);
+            self.set_aside(before, sink)
+        })
+        .map(|_| ())
+    }
+
+    /// What the next read needs to go on from here. Of the session header
+    /// only the ids are kept: what else it says is the session's, stored
+    /// by the first read.
+    fn state(&self) -> State {
+        let meta = self.meta.as_ref().map(|m| {
+            m.iter()
+                .filter(|(k, _)| matches!(k.as_str(), "id" | "session_id"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        });
+        State {
+            meta,
+            first_time: self.first_time,
+            last_time: self.last_time,
+            model: self.model.clone(),
+            turn_cwd: self.turn_cwd.clone(),
+            messages: self.messages.len(),
+            awaiting_event: self.awaiting_event.clone(),
+            awaiting_item: self.awaiting_item.clone(),
+            since_tokens: self.since_tokens,
+        }
+    }
+
+    fn from_state(s: State) -> Rollout {
+        Rollout {
+            meta: s.meta,
+            first_time: s.first_time,
+            last_time: s.last_time,
+            model: s.model,
+            turn_cwd: s.turn_cwd,
+            messages: vec![MessageDoc::default(); s.messages],
+            awaiting_event: s.awaiting_event,
+            awaiting_item: s.awaiting_item,
+            since_tokens: s.since_tokens,
+        }
+    }
+
     /// Past the stash's budget, tool calls, their output and images (the
     /// bulk of a long rollout) wait on disk until the session is delivered.
     fn set_aside(&mut self, from: usize, sink: &mut dyn Sink) -> Result<()> {

@@ -430,7 +430,7 @@ struct FileInput<'a> {
     /// The format, when already detected.
     format: Option<Format>,
     /// Where to go on reading, when the file is a log that only grew.
-    tail: Option<TailPoint>,
+    tail: Option<(Format, TailPoint)>,
     /// Sessions the file gave on its last read.
     sessions_before: u64,
 }
@@ -532,15 +532,15 @@ fn tail_of(
     prev: &FileState,
     now: Option<&FileState>,
     format: Option<Format>,
-) -> Option<TailPoint> {
+) -> Option<(Format, TailPoint)> {
     let now = now?;
     let point: TailPoint = serde_json::from_str(prev.tail.as_deref()?).ok()?;
+    let log = LOGS.into_iter().find(|f| f.name() == prev.format)?;
     let same = prev.file_id == now.file_id
         && now.size >= point.upto
-        && prev.format == Format::ClaudeCode.name()
-        && format.is_none_or(|f| f == Format::ClaudeCode)
+        && format.is_none_or(|f| f == log)
         && !point.guard.is_empty();
-    (same && guard_at(path, point.upto).ok()? == point.guard).then_some(point)
+    (same && guard_at(path, point.upto).ok()? == point.guard).then_some((log, point))
 }
 
 /// A file modified this recently may still be being written within the
@@ -570,8 +570,9 @@ fn import_file(
     let input = file.input;
     let path = input.path.as_path();
     let progress = |n: u64| (req.progress)(base + n, total);
-    if let Some(point) = &file.tail
-        && let Some(done) = import_tail(store, req, file, point, &progress, on_added, touched)?
+    if let Some((log, point)) = &file.tail
+        && let Some(done) =
+            import_tail(store, req, file, *log, point, &progress, on_added, touched)?
     {
         return Ok(Some(done));
     }
@@ -619,7 +620,7 @@ fn import_file(
     }
     // A file cut short (taken with --partial) is remembered too: when it
     // grows, its size tells, and it is read again.
-    let point = sink_point.filter(|_| format == Format::ClaudeCode);
+    let point = sink_point.filter(|_| LOGS.contains(&format));
     finish_file(batch, path, file.state, format, point, None).map(Some)
 }
 
@@ -675,10 +676,12 @@ fn finish_file(
 /// when what follows continues the session stored from it. `None` when it
 /// does not (a rewind, a new branch, the session changed in the store):
 /// nothing is written, and the caller reads the whole file.
+#[allow(clippy::too_many_arguments)] // the file, where to go on, and the import's own
 fn import_tail(
     store: &mut Store,
     req: &ImportRequest<'_>,
     file: &FileInput<'_>,
+    format: Format,
     point: &TailPoint,
     progress: &dyn Fn(u64),
     on_added: &mut OnAdded<'_>,
@@ -699,7 +702,11 @@ fn import_tail(
     let mut batch = store.begin_import(req.options)?;
     let continues = Some(point.last_source.clone());
     let mut sink = BatchSink::new(&mut batch, path, req.control, on_added, touched, continues);
-    let went_on = match claude::read_tail(path, reader, &mut sink, point) {
+    let read = match format {
+        Format::Codex => codex::read_tail(path, reader, &mut sink, point),
+        _ => claude::read_tail(path, reader, &mut sink, point),
+    };
+    let went_on = match read {
         Ok(went_on) => went_on,
         Err(e) if stops_the_import(&e) => return Err(e),
         // Whatever is wrong with the new lines, the whole read says it
@@ -717,7 +724,7 @@ fn import_tail(
         batch,
         path,
         file.state,
-        Format::ClaudeCode,
+        format,
         next,
         Some(file.sessions_before),
     )
@@ -785,7 +792,14 @@ pub(crate) struct TailPoint {
     /// The last calls made (id, tool name), whose results may follow.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<(String, String)>,
+    /// The format's own state (for Codex, what its reader holds but the
+    /// messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<serde_json::Value>,
 }
+
+/// The formats whose files are logs that a read can go on from.
+const LOGS: [Format; 2] = [Format::ClaudeCode, Format::Codex];
 
 /// The format remembered for a file found in a folder that holds no
 /// session of a known tool.
