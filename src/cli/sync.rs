@@ -125,7 +125,25 @@ fn watch(
                 crate::sync::watch::Change::Files(f) => Some(f.as_slice()),
             };
             let first = files.is_none();
-            let report = pass(&mut search, found, files, db, first)?;
+            let report = match pass(&mut search, found, files, db, first) {
+                Ok(r) => r,
+                // The store busy for long (a large import elsewhere), the
+                // disk full: said, and the next change tries again, with
+                // everything since, so nothing is missed.
+                Err(e) if !first => {
+                    eprintln!(
+                        "scrollback: warning: {}",
+                        crate::sanitize::message(&format!(
+                            "a sync pass failed: {e}; the next change syncs everything again"
+                        ))
+                    );
+                    change = w
+                        .next(Duration::from_hours(1))
+                        .map(|_| crate::sync::watch::Change::Everything);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             let worth = first
                 || report.import.sessions_added + report.import.messages_added > 0
                 || !report.import.failed.is_empty();
