@@ -22,12 +22,11 @@
 
 mod common;
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Rng;
 use serde_json::{Value, json};
 
 /// What one run of `scrollback import` took.
@@ -37,8 +36,7 @@ struct Run {
     report: Value,
 }
 
-/// Runs the real binary, polling its peak RSS (VmHWM only grows, so the
-/// last reading before it exits is its peak, give or take the last 20 ms).
+/// Runs the real binary, with its peak RSS.
 fn import(db: &Path, paths: &[&Path], extra: &[&str]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_scrollback"));
     cmd.arg("--db").arg(db).arg("import").arg("--json");
@@ -46,215 +44,19 @@ fn import(db: &Path, paths: &[&Path], extra: &[&str]) -> Run {
     for p in paths {
         cmd.arg(p);
     }
-    let start = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    // The report can be larger than a pipe holds: read it as it comes.
-    let drain = |mut r: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let mut peak: f64 = 0.0;
-    loop {
-        if let Some(v) = common::proc_status_mb(pid, "VmHWM") {
-            peak = peak.max(v);
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let secs = start.elapsed().as_secs_f64();
-    let stdout = stdout.join().unwrap();
-    let stderr = stderr.join().unwrap();
-    let report: Value = serde_json::from_slice(&stdout).unwrap_or(Value::Null);
+    let run = common::run_measured(&mut cmd);
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap_or(Value::Null);
     if report.is_null() {
         println!(
             "  import failed: {}",
-            String::from_utf8_lossy(&stderr).trim()
+            String::from_utf8_lossy(&run.stderr).trim()
         );
     }
     Run {
-        secs,
-        peak_mb: peak,
+        secs: run.secs,
+        peak_mb: run.peak_mb,
         report,
     }
-}
-
-fn fresh_db(dir: &Path, name: &str) -> PathBuf {
-    let db = dir.join(name);
-    for ext in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
-    }
-    let _ = std::fs::remove_dir_all(scrollback::search::index_dir(&db));
-    db
-}
-
-/// A Claude Code home: `projects/<project>/<session>.jsonl`, each file a
-/// chain of prompts, replies split over lines (thinking, text, tool use,
-/// one block each), and tool results of 1-20 KB, one in 40 of 200 KB; the
-/// small files are 20-80 KB and more (an exchange is never cut).
-/// `large` files are grown past 55 MB each. Returns the bytes and the
-/// paths of one small and one large file.
-fn generate_claude(
-    root: &Path,
-    files: usize,
-    large: usize,
-    large_size: u64,
-) -> (u64, PathBuf, PathBuf) {
-    let _ = std::fs::remove_dir_all(root);
-    let mut rng = Rng::new(7);
-    let mut bytes = 0u64;
-    let mut small = PathBuf::new();
-    let mut big = PathBuf::new();
-    for f in 0..files {
-        let project = root.join(format!("-home-dev-project-{:02}", f % 50));
-        std::fs::create_dir_all(&project).unwrap();
-        let sid = format!("{:08x}-0000-4000-8000-{:012x}", f, f * 7919);
-        let path = project.join(format!("{sid}.jsonl"));
-        let target: u64 = if f < large {
-            large_size
-        } else {
-            20_000 + rng.below(60_000) as u64
-        };
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        let mut w = ClaudeWriter::new(&sid, f);
-        while w.bytes < target {
-            w.exchange(&mut rng, &mut out);
-        }
-        out.flush().unwrap();
-        bytes += w.bytes;
-        if f < large {
-            big.clone_from(&path);
-        } else if small.as_os_str().is_empty() {
-            small.clone_from(&path);
-        }
-    }
-    (bytes, small, big)
-}
-
-/// Writes the lines of one Claude Code session.
-struct ClaudeWriter {
-    sid: String,
-    parent: Option<String>,
-    n: u64,
-    at: i64,
-    bytes: u64,
-}
-
-impl ClaudeWriter {
-    fn new(sid: &str, f: usize) -> Self {
-        ClaudeWriter {
-            sid: sid.to_string(),
-            parent: None,
-            n: 0,
-            at: 1_750_000_000 + i64::try_from(f).unwrap() * 3600,
-            bytes: 0,
-        }
-    }
-
-    fn line(&mut self, out: &mut impl Write, kind: &str, message: &Value) {
-        self.n += 1;
-        self.at += 7;
-        let uuid = format!("{}-{:08x}", &self.sid[..18], self.n);
-        let line = json!({
-            "parentUuid": self.parent,
-            "isSidechain": false,
-            "userType": "external",
-            "cwd": "/home/dev/project",
-            "sessionId": self.sid,
-            "version": "2.0.14",
-            "gitBranch": "main",
-            "type": kind,
-            "message": message,
-            "uuid": uuid,
-            "timestamp": jiff::Timestamp::from_second(self.at).unwrap().to_string(),
-        });
-        let text = line.to_string();
-        self.bytes += text.len() as u64 + 1;
-        writeln!(out, "{text}").unwrap();
-        self.parent = Some(uuid);
-    }
-
-    /// A prompt, a reply split over three lines, the tool's result, and
-    /// a closing reply.
-    fn exchange(&mut self, rng: &mut Rng, out: &mut impl Write) {
-        let n = 60 + rng.below(400);
-        let prompt = common::text(rng, n);
-        let reply = 100 + rng.below(600);
-        let closing = 80 + rng.below(300);
-        self.line(out, "user", &json!({"role": "user", "content": prompt}));
-        let id = format!("msg_{:016x}", rng.next());
-        let call = format!("toolu_{:016x}", rng.next());
-        let usage = json!({"input_tokens": 1200, "output_tokens": 300,
-            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 9000});
-        for block in [
-            json!({"type": "thinking", "thinking": common::text(rng, 200), "signature": "c2ln"}),
-            json!({"type": "text", "text": common::text(rng, reply)}),
-            json!({"type": "tool_use", "id": call, "name": "Bash",
-                   "input": {"command": "cargo test --all", "description": "run the tests"}}),
-        ] {
-            self.line(
-                out,
-                "assistant",
-                &json!({"model": "claude-sonnet-4-5", "id": id, "type": "message",
-                       "role": "assistant", "content": [block], "stop_reason": null,
-                       "usage": usage}),
-            );
-        }
-        let size = if rng.below(40) == 0 {
-            200_000
-        } else {
-            1_000 + rng.below(19_000)
-        };
-        let output = common::text(rng, size);
-        self.line(
-            out,
-            "user",
-            &json!({"role": "user", "content": [
-                {"type": "tool_result", "tool_use_id": call, "content": output, "is_error": false}
-            ]}),
-        );
-        let id = format!("msg_{:016x}", rng.next());
-        self.line(
-            out,
-            "assistant",
-            &json!({"model": "claude-sonnet-4-5", "id": id, "type": "message", "role": "assistant",
-                   "content": [{"type": "text", "text": common::text(rng, closing)}],
-                   "stop_reason": "end_turn", "usage": usage}),
-        );
-    }
-}
-
-/// Appends one exchange to a session file, as Claude Code does.
-fn append_exchange(path: &Path) -> u64 {
-    let last = {
-        let f = std::fs::File::open(path).unwrap();
-        std::io::BufReader::new(f)
-            .lines()
-            .map(Result::unwrap)
-            .filter(|l| !l.trim().is_empty())
-            .last()
-            .unwrap()
-    };
-    let last: Value = serde_json::from_str(&last).unwrap();
-    let sid = last["sessionId"].as_str().unwrap().to_string();
-    let mut w = ClaudeWriter::new(&sid, 0);
-    w.parent = last["uuid"].as_str().map(str::to_string);
-    w.n = 0x00F0_0000;
-    let mut out = std::fs::OpenOptions::new().append(true).open(path).unwrap();
-    w.exchange(&mut Rng::new(99), &mut out);
-    w.bytes
 }
 
 /// Seconds to parse every line of every file under `root` with serde_json.
@@ -317,7 +119,8 @@ fn main() {
     let large = if quick { 1 } else { 5 };
     let root = dir.join("import-home/.claude/projects");
     let t = Instant::now();
-    let (bytes, small, big) = generate_claude(&root, files, large, 55 << 20);
+    let (bytes, small, big) =
+        common::generate_claude(&root, files, large, 55 << 20, (20_000, 60_000));
     println!(
         "generated {files} Claude Code session files, {large} of them over 55 MB: {:.0} MB in {:.1} s",
         mb(bytes),
@@ -327,7 +130,7 @@ fn main() {
     // import (they may still be being written): let them settle, as a
     // person's files have.
     std::thread::sleep(Duration::from_millis(2500));
-    let db = fresh_db(&dir, "import-bench.db");
+    let db = common::fresh_db(&dir, "import-bench.db");
     let first = import(&db, &[&root], &[]);
     let rate = mb(bytes) / first.secs;
     println!(
@@ -339,7 +142,7 @@ fn main() {
         "claude-code   nothing new:    {:>7.3} s  ({} files not read, {} read)  (target: < 1 s over 10,000 files)",
         again.secs, again.report["files_unchanged"], again.report["files"]
     );
-    let appended = append_exchange(&small);
+    let appended = common::append_exchange(&small);
     let grown_small = import(&db, &[&root], &[]);
     println!(
         "claude-code   one small file grew by {appended} bytes: {:.3} s in all, {:.0} ms more than nothing new  ({} messages added)",
@@ -347,7 +150,7 @@ fn main() {
         (grown_small.secs - again.secs) * 1000.0,
         grown_small.report["messages_added"]
     );
-    let appended_big = append_exchange(&big);
+    let appended_big = common::append_exchange(&big);
     let grown_big = import(&db, &[&root], &[]);
     println!(
         "claude-code   one 55 MB file grew by {appended_big} bytes: {:.3} s in all, {:.0} ms more than nothing new  ({} messages added)",
@@ -393,8 +196,8 @@ fn main() {
     // One session file of 1 GB (the whole of it one conversation).
     let huge_root = dir.join("import-home-huge/.claude/projects");
     let huge_size: u64 = if quick { 100 << 20 } else { 1 << 30 };
-    let (huge_bytes, _, _) = generate_claude(&huge_root, 1, 1, huge_size);
-    let db = fresh_db(&dir, "import-bench-huge.db");
+    let (huge_bytes, _, _) = common::generate_claude(&huge_root, 1, 1, huge_size, (0, 1));
+    let db = common::fresh_db(&dir, "import-bench-huge.db");
     let huge = import(&db, &[&huge_root], &[]);
     println!(
         "claude-code   one file of {:.0} MB: {:>7.1} s  {:>6.1} MB/s  peak RSS {:>5.0} MB  ({} messages)  (target: < 600 MB)",
@@ -428,7 +231,7 @@ fn main() {
             .status();
     }
     if let Ok(meta) = std::fs::metadata(&corpus) {
-        let db = fresh_db(&dir, "import-bench-sharegpt.db");
+        let db = common::fresh_db(&dir, "import-bench-sharegpt.db");
         let first = import(&db, &[&corpus], &["--partial"]);
         let again = import(&db, &[&corpus], &["--partial"]);
         let rate = mb(meta.len()) / first.secs;

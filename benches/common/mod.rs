@@ -735,3 +735,279 @@ pub fn proc_status_mb(pid: u32, field: &str) -> Option<f64> {
         .and_then(|kb| kb.parse::<u64>().ok())
         .map(|kb| kb as f64 / 1024.0)
 }
+
+// ---------------------------------------------------------------------------
+// Claude Code homes (benches/import.rs, benches/sync.rs): session files as
+// Claude Code writes them, tool output heavy.
+
+/// Writes a Claude Code projects folder: `<root>/<project>/<session>.jsonl`,
+/// each file a chain of prompts, replies split over lines (thinking, text,
+/// tool use, one block each), and tool results of 1-20 KB, one in 40 of
+/// 200 KB. The first `large` files are grown past `large_size` each; the
+/// others to `small.0` bytes plus up to `small.1` more (an exchange is never
+/// cut, so a file ends a little past its size). Returns the bytes and the
+/// paths of one small and one large file.
+pub fn generate_claude(
+    root: &Path,
+    files: usize,
+    large: usize,
+    large_size: u64,
+    small: (u64, usize),
+) -> (u64, std::path::PathBuf, std::path::PathBuf) {
+    let _ = std::fs::remove_dir_all(root);
+    let mut rng = Rng::new(7);
+    let mut bytes = 0u64;
+    let mut small_path = std::path::PathBuf::new();
+    let mut big = std::path::PathBuf::new();
+    for f in 0..files {
+        let project = root.join(format!("-home-dev-project-{:02}", f % 50));
+        std::fs::create_dir_all(&project).expect("create project folder");
+        let sid = format!("{:08x}-0000-4000-8000-{:012x}", f, f * 7919);
+        let path = project.join(format!("{sid}.jsonl"));
+        let target: u64 = if f < large {
+            large_size
+        } else {
+            small.0 + rng.below(small.1) as u64
+        };
+        let mut out =
+            std::io::BufWriter::new(std::fs::File::create(&path).expect("create session file"));
+        let mut w = ClaudeWriter::new(&sid, f);
+        while w.bytes < target {
+            w.exchange(&mut rng, &mut out);
+        }
+        out.flush().expect("write session file");
+        bytes += w.bytes;
+        if f < large {
+            big.clone_from(&path);
+        } else if small_path.as_os_str().is_empty() {
+            small_path.clone_from(&path);
+        }
+    }
+    (bytes, small_path, big)
+}
+
+/// Writes the lines of one Claude Code session.
+pub struct ClaudeWriter {
+    sid: String,
+    parent: Option<String>,
+    n: u64,
+    at: i64,
+    pub bytes: u64,
+}
+
+impl ClaudeWriter {
+    pub fn new(sid: &str, f: usize) -> Self {
+        ClaudeWriter {
+            sid: sid.to_string(),
+            parent: None,
+            n: 0,
+            at: 1_750_000_000 + i64::try_from(f).unwrap_or(0) * 3600,
+            bytes: 0,
+        }
+    }
+
+    /// Goes on from the last line of a session file: its session, its
+    /// uuid as the next line's parent, its line number and time.
+    fn continuing(path: &Path) -> Self {
+        use std::io::BufRead;
+        let f = std::fs::File::open(path).expect("open session file");
+        let last = std::io::BufReader::new(f)
+            .lines()
+            .map(|l| l.expect("read session file"))
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .expect("a session file has lines");
+        let last: serde_json::Value = serde_json::from_str(&last).expect("a JSON line");
+        let sid = last["sessionId"].as_str().expect("a session id");
+        let mut w = ClaudeWriter::new(sid, 0);
+        w.parent = last["uuid"].as_str().map(str::to_string);
+        w.n = last["uuid"]
+            .as_str()
+            .and_then(|u| u.rsplit('-').next())
+            .and_then(|n| u64::from_str_radix(n, 16).ok())
+            .unwrap_or(0x00F0_0000);
+        if let Some(t) = last["timestamp"]
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        {
+            w.at = t.as_second();
+        }
+        w
+    }
+
+    fn line(&mut self, out: &mut impl Write, kind: &str, message: &serde_json::Value) {
+        self.n += 1;
+        self.at += 7;
+        let uuid = format!("{}-{:08x}", &self.sid[..18], self.n);
+        let line = serde_json::json!({
+            "parentUuid": self.parent,
+            "isSidechain": false,
+            "userType": "external",
+            "cwd": "/home/dev/project",
+            "sessionId": self.sid,
+            "version": "2.0.14",
+            "gitBranch": "main",
+            "type": kind,
+            "message": message,
+            "uuid": uuid,
+            "timestamp": jiff::Timestamp::from_second(self.at).expect("valid time").to_string(),
+        });
+        let text = line.to_string();
+        self.bytes += text.len() as u64 + 1;
+        writeln!(out, "{text}").expect("write session line");
+        self.parent = Some(uuid);
+    }
+
+    /// A prompt, a reply split over three lines, the tool's result, and
+    /// a closing reply.
+    pub fn exchange(&mut self, rng: &mut Rng, out: &mut impl Write) {
+        use serde_json::json;
+        let n = 60 + rng.below(400);
+        let prompt = text(rng, n);
+        let reply = 100 + rng.below(600);
+        let closing = 80 + rng.below(300);
+        self.line(out, "user", &json!({"role": "user", "content": prompt}));
+        let id = format!("msg_{:016x}", rng.next());
+        let call = format!("toolu_{:016x}", rng.next());
+        let usage = json!({"input_tokens": 1200, "output_tokens": 300,
+            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 9000});
+        for block in [
+            json!({"type": "thinking", "thinking": text(rng, 200), "signature": "c2ln"}),
+            json!({"type": "text", "text": text(rng, reply)}),
+            json!({"type": "tool_use", "id": call, "name": "Bash",
+                   "input": {"command": "cargo test --all", "description": "run the tests"}}),
+        ] {
+            self.line(
+                out,
+                "assistant",
+                &json!({"model": "claude-sonnet-4-5", "id": id, "type": "message",
+                       "role": "assistant", "content": [block], "stop_reason": null,
+                       "usage": usage}),
+            );
+        }
+        let size = if rng.below(40) == 0 {
+            200_000
+        } else {
+            1_000 + rng.below(19_000)
+        };
+        let output = text(rng, size);
+        self.line(
+            out,
+            "user",
+            &json!({"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": call, "content": output, "is_error": false}
+            ]}),
+        );
+        self.reply(rng, out, closing);
+    }
+
+    /// A reply of text that ends the turn.
+    fn reply(&mut self, rng: &mut Rng, out: &mut impl Write, len: usize) {
+        let id = format!("msg_{:016x}", rng.next());
+        let usage = serde_json::json!({"input_tokens": 1200, "output_tokens": 300,
+            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 9000});
+        self.line(
+            out,
+            "assistant",
+            &serde_json::json!({"model": "claude-sonnet-4-5", "id": id, "type": "message",
+                   "role": "assistant", "content": [{"type": "text", "text": text(rng, len)}],
+                   "stop_reason": "end_turn", "usage": usage}),
+        );
+    }
+}
+
+/// Appends one exchange (five lines, a tool's output among them) to a
+/// session file, as Claude Code does. Returns the bytes appended.
+pub fn append_exchange(path: &Path) -> u64 {
+    let mut w = ClaudeWriter::continuing(path);
+    let mut buf = Vec::new();
+    w.exchange(&mut Rng::new(99), &mut buf);
+    append(path, &buf);
+    w.bytes
+}
+
+/// The next message of a session file, as Claude Code writes it: a prompt
+/// that starts with `word`, and its reply (two lines), to be written with
+/// [`append`].
+pub fn next_message(path: &Path, word: &str) -> Vec<u8> {
+    let mut w = ClaudeWriter::continuing(path);
+    let mut rng = Rng::new(w.n);
+    let mut buf = Vec::new();
+    let prompt = format!("{word} {}", text(&mut rng, 200));
+    w.line(
+        &mut buf,
+        "user",
+        &serde_json::json!({"role": "user", "content": prompt}),
+    );
+    w.reply(&mut rng, &mut buf, 400);
+    buf
+}
+
+/// Appends `bytes` to a file, in one write.
+pub fn append(path: &Path, bytes: &[u8]) {
+    let mut out = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("open session file to append");
+    out.write_all(bytes).expect("append to session file");
+}
+
+/// A database path in `dir` with no database or index there yet.
+pub fn fresh_db(dir: &Path, name: &str) -> std::path::PathBuf {
+    let db = dir.join(name);
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    let _ = std::fs::remove_dir_all(scrollback::search::index_dir(&db));
+    db
+}
+
+/// What one run of a command took.
+pub struct Measured {
+    pub secs: f64,
+    /// Peak RSS of the process, in MB.
+    pub peak_mb: f64,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Runs a command to its end, polling its peak RSS (VmHWM only grows, so
+/// the last reading before it exits is its peak, give or take the last
+/// 20 ms). Its output can be larger than a pipe holds: it is read as it
+/// comes.
+pub fn run_measured(cmd: &mut std::process::Command) -> Measured {
+    use std::process::Stdio;
+    let start = std::time::Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the command");
+    let pid = child.id();
+    let drain = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
+    let mut peak: f64 = 0.0;
+    loop {
+        if let Some(v) = proc_status_mb(pid, "VmHWM") {
+            peak = peak.max(v);
+        }
+        if child.try_wait().expect("wait for the command").is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Measured {
+        secs: start.elapsed().as_secs_f64(),
+        peak_mb: peak,
+        stdout: stdout.join().expect("stdout read"),
+        stderr: stderr.join().expect("stderr read"),
+    }
+}
