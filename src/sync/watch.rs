@@ -119,7 +119,12 @@ impl Watch {
     pub fn next(&self, timeout: Duration) -> Option<Change> {
         let first = match self.rx.recv_timeout(timeout) {
             Ok(e) => e,
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
+            Err(RecvTimeoutError::Timeout) => return None,
+            Err(RecvTimeoutError::Disconnected) => {
+                // Nothing is followed (no source exists): nothing will come.
+                std::thread::sleep(timeout);
+                return None;
+            }
         };
         let started = Instant::now();
         let mut events = vec![first];
@@ -159,7 +164,7 @@ impl Watch {
         if files.is_empty() {
             // Only deletions, reads, or files no tool writes its sessions
             // to: nothing to do, and nothing to report.
-            return self.next(Duration::ZERO);
+            return None;
         }
         Some(Change::Files(files))
     }
@@ -206,6 +211,51 @@ fn watch_error(path: &Path, e: &notify::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(c: Option<Change>) -> Vec<String> {
+        match c {
+            Some(Change::Files(f)) => f
+                .iter()
+                .map(|p| {
+                    p.file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+                })
+                .collect(),
+            other => panic!("expected files, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_burst_of_writes_is_one_change_naming_the_session_files() {
+        let dir = tempfile::tempdir().expect("dir");
+        let source = Source {
+            tool: "config".into(),
+            path: dir.path().to_path_buf(),
+        };
+        let w = Watch::start(&[source], Duration::from_secs(1)).expect("watch");
+        let file = dir.path().join("a.jsonl");
+        for i in 0..3 {
+            let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+            text.push_str(&format!("{{\"n\": {i}}}\n"));
+            std::fs::write(&file, text).expect("write");
+        }
+        std::fs::write(dir.path().join("notes.txt"), "not a session").expect("write");
+        assert_eq!(names(w.next(Duration::from_secs(20))), ["a.jsonl"]);
+        // A new folder is named, so that what is written in it before it
+        // is followed is read too.
+        std::fs::create_dir(dir.path().join("project")).expect("mkdir");
+        std::fs::write(dir.path().join("project/b.jsonl"), "{}\n").expect("write");
+        let mut seen = names(w.next(Duration::from_secs(20)));
+        while !seen.iter().any(|n| n == "b.jsonl") {
+            match w.next(Duration::from_secs(5)) {
+                Some(c) => seen.extend(names(Some(c))),
+                None => break,
+            }
+        }
+        assert!(seen.iter().any(|n| n == "project"), "{seen:?}");
+        // Idle, nothing comes.
+        assert_eq!(w.next(Duration::from_millis(300)), None);
+    }
 
     #[test]
     fn a_databases_journals_are_the_database() {
