@@ -228,8 +228,8 @@ pub fn import_each(
         discarded: false,
         only: None,
     };
-    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
-    let total: u64 = found.files.iter().map(|f| size(&f.path)).sum();
+    let size = |i: &walk::Input| i.meta.len();
+    let total: u64 = found.files.iter().map(size).sum();
     let mut done = 0u64;
     let mut held = Duration::ZERO;
     for (i, input) in found.files.iter().enumerate() {
@@ -237,7 +237,7 @@ pub fn import_each(
         let started = Instant::now();
         let mut touched = false;
         let state = (!req.options.new_id)
-            .then(|| file_state(&input.path))
+            .then(|| state_of(input))
             .flatten();
         let prev = match (&state, req.options.reread) {
             (Some(now), false) => store.import_file_state(&now.path)?,
@@ -247,7 +247,7 @@ pub fn import_each(
         let known = known.filter(|k| !(k.format == NOT_SESSIONS && input.named));
         if let Some(prev) = known {
             run.report.files_unchanged += 1;
-            done += size(&input.path);
+            done += size(input);
             if prev.format == NOT_SESSIONS {
                 (req.progress)(done, total);
                 continue;
@@ -291,7 +291,7 @@ pub fn import_each(
                 })?;
             }
             attempted -= 1;
-            done += size(&input.path);
+            done += size(input);
             (req.progress)(done, total);
             continue;
         }
@@ -325,7 +325,7 @@ pub fn import_each(
                 failures.push((input.path.clone(), e));
             }
         }
-        done += size(&input.path);
+        done += size(input);
         (req.progress)(done, total);
         held += started.elapsed();
         if held >= LOCK_SHARE && i + 1 < found.files.len() {
@@ -435,13 +435,14 @@ struct FileInput<'a> {
     sessions_before: u64,
 }
 
-/// The files an import of `paths` looks at: the files named, and the
-/// files found in the folders named (not yet told apart by their content).
-pub fn files_under(paths: &[PathBuf]) -> Vec<PathBuf> {
+/// What the files an import of `paths` looks at are now (the files named,
+/// and the files found in the folders named, not yet told apart by their
+/// content), from the walk's own look at them: no file is opened.
+pub fn file_states_under(paths: &[PathBuf]) -> Vec<FileState> {
     walk::expand(paths)
         .files
-        .into_iter()
-        .map(|i| i.path)
+        .iter()
+        .filter_map(state_of)
         .collect()
 }
 
@@ -461,25 +462,34 @@ pub fn changed_since(prev: &FileState, now: &FileState) -> bool {
     point.is_none_or(|p| p.upto != now.size)
 }
 
-/// What a file is now, to compare with what an import remembered: `None`
-/// for what is not a regular file (a pipe can change without a trace).
-pub fn file_state(path: &Path) -> Option<FileState> {
-    let meta = std::fs::metadata(path).ok()?;
+/// What a file the walk met is now, to compare with what an import
+/// remembered: `None` for what is not a regular file (a pipe can change
+/// without a trace).
+fn state_of(input: &walk::Input) -> Option<FileState> {
+    let meta = &input.meta;
     if !meta.is_file() {
         return None;
     }
-    let canonical = std::fs::canonicalize(path).ok()?;
+    let canonical = match &input.canonical {
+        Some(c) => c.clone(),
+        None => std::fs::canonicalize(&input.path).ok()?,
+    };
     let mtime_ns = meta
         .modified()
         .ok()?
         .duration_since(std::time::UNIX_EPOCH)
         .ok()
         .and_then(|d| i64::try_from(d.as_nanos()).ok())?;
-    let mut file_id = identity(&meta);
-    // A SQLite file written in WAL mode changes in its log first.
+    let mut file_id = identity(meta);
+    // A SQLite file written in WAL mode changes in its log first (a
+    // session file of another kind has no log to look for).
     let mut wal = canonical.clone().into_os_string();
     wal.push("-wal");
-    if let Ok(w) = std::fs::metadata(&wal) {
+    let text = matches!(
+        canonical.extension().and_then(|e| e.to_str()),
+        Some("json" | "jsonl" | "toon")
+    );
+    if let Some(w) = (!text).then(|| std::fs::metadata(&wal).ok()).flatten() {
         let at = w
             .modified()
             .ok()

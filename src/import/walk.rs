@@ -25,13 +25,18 @@ use super::PathNote;
 use crate::error::Error;
 
 /// A file to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(super) struct Input {
     /// The path as met.
     pub path: PathBuf,
     /// Named by the user (not found in a folder): an empty one is an error,
     /// not something to skip.
     pub named: bool,
+    /// The file's metadata when the walk met it.
+    pub meta: Metadata,
+    /// Its canonical path, when the walk knows it without asking (a file
+    /// that is not a symlink, in a folder whose canonical path it took).
+    pub canonical: Option<PathBuf>,
 }
 
 /// What the walk found.
@@ -75,7 +80,7 @@ pub(super) fn expand(paths: &[PathBuf]) -> Found {
         match std::fs::metadata(p) {
             Err(e) => walk.found.failed.push((p.clone(), Error::io(p, e))),
             Ok(meta) if meta.is_dir() => walk.folder(p, &meta),
-            Ok(meta) => walk.file(p, &meta, true),
+            Ok(meta) => walk.file(p, &meta, true, None),
         }
     }
     walk.found
@@ -149,7 +154,15 @@ struct Walk {
 /// A folder being read: what it is and the entries left.
 struct Frame {
     id: Identity,
-    entries: std::vec::IntoIter<PathBuf>,
+    entries: std::vec::IntoIter<Entry>,
+    /// The folder's canonical path.
+    canonical: Option<PathBuf>,
+}
+
+/// An entry of a folder, and whether it is a symlink (from the listing).
+struct Entry {
+    path: PathBuf,
+    symlink: bool,
 }
 
 impl Walk {
@@ -160,7 +173,7 @@ impl Walk {
         });
     }
 
-    fn file(&mut self, path: &Path, meta: &Metadata, named: bool) {
+    fn file(&mut self, path: &Path, meta: &Metadata, named: bool, canonical: Option<PathBuf>) {
         let id = identity(meta, path);
         if let Some(first) = self.files.get(&id) {
             let reason = format!(
@@ -174,6 +187,8 @@ impl Walk {
         self.found.files.push(Input {
             path: path.to_path_buf(),
             named,
+            meta: meta.clone(),
+            canonical,
         });
     }
 
@@ -187,11 +202,21 @@ impl Walk {
         let Some(entries) = self.listing(root) else {
             return;
         };
-        let mut stack = vec![Frame { id, entries }];
+        let canonical = std::fs::canonicalize(root).ok();
+        let mut stack = vec![Frame {
+            id,
+            entries,
+            canonical,
+        }];
         while let Some(top) = stack.last_mut() {
-            let Some(path) = top.entries.next() else {
+            let Some(Entry { path, symlink }) = top.entries.next() else {
                 stack.pop();
                 continue;
+            };
+            // One canonical path per folder, not one per file.
+            let canonical = match (&top.canonical, symlink, path.file_name()) {
+                (Some(dir), false, Some(name)) => Some(dir.join(name)),
+                _ => None,
             };
             let meta = match std::fs::metadata(&path) {
                 Ok(m) => m,
@@ -216,19 +241,24 @@ impl Walk {
                 } else if !self.folders.insert(id.clone()) {
                     self.skip(&path, "a folder already read through another path");
                 } else if let Some(entries) = self.listing(&path) {
-                    stack.push(Frame { id, entries });
+                    let canonical = canonical.or_else(|| std::fs::canonicalize(&path).ok());
+                    stack.push(Frame {
+                        id,
+                        entries,
+                        canonical,
+                    });
                 }
             } else if is_session_file(&path) {
                 if meta.is_file() {
-                    self.file(&path, &meta, false);
+                    self.file(&path, &meta, false, canonical);
                 } else {
                     self.skip(&path, "not a regular file (a fifo, a socket or a device)");
                 }
             } else if is_llm_db(&path) && meta.is_file() {
-                self.file(&path, &meta, false);
+                self.file(&path, &meta, false, canonical);
             } else if is_zip(&path) && meta.is_file() {
                 if super::chatgpt::is_export_zip(&path) {
-                    self.file(&path, &meta, false);
+                    self.file(&path, &meta, false, canonical);
                 } else {
                     self.skip(
                         &path,
@@ -242,15 +272,16 @@ impl Walk {
     /// The entries of a folder to walk, sorted. `None` when it cannot be read
     /// (a failure noted), or when it is an unpacked ChatGPT export: its
     /// conversation files are taken here and the rest is left out, noted.
-    fn listing(&mut self, dir: &Path) -> Option<std::vec::IntoIter<PathBuf>> {
+    fn listing(&mut self, dir: &Path) -> Option<std::vec::IntoIter<Entry>> {
         let entries = self.entries(dir)?;
-        let Some(conversations) = chatgpt_export(entries.as_slice()) else {
+        let paths: Vec<PathBuf> = entries.as_slice().iter().map(|e| e.path.clone()).collect();
+        let Some(conversations) = chatgpt_export(&paths) else {
             return Some(entries);
         };
         let others = entries.len() - conversations.len();
         for path in conversations {
             match std::fs::metadata(&path) {
-                Ok(meta) => self.file(&path, &meta, false),
+                Ok(meta) => self.file(&path, &meta, false, None),
                 Err(e) => self.found.failed.push((path.clone(), Error::io(&path, e))),
             }
         }
@@ -268,15 +299,21 @@ impl Walk {
 
     /// The entries of a folder, sorted; `None` (and a failure noted) when it
     /// cannot be read.
-    fn entries(&mut self, dir: &Path) -> Option<std::vec::IntoIter<PathBuf>> {
+    fn entries(&mut self, dir: &Path) -> Option<std::vec::IntoIter<Entry>> {
         let read = std::fs::read_dir(dir).and_then(|entries| {
             entries
-                .map(|e| e.map(|e| e.path()))
+                .map(|e| {
+                    e.map(|e| Entry {
+                        path: e.path(),
+                        // Unknown (an error) counts as a symlink: asked about later.
+                        symlink: e.file_type().map_or(true, |t| t.is_symlink()),
+                    })
+                })
                 .collect::<std::io::Result<Vec<_>>>()
         });
         match read {
             Ok(mut entries) => {
-                entries.sort();
+                entries.sort_by(|a, b| a.path.cmp(&b.path));
                 Some(entries.into_iter())
             }
             Err(e) => {

@@ -148,10 +148,7 @@ pub fn status(store: &Store, sources: &[Source]) -> Result<Vec<SourceStatus>> {
             new: 0,
             changed: 0,
         };
-        for file in crate::import::files_under(std::slice::from_ref(&s.path)) {
-            let Some(now) = crate::import::file_state(&file) else {
-                continue;
-            };
+        for now in crate::import::file_states_under(std::slice::from_ref(&s.path)) {
             st.files += 1;
             st.bytes += now.size;
             match known.get(&now.path) {
