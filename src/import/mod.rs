@@ -236,9 +236,7 @@ pub fn import_each(
         req.control.check()?;
         let started = Instant::now();
         let mut touched = false;
-        let state = (!req.options.new_id)
-            .then(|| state_of(input))
-            .flatten();
+        let state = (!req.options.new_id).then(|| state_of(input)).flatten();
         let prev = match (&state, req.options.reread) {
             (Some(now), false) => store.import_file_state(&now.path)?,
             _ => None,
