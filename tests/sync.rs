@@ -499,7 +499,15 @@ fn a_bad_file_is_named_and_the_rest_still_syncs() {
         reason.contains("0000000000ff.jsonl") && reason.contains("line 2"),
         "{reason}"
     );
-    assert!(err.contains("0000000000ff.jsonl"), "{err}");
+    assert!(err.contains("1 file could not be synced"), "{err}");
+    // Without --json, the summary names it.
+    let out = h.cmd().arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("failed: ") && text.contains("0000000000ff.jsonl"),
+        "{text}"
+    );
     // Everything else came in.
     for source in ["claude-code", "codex", "gemini", "llm"] {
         assert!(h.shape().iter().any(|s| s.0 == source), "{source}");

@@ -10,7 +10,6 @@ use anyhow::Result;
 use super::args::Command;
 use super::{open_search, progress_bar, write_json};
 use crate::config::Config;
-use crate::error::Error;
 use crate::jobs::JobControl;
 use crate::search::Search;
 use crate::store::Store;
@@ -45,8 +44,14 @@ pub(super) fn run(
                 write!(out, "{}", crate::sanitize::message(&summary(&report)))?;
                 writeln!(out)?;
             }
-            if !report.import.failed.is_empty() {
-                return Err(Error::SomeFilesFailed(Box::new(report.import)).into());
+            let failed = report.import.failed.len();
+            if failed > 0 {
+                // Named above (or in the report): the exit code says it.
+                out.flush()?;
+                anyhow::bail!(
+                    "{failed} file{} could not be synced; the rest was",
+                    if failed == 1 { "" } else { "s" }
+                );
             }
         }
         Command::Watch { .. } => watch(config, store, &found, json, db, &mut out)?,
