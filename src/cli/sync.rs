@@ -99,9 +99,74 @@ fn watch(
     db: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<()> {
+    use crate::sync::watch::Change;
     let poll = Duration::from_secs(config.sync.poll_secs);
-    let w = crate::sync::watch::Watch::start(found, poll)?;
+    let mut found = found.to_vec();
+    let mut w = follow(&found, poll)?;
     let mut search = open_search(store, config)?;
+    let mut change = Some(Change::Everything);
+    loop {
+        if let Some(c) = change.take() {
+            let files = match &c {
+                Change::Everything => None,
+                Change::Files(f) => Some(f.as_slice()),
+            };
+            let first = files.is_none();
+            let report = match pass(&mut search, &found, files, db, first) {
+                Ok(r) => r,
+                Err(e) if first => return Err(e.into()),
+                // The store busy for long (a large import elsewhere), the
+                // disk full: said, and the next change tries again, with
+                // everything since, so nothing is missed.
+                Err(e) => {
+                    eprintln!(
+                        "scrollback: warning: {}",
+                        crate::sanitize::message(&format!(
+                            "a sync pass failed: {e}; the next change syncs everything again"
+                        ))
+                    );
+                    change = w.next(Duration::from_hours(1)).map(|_| Change::Everything);
+                    continue;
+                }
+            };
+            let worth = first
+                || report.import.sessions_added + report.import.messages_added > 0
+                || !report.import.failed.is_empty();
+            if worth {
+                if json {
+                    serde_json::to_writer(&mut *out, &report)?;
+                    writeln!(out)?;
+                } else {
+                    let at = jiff::Zoned::now().strftime("%H:%M:%S");
+                    let line = crate::sanitize::message(&summary(&report));
+                    writeln!(out, "{at} {line}")?;
+                }
+                out.flush()?;
+            }
+        }
+        change = w.next(LOOK_FOR_SOURCES);
+        if change.is_none() {
+            // A tool used for the first time makes its folder: followed
+            // from then on, and synced whole.
+            let now = sources(&config.sync);
+            if now != found {
+                found = now;
+                w = follow(&found, poll)?;
+                change = Some(Change::Everything);
+            }
+        }
+    }
+}
+
+/// How often a watch looks for sources that were not there before.
+const LOOK_FOR_SOURCES: Duration = Duration::from_mins(1);
+
+/// Starts following `found`, saying on stderr what cannot be followed.
+fn follow(
+    found: &[crate::sync::Source],
+    poll: Duration,
+) -> crate::error::Result<crate::sync::watch::Watch> {
+    let w = crate::sync::watch::Watch::start(found, poll)?;
     for (p, why) in &w.polled {
         eprintln!(
             "scrollback: {}",
@@ -122,50 +187,7 @@ fn watch(
         "scrollback: following {} sources (ctrl-c stops)",
         found.iter().filter(|s| s.path.exists()).count()
     );
-    let mut change = Some(crate::sync::watch::Change::Everything);
-    loop {
-        if let Some(c) = change.take() {
-            let files = match &c {
-                crate::sync::watch::Change::Everything => None,
-                crate::sync::watch::Change::Files(f) => Some(f.as_slice()),
-            };
-            let first = files.is_none();
-            let report = match pass(&mut search, found, files, db, first) {
-                Ok(r) => r,
-                // The store busy for long (a large import elsewhere), the
-                // disk full: said, and the next change tries again, with
-                // everything since, so nothing is missed.
-                Err(e) if !first => {
-                    eprintln!(
-                        "scrollback: warning: {}",
-                        crate::sanitize::message(&format!(
-                            "a sync pass failed: {e}; the next change syncs everything again"
-                        ))
-                    );
-                    change = w
-                        .next(Duration::from_hours(1))
-                        .map(|_| crate::sync::watch::Change::Everything);
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let worth = first
-                || report.import.sessions_added + report.import.messages_added > 0
-                || !report.import.failed.is_empty();
-            if worth {
-                if json {
-                    serde_json::to_writer(&mut *out, &report)?;
-                    writeln!(out)?;
-                } else {
-                    let at = jiff::Zoned::now().strftime("%H:%M:%S");
-                    let line = crate::sanitize::message(&summary(&report));
-                    writeln!(out, "{at} {line}")?;
-                }
-                out.flush()?;
-            }
-        }
-        change = w.next(Duration::from_hours(1));
-    }
+    Ok(w)
 }
 
 /// What a sync did, in a few lines.

@@ -63,6 +63,7 @@ pub fn run(store: Store, config: &Config, demo: bool) -> Result<()> {
             sync_store,
             runtime::SyncSetup {
                 sources: sources.clone(),
+                config: config.sync.clone(),
                 watch: config.sync.watch,
                 on_start: config.sync.on_start,
                 poll: std::time::Duration::from_secs(config.sync.poll_secs),

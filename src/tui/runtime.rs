@@ -38,6 +38,9 @@ struct SyncHandle {
 pub struct SyncSetup {
     /// The tools' session folders.
     pub sources: Vec<crate::sync::Source>,
+    /// Where they were found (looked at again now and then while
+    /// following them: a tool used for the first time makes its folder).
+    pub config: crate::config::SyncConfig,
     /// Follow them while the TUI runs (as `scrollback watch`).
     pub watch: bool,
     /// Sync them once when the TUI starts.
@@ -149,7 +152,7 @@ impl Runtime {
         thread::Builder::new()
             .name("scrollback-sync".into())
             .stack_size(WORKER_STACK)
-            .spawn(move || sync_worker(store, &setup, &run_rx, &shared, &events, &search))
+            .spawn(move || sync_worker(store, setup, &run_rx, &shared, &events, &search))
             .map_err(|e| crate::Error::io("thread", e))?;
         self.sync = Some(SyncHandle {
             run: run_tx,
@@ -299,14 +302,15 @@ fn store_worker(
 /// but to tell the search worker to index what a pass wrote.
 fn sync_worker(
     mut store: Store,
-    setup: &SyncSetup,
+    mut setup: SyncSetup,
     asked: &Receiver<()>,
     control: &std::sync::Mutex<JobControl>,
     events: &Sender<Event>,
     search: &Sender<Command>,
 ) {
     use crate::sync::watch::{Change, Watch};
-    let watch = if setup.watch {
+    let mut looked = std::time::Instant::now();
+    let mut watch = if setup.watch {
         match Watch::start(&setup.sources, setup.poll) {
             Ok(w) => Some(w),
             Err(e) => {
@@ -330,6 +334,21 @@ fn sync_worker(
                 Err(std::sync::mpsc::TryRecvError::Empty) => {
                     match w.next(Duration::from_millis(250)) {
                         Some(c) => (c, false),
+                        None if looked.elapsed() >= Duration::from_mins(1) => {
+                            // A tool used for the first time makes its
+                            // folder: followed from then on.
+                            looked = std::time::Instant::now();
+                            let now = crate::sync::sources(&setup.config);
+                            if now == setup.sources {
+                                continue;
+                            }
+                            setup.sources = now;
+                            match Watch::start(&setup.sources, setup.poll) {
+                                Ok(w) => watch = Some(w),
+                                Err(_) => continue,
+                            }
+                            (Change::Everything, false)
+                        }
                         None => continue,
                     }
                 }
@@ -343,7 +362,7 @@ fn sync_worker(
         *control
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = job.clone();
-        let event = sync_pass(&mut store, setup, &change, asked_for, &job, events);
+        let event = sync_pass(&mut store, &setup, &change, asked_for, &job, events);
         let _ = events.send(Event::Progress {
             label: String::new(),
             done: 1,
