@@ -622,3 +622,96 @@ fn watch_picks_up_a_line_a_tool_appends() {
         serde_json::from_str(&rx.recv_timeout(Duration::from_mins(1)).unwrap()).unwrap();
     assert_eq!(pass["sessions_added"], 1, "{pass}");
 }
+
+/// A sync run through the library, with a progress callback that changes
+/// the files once the first one is read: a folder removed, a file cut
+/// short, while the sync is under way.
+#[test]
+fn files_removed_or_cut_while_a_sync_runs_lose_nothing() {
+    use scrollback::import::{ImportRequest, import_paths};
+    use scrollback::jobs::JobControl;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("projects");
+    let transcript = |sid: &str, n: usize| -> String {
+        let mut text = String::new();
+        let mut parent: Option<String> = None;
+        for i in 0..n {
+            let uuid = format!("{sid}-{i}");
+            let kind = if i % 2 == 0 { "user" } else { "assistant" };
+            text.push_str(
+                &claude_line(&uuid, parent.as_deref(), kind, &format!("line {i}"), 1)
+                    .replace(CLAUDE_SID, sid),
+            );
+            text.push('\n');
+            parent = Some(uuid);
+        }
+        text
+    };
+    let sids = [
+        "5c5c5c5c-0000-4000-8000-00000000000a",
+        "5c5c5c5c-0000-4000-8000-00000000000b",
+        "5c5c5c5c-0000-4000-8000-00000000000c",
+    ];
+    let mut paths = Vec::new();
+    for (i, sid) in sids.iter().enumerate() {
+        let folder = root.join(format!("p{i}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        let p = folder.join(format!("{sid}.jsonl"));
+        std::fs::write(&p, transcript(sid, 6)).unwrap();
+        paths.push(p);
+    }
+    let mut store = scrollback::Store::open(dir.path().join("s.db")).unwrap();
+    let whole = std::fs::read(&paths[1]).unwrap();
+    let changed = std::cell::Cell::new(false);
+    let progress = |done: u64, _total: u64| {
+        if done > 0 && !changed.replace(true) {
+            // After the first file: the second is cut in its third line,
+            // the third one's folder is removed.
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&paths[1])
+                .unwrap();
+            let cut = whole
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .nth(1)
+                .unwrap()
+                .0
+                + 20;
+            f.set_len(cut as u64).unwrap();
+            std::fs::remove_dir_all(paths[2].parent().unwrap()).unwrap();
+        }
+    };
+    let control = JobControl::new();
+    let import = &mut |r: &ImportRequest<'_>| import_paths(&mut store, r);
+    let r = scrollback::sync::sync_paths(import, std::slice::from_ref(&root), &progress, &control)
+        .unwrap();
+    assert!(changed.get());
+    assert!(r.import.failed.is_empty(), "{:?}", r.import.failed);
+    assert_eq!(r.gone.len(), 1, "{:?}", r.gone);
+    assert!(r.gone[0].path.contains("p2"));
+    let count = |store: &scrollback::Store, sid: &str| {
+        store
+            .list(&scrollback::ListQuery::default())
+            .unwrap()
+            .into_iter()
+            .find(|s| s.source_ref.as_deref() == Some(sid))
+            .map(|s| s.message_count)
+    };
+    assert_eq!(count(&store, sids[0]), Some(6));
+    // Cut in its third line: the two complete lines are in.
+    assert_eq!(count(&store, sids[1]), Some(2));
+    assert_eq!(count(&store, sids[2]), None);
+    // The file written back whole: the next sync brings the rest, once.
+    std::fs::write(&paths[1], &whole).unwrap();
+    for _ in 0..2 {
+        let import = &mut |r: &ImportRequest<'_>| import_paths(&mut store, r);
+        let r =
+            scrollback::sync::sync_paths(import, std::slice::from_ref(&root), &|_, _| {}, &control)
+                .unwrap();
+        assert!(r.import.failed.is_empty());
+        assert_eq!(count(&store, sids[1]), Some(6));
+        assert_eq!(count(&store, sids[0]), Some(6));
+    }
+}
