@@ -240,18 +240,22 @@ fn live_session_name(h: &Machine) -> String {
         .unwrap()
 }
 
+/// The tools of `sources --json`, in order.
+fn tools_of(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["tool"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn sources_lists_every_tools_folder_with_what_is_new() {
     let h = Machine::new();
     let out = h.cmd().args(["sources", "--json"]).output().unwrap();
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let tools: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["tool"].as_str().unwrap())
-        .collect();
+    let tools = tools_of(&v);
     assert_eq!(tools, ["claude-code", "codex", "gemini", "llm"]);
     let claude = &v[0];
     // The project's four transcripts and the live session.
@@ -311,12 +315,7 @@ fn sources_lists_every_tools_folder_with_what_is_new() {
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let tools: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["tool"].as_str().unwrap())
-        .collect();
+    let tools = tools_of(&v);
     assert_eq!(tools, ["claude-code", "codex", "llm", "config"]);
 }
 

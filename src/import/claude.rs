@@ -144,17 +144,7 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
             .and_then(|d| d.messages.last())
             .and_then(|m| m.source_id.clone())
     {
-        sink.resume_point(TailPoint {
-            upto: at.bytes,
-            lines: at.lines,
-            guard: String::new(),
-            source_ref: stem,
-            last_source: last,
-            line,
-            api,
-            calls,
-            state: None,
-        });
+        sink.resume_point(point_at(at.bytes, at.lines, stem, last, (line, api, calls)));
     }
     for doc in docs {
         sink.session(doc)?;
@@ -243,19 +233,31 @@ pub fn read_tail<R: BufRead>(
         .last()
         .and_then(|m| m.source_id.clone())
         .unwrap_or_else(|| point.last_source.clone());
-    sink.resume_point(TailPoint {
-        upto: point.upto + at.bytes,
-        lines: at.lines,
-        guard: String::new(),
+    sink.resume_point(point_at(
+        point.upto + at.bytes,
+        at.lines,
+        stem,
+        last,
+        (line, api, calls),
+    ));
+    sink.session(doc)?;
+    Ok(true)
+}
+
+/// Where a read of a transcript stopped: `upto` bytes and `lines` lines
+/// into it, its session `stem` ending with message `last`.
+fn point_at(upto: u64, lines: u64, stem: String, last: String, ends: Ends) -> TailPoint {
+    let (line, api, calls) = ends;
+    TailPoint {
+        upto,
+        lines,
         source_ref: stem,
         last_source: last,
         line,
         api,
         calls,
-        state: None,
-    });
-    sink.session(doc)?;
-    Ok(true)
+        ..TailPoint::default()
+    }
 }
 
 /// The keys of a line this importer reads.
