@@ -179,7 +179,10 @@ fn every_codex_rollout_cut_anywhere_reads_on_as_a_whole_read() {
 
 /// A live session: prompts, replies over several lines, parallel calls and
 /// their results, progress lines between, as Claude Code appends them.
-fn live_session(exchanges: usize) -> Vec<String> {
+///
+/// With `side_lines`, as Claude Code 2.x writes them: the progress line and
+/// each tool result hang off their call's line rather than the line before.
+fn live_session(exchanges: usize, side_lines: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut parent: Option<String> = None;
     let mut n = 0u64;
@@ -223,6 +226,7 @@ fn live_session(exchanges: usize) -> Vec<String> {
             json!({}),
             &mut parent,
         ));
+        let mut calls = Vec::new();
         for c in 0..2 {
             out.push(line(
                 "assistant",
@@ -232,17 +236,31 @@ fn live_session(exchanges: usize) -> Vec<String> {
                 json!({}),
                 &mut parent,
             ));
+            calls.push(parent.clone());
         }
+        let off = |c: usize, parent: &Option<String>| {
+            if side_lines {
+                calls[c].clone()
+            } else {
+                parent.clone()
+            }
+        };
+        let mut at = off(0, &parent);
         out.push(line(
             "progress",
             Value::Null,
             json!({"data": {"type": "bash_progress"}}),
-            &mut parent,
+            &mut at,
         ));
+        if !side_lines {
+            parent = at;
+        }
         for c in 0..2 {
+            let mut at = off(c, &parent);
             out.push(line("user", json!({"role": "user", "content": [{"type": "tool_result",
                 "tool_use_id": format!("toolu_{i}_{c}"), "content": format!("ok {i} {c}\u{1b}[31m")}]}),
-                json!({}), &mut parent));
+                json!({}), &mut at));
+            parent = at;
         }
         out.push(line(
             "assistant",
@@ -263,13 +281,15 @@ fn live_session(exchanges: usize) -> Vec<String> {
 
 #[test]
 fn a_live_session_cut_anywhere_reads_on_as_a_whole_read() {
-    let lines = live_session(3);
-    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let read_on = every_cut_reads_on_as_a_whole_read_would(&format!("{STEM}.jsonl"), &lines);
-    // Cuts inside a reply are read whole; the others are read on.
-    assert!(
-        read_on * 2 >= lines.len(),
-        "{read_on} of {} cuts read on",
-        lines.len()
-    );
+    for side_lines in [false, true] {
+        let lines = live_session(3, side_lines);
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let read_on = every_cut_reads_on_as_a_whole_read_would(&format!("{STEM}.jsonl"), &lines);
+        // Cuts inside a reply are read whole; the others are read on.
+        assert!(
+            read_on * 2 >= lines.len(),
+            "side lines {side_lines}: {read_on} of {} cuts read on",
+            lines.len()
+        );
+    }
 }

@@ -106,6 +106,8 @@ const TITLE_CHARS: usize = 80;
 const META_BYTES: u64 = 1 << 20;
 /// Calls whose tool names a read point keeps, for results that come after it.
 const RECENT_CALLS: usize = 32;
+/// Lines of the session's last node a read point keeps at most.
+const LEAF_LINES: usize = 512;
 
 /// Reads a Claude Code transcript (or recognises a file that sits beside
 /// them) and delivers its session, its branches and its subagents.
@@ -134,17 +136,17 @@ pub fn read<R: BufRead>(path: &Path, reader: R, sink: &mut dyn Sink) -> Result<(
     let mut at = LinesRead::default();
     let read = file.read_lines(reader, &mut at, sink)?;
     let ends = file.ends();
-    let docs = file.finish(sink);
+    let (docs, leaf) = file.finish(sink);
     // A session's own transcript can be read on from where this read
     // stopped, when it grows.
-    if let (Some(stem), Some((line, api, calls))) = (tail_stem(path), ends)
+    if let (Some(stem), Some(ends)) = (tail_stem(path), ends)
         && let Some(last) = docs
             .iter()
             .find(|d| d.parent.is_none() && d.source_ref.as_deref() == Some(stem.as_str()))
             .and_then(|d| d.messages.last())
             .and_then(|m| m.source_id.clone())
     {
-        sink.resume_point(point_at(at.bytes, at.lines, stem, last, (line, api, calls)));
+        sink.resume_point(point_at(at.bytes, at.lines, stem, last, ends, leaf));
     }
     for doc in docs {
         sink.session(doc)?;
@@ -198,24 +200,73 @@ pub fn read_tail<R: BufRead>(
     {
         return Ok(false);
     }
-    let mut parent = point.line.as_str();
-    for r in &file.recs {
+    // A new line may hang off any line of the stored session's last node
+    // (parallel tool results hang off their calls), as long as nothing
+    // that moves the conversation on came before it among the new lines:
+    // such lines are chained in file order, as the whole read places them.
+    let before: HashSet<&str> = point
+        .leaf
+        .iter()
+        .map(String::as_str)
+        .chain([point.line.as_str()])
+        .collect();
+    let issued: HashSet<String> = file
+        .recs
+        .iter()
+        .filter(|r| matches!(r.shape, Shape::Reply { .. }))
+        .flat_map(|r| r.parts.iter())
+        .filter_map(|p| match p {
+            Part::Message(m) => m.metadata.get("call_id").and_then(Value::as_str),
+            _ => None,
+        })
+        .map(str::to_string)
+        .collect();
+    let mut own: HashSet<String> = HashSet::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut moved_on = false;
+    for r in &mut file.recs {
         let reply_begun =
             matches!(&r.shape, Shape::Reply { api: Some(a) } if point.api.as_ref() == Some(a));
+        // Results of a call made before the point, after the conversation
+        // moved on: the whole read puts them with their call.
+        let late_results =
+            moved_on && matches!(&r.shape, Shape::Results { call: Some(c) } if !issued.contains(c));
         if r.sidechain
-            || r.parent.as_deref() != Some(parent)
             || r.session.as_deref().is_some_and(|s| s != stem)
             || reply_begun
+            || late_results
         {
             return Ok(false);
         }
-        parent = &r.id;
+        match r.parent.as_deref() {
+            Some(p) if own.contains(p) => {}
+            Some(p) if before.contains(p) && !moved_on => r.parent = order.last().cloned(),
+            _ => return Ok(false),
+        }
+        moved_on |= matches!(r.shape, Shape::Prompt | Shape::Reply { .. });
+        own.insert(r.id.clone());
+        order.push(r.id.clone());
     }
-    let (line, api, calls) = file
+    let ends = file
         .ends()
         .unwrap_or_else(|| (point.line.clone(), point.api.clone(), point.calls.clone()));
-    let api = api.or_else(|| point.api.clone());
-    let docs = file.finish(sink);
+    let ends = (ends.0, ends.1.or_else(|| point.api.clone()), ends.2);
+    let (docs, tail_leaf) = file.finish(sink);
+    // The new lines that only joined the stored last node leave it the
+    // last; otherwise the last node is among the new lines.
+    let leaf = if moved_on {
+        tail_leaf
+    } else {
+        let mut leaf = point.leaf.clone();
+        if leaf.is_empty() {
+            leaf.push(point.line.clone());
+        }
+        leaf.extend(order);
+        // A node of very many lines (a tool's progress): its latest ones.
+        let over = leaf.len().saturating_sub(LEAF_LINES);
+        leaf.drain(..over);
+        leaf
+    };
     let doc = match <[SessionDoc; 1]>::try_from(docs) {
         Ok([doc]) if doc.parent.is_none() && doc.source_ref.as_deref() == Some(&stem) => doc,
         // Nothing that holds a message: the session is as it was.
@@ -238,15 +289,24 @@ pub fn read_tail<R: BufRead>(
         at.lines,
         stem,
         last,
-        (line, api, calls),
+        ends,
+        leaf,
     ));
     sink.session(doc)?;
     Ok(true)
 }
 
 /// Where a read of a transcript stopped: `upto` bytes and `lines` lines
-/// into it, its session `stem` ending with message `last`.
-fn point_at(upto: u64, lines: u64, stem: String, last: String, ends: Ends) -> TailPoint {
+/// into it, its session `stem` ending with message `last`, whose last
+/// node holds the lines `leaf`.
+fn point_at(
+    upto: u64,
+    lines: u64,
+    stem: String,
+    last: String,
+    ends: Ends,
+    leaf: Vec<String>,
+) -> TailPoint {
     let (line, api, calls) = ends;
     TailPoint {
         upto,
@@ -256,6 +316,7 @@ fn point_at(upto: u64, lines: u64, stem: String, last: String, ends: Ends) -> Ta
         line,
         api,
         calls,
+        leaf,
         ..TailPoint::default()
     }
 }
@@ -995,8 +1056,8 @@ impl<'p> Transcript<'p> {
     }
 
     /// The sessions of the file: the main one and its branches, then each
-    /// subagent's.
-    fn finish(self, sink: &mut dyn Sink) -> Vec<SessionDoc> {
+    /// subagent's; and the lines the main session's last node holds.
+    fn finish(self, sink: &mut dyn Sink) -> (Vec<SessionDoc>, Vec<String>) {
         let Transcript {
             path, recs, titles, ..
         } = self;
@@ -1018,8 +1079,9 @@ impl<'p> Transcript<'p> {
             }
         };
         let has_main = main.iter().any(|r| !r.parts.is_empty());
+        let mut leaf = Vec::new();
         if has_main {
-            out.extend(main_sessions(main, &main_ref, &titles, sink));
+            out.extend(main_sessions(main, &main_ref, &titles, &mut leaf, sink));
         } else {
             skip_titles(&titles, sink);
         }
@@ -1042,7 +1104,7 @@ impl<'p> Transcript<'p> {
                 sink,
             ));
         }
-        out
+        (out, leaf)
     }
 }
 
@@ -1557,6 +1619,7 @@ fn main_sessions(
     recs: Vec<Rec>,
     source_ref: &str,
     titles: &Titles,
+    leaf: &mut Vec<String>,
     sink: &mut dyn Sink,
 ) -> Vec<SessionDoc> {
     let f = facts(&recs);
@@ -1636,7 +1699,7 @@ fn main_sessions(
         metadata,
         ..SessionDoc::default()
     };
-    let mut docs = build(recs, base, sink);
+    let mut docs = build(recs, base, leaf, sink);
     if let (Some(from), Some(main)) = (resumed_from, docs.first_mut()) {
         let last_copied = main.messages.iter().rposition(|m| {
             m.source_id
@@ -1712,7 +1775,7 @@ fn subagent_sessions(
         metadata,
         ..SessionDoc::default()
     };
-    let mut docs = build(recs, base, sink);
+    let mut docs = build(recs, base, &mut Vec::new(), sink);
     if let Some(main) = docs.first_mut() {
         main.parent = parent;
         main.fork_seq = None;
@@ -1741,13 +1804,25 @@ fn first8(id: &str) -> String {
 
 /// The lines of a conversation folded into a tree and made into sessions:
 /// the path to the last line first, then its branches.
-fn build(recs: Vec<Rec>, mut base: SessionDoc, sink: &mut dyn Sink) -> Vec<SessionDoc> {
+fn build(
+    recs: Vec<Rec>,
+    mut base: SessionDoc,
+    leaf: &mut Vec<String>,
+    sink: &mut dyn Sink,
+) -> Vec<SessionDoc> {
     let Some(last) = recs.last().map(|r| r.id.clone()) else {
         return Vec::new();
     };
     let mut recs = recs;
     let (tree, holder) = fold(&mut recs);
     let main_leaf = holder.get(&last).cloned();
+    // The lines the main path's last node holds, in file order: a line
+    // added after them that names one of them continues that path.
+    *leaf = recs
+        .iter()
+        .filter(|r| holder.get(&r.id) == main_leaf.as_ref())
+        .map(|r| r.id.clone())
+        .collect();
     let paths = tree.into_paths(main_leaf.as_deref());
     if paths.iter().all(|p| p.messages.is_empty()) {
         sink.skip(

@@ -800,6 +800,10 @@ pub(crate) struct TailPoint {
     /// The last calls made (id, tool name), whose results may follow.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<(String, String)>,
+    /// For Claude Code: the lines the session's last node holds (new lines
+    /// may hang off any of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leaf: Vec<String>,
     /// The format's own state (for Codex, what its reader holds but the
     /// messages).
     #[serde(default, skip_serializing_if = "Option::is_none")]
