@@ -714,3 +714,61 @@ fn files_removed_or_cut_while_a_sync_runs_lose_nothing() {
         assert_eq!(count(&store, sids[0]), Some(6));
     }
 }
+
+#[test]
+fn llm_logs_db_reads_only_the_conversations_that_gained_responses() {
+    let h = Machine::new();
+    h.sync_ok();
+    let logs = h.home.join("config/io.datasette.llm/logs.db");
+    let c = rusqlite::Connection::open(&logs).unwrap();
+    c.execute_batch(
+        "INSERT INTO responses (id, model, prompt, response, conversation_id, datetime_utc)
+           VALUES ('01jr2', 'gpt-4o-mini', 'Another one', 'Pete.',
+                   '01jsync1aaaaaaaaaaaaaaaaaa', '2025-05-01T10:05:00');
+         INSERT INTO conversations VALUES ('01jsync2bbbbbbbbbbbbbbbbbb', 'Herons', 'gpt-4o-mini');
+         INSERT INTO responses (id, model, prompt, response, conversation_id, datetime_utc)
+           VALUES ('01jr3', 'gpt-4o-mini', 'Name a heron', 'Harold.',
+                   '01jsync2bbbbbbbbbbbbbbbbbb', '2025-05-02T10:00:00');",
+    )
+    .unwrap();
+    drop(c);
+    let r = h.sync_ok();
+    assert_eq!(r["read_on"], 1, "{r}");
+    assert_eq!(r["sessions_added"], 1, "{r}");
+    assert_eq!(r["sessions_grown"], 1, "{r}");
+    assert_eq!(r["messages_added"], 4, "{r}");
+    // Nothing new: nothing added, the file not read.
+    h.settle();
+    h.sync_ok();
+    let again = h.sync_ok();
+    assert_eq!(again["messages_added"], 0, "{again}");
+    // The same as a store that read the file whole, once.
+    let other = h.home.join("other.db");
+    let out = common::scrollback_on(&h.home, &other)
+        .args(["sync", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let llm = |db: &Path| -> Vec<Value> {
+        let out = common::scrollback_on(&h.home, db)
+            .args(["list", "--json", "--all", "--source", "llm"])
+            .output()
+            .unwrap();
+        let mut v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        v.sort_by_key(|s| s["name"].as_str().unwrap().to_string());
+        v.iter()
+            .map(|s| {
+                let name = s["name"].as_str().unwrap();
+                let shown = common::scrollback_on(&h.home, db)
+                    .args(["show", "--json", name])
+                    .output()
+                    .unwrap();
+                let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+                json!([name, s["message_count"], shown["messages"]])
+            })
+            .collect()
+    };
+    let whole = llm(&other);
+    assert_eq!(whole.len(), 2);
+    assert_eq!(llm(&h.db), whole);
+}

@@ -52,7 +52,7 @@ use serde_json::{Map, Value};
 
 use super::chatgpt::{placeholder_message, tool_summary};
 use super::ids::uid_for;
-use super::{Sink, first_prompt_title, short_name};
+use super::{Sink, TailPoint, first_prompt_title, short_name};
 use crate::domain::{Kind, MessageDoc, Role, SessionDoc, Tokens, parse_time};
 use crate::error::{Error, Result};
 
@@ -61,6 +61,22 @@ const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 /// Reads every conversation of a logs.db.
 pub fn read(path: &Path, sink: &mut dyn Sink) -> Result<()> {
+    read_since(path, sink, None).map(|_| ())
+}
+
+/// What a read of a logs.db remembers to go on from: the last response
+/// row it saw.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Since {
+    responses: i64,
+}
+
+/// [`read`], going on from where the read that left `point` stopped when
+/// the file holds only the older tables: only the conversations that
+/// gained responses since are read (whole, so that the store matches them
+/// by their ids). The newer tables are read whole. True when it went on
+/// from the point.
+pub fn read_since(path: &Path, sink: &mut dyn Sink, point: Option<&TailPoint>) -> Result<bool> {
     let db = LogsDb::open(path)?;
     let tables = db.tables()?;
     let old = tables.contains("responses");
@@ -88,13 +104,31 @@ pub fn read(path: &Path, sink: &mut dyn Sink) -> Result<()> {
     } else {
         NewIds::default()
     };
+    let last: Option<i64> = if old {
+        db.conn
+            .query_row("SELECT max(rowid) FROM responses", [], |r| r.get(0))
+            .map_err(|e| db.fail("table responses", &e))?
+    } else {
+        None
+    };
+    let since = point
+        .and_then(|p| p.state.clone())
+        .and_then(|s| serde_json::from_value::<Since>(s).ok())
+        .map(|s| s.responses)
+        // Fewer rows than were read: the file was replaced; read it whole.
+        .filter(|s| !new && last.is_some_and(|l| l >= *s));
     if old {
-        db.read_old(&tables, &known, sink)?;
+        db.read_old(&tables, &known, since, sink)?;
     }
     if new {
         db.read_new(&tables, sink)?;
+    } else if let Some(last) = last {
+        sink.resume_point(TailPoint {
+            state: serde_json::to_value(Since { responses: last }).ok(),
+            ..TailPoint::default()
+        });
     }
-    Ok(())
+    Ok(since.is_some())
 }
 
 /// The ids the newer tables hold: threads (conversation ids) and turns
@@ -229,6 +263,7 @@ impl LogsDb<'_> {
         &self,
         tables: &HashSet<String>,
         known: &NewIds,
+        since: Option<i64>,
         sink: &mut dyn Sink,
     ) -> Result<()> {
         let cols = self.columns("responses")?;
@@ -261,13 +296,19 @@ impl LogsDb<'_> {
         } else {
             ""
         };
+        // Going on from a read: the conversations that gained a response.
+        let touched = if since.is_some() {
+            format!("WHERE {group} IN (SELECT {group} FROM responses r WHERE r.rowid > ?1)")
+        } else {
+            "WHERE ?1 IS NULL".to_string()
+        };
         let sql = format!(
-            "SELECT {select}, {names} FROM responses r {join} ORDER BY {group}, {time}r.rowid"
+            "SELECT {select}, {names} FROM responses r {join} {touched} ORDER BY {group}, {time}r.rowid"
         );
         let extras = Extras::find(self, tables)?;
         let mut group: Vec<Response> = Vec::new();
         let mut skipped_rows = 0u64;
-        self.each("table responses", &sql, [], |r| {
+        self.each("table responses", &sql, [since], |r| {
             let Some(id) = text(r, 0) else {
                 sink.skip("llm response", "no id", 1);
                 return Ok(());
@@ -314,7 +355,7 @@ impl LogsDb<'_> {
             "its conversation is in the newer tables too (imported from there)",
             skipped_rows,
         );
-        if conversations && cols.contains("conversation_id") {
+        if conversations && cols.contains("conversation_id") && since.is_none() {
             let empty: i64 = self
                 .conn
                 .query_row(

@@ -298,6 +298,7 @@ pub fn import_each(
             state: state.as_ref(),
             format: detected.and_then(Result::ok),
             tail,
+            since: prev.as_ref().and_then(|p| since_of(p, state.as_ref())),
             sessions_before: prev.as_ref().map_or(0, |p| p.sessions),
         };
         match import_file(store, req, &file, done, total, on_added, &mut touched) {
@@ -429,6 +430,9 @@ struct FileInput<'a> {
     format: Option<Format>,
     /// Where to go on reading, when the file is a log that only grew.
     tail: Option<(Format, TailPoint)>,
+    /// For llm's logs.db, the same file as last read: where that read
+    /// stopped (the database is read from there, not the bytes).
+    since: Option<TailPoint>,
     /// Sessions the file gave on its last read.
     sessions_before: u64,
 }
@@ -532,6 +536,16 @@ fn unchanged(
     same.then(|| prev.clone())
 }
 
+/// Where the last read of llm's logs.db stopped, when it is the same file
+/// (its journal aside).
+fn since_of(prev: &FileState, now: Option<&FileState>) -> Option<TailPoint> {
+    let file = |id: &str| id.split(';').next().unwrap_or_default().to_string();
+    let same = prev.format == Format::Llm.name()
+        && now.is_some_and(|n| file(&n.file_id) == file(&prev.file_id));
+    same.then(|| serde_json::from_str(prev.tail.as_deref()?).ok())
+        .flatten()
+}
+
 /// Where to go on reading a log that only grew since its last read: the
 /// same file (identity), at least as long as what was read, and the bytes
 /// before the read point as they were.
@@ -607,17 +621,24 @@ fn import_file(
     let reader = BufReader::with_capacity(1 << 18, counting);
     let mut batch = store.begin_import(req.options)?;
     let mut sink = BatchSink::new(&mut batch, path, req.control, on_added, touched, None);
-    let read = read_file(&mut sink, path, format, reader);
+    let mut went_on = false;
+    let read = match (format, &file.since) {
+        (Format::Llm, Some(point)) => {
+            llm::read_since(path, &mut sink, Some(point)).map(|on| went_on = on)
+        }
+        _ => read_file(&mut sink, path, format, reader),
+    };
     let sessions = sink.index;
     let sink_point = sink.point.take();
     batch.report_mut().bytes_read += bytes.get();
+    batch.report_mut().read_on += u64::from(went_on);
     match read {
         Err(e @ Error::Truncated { .. }) if req.partial => {
             batch.report_mut().truncated = Some(e.to_string());
         }
         other => other?,
     }
-    if sessions == 0 && input.named && batch.report_mut().truncated.is_none() {
+    if sessions == 0 && input.named && !went_on && batch.report_mut().truncated.is_none() {
         // A file given by name that holds no session (`[]`, an object
         // with nothing in it) is more likely the wrong file than a no-op.
         return Err(Error::Parse {
@@ -628,8 +649,16 @@ fn import_file(
     }
     // A file cut short (taken with --partial) is remembered too: when it
     // grows, its size tells, and it is read again.
-    let point = sink_point.filter(|_| LOGS.contains(&format));
-    finish_file(batch, path, file.state, format, point, None).map(Some)
+    let point = sink_point.filter(|_| LOGS.contains(&format) || format == Format::Llm);
+    // Read on from a point, the file's other sessions were not read: they
+    // are as they were.
+    let sessions = went_on.then(|| {
+        let r = batch.report_mut();
+        let before = file.sessions_before;
+        r.sessions_unchanged += before.saturating_sub(r.sessions_grown + r.sessions_unchanged);
+        before + r.sessions_added
+    });
+    finish_file(batch, path, file.state, format, point, sessions).map(Some)
 }
 
 /// Remembers the file and what its read brought, and commits.
