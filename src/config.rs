@@ -85,10 +85,23 @@ pub struct SearchConfig {
 /// `[storage]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StorageConfig {
+    /// Where sessions are kept: a SQLite file, or memory only.
+    pub backend: Backend,
     /// Directory of the database; empty means the platform default.
     pub data_dir: PathBuf,
     /// Largest message accepted, in bytes.
     pub max_message_bytes: u64,
+}
+
+/// `storage.backend`: where sessions are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The SQLite file (`--db`, or `scrollback.db` in the data directory).
+    Sqlite,
+    /// Memory only: every command starts from an empty store and writes
+    /// nothing to disk (a `--db` given still opens that file).
+    Memory,
 }
 
 /// `[cleanup]`

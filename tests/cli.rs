@@ -2640,3 +2640,60 @@ fn errors_and_long_jobs_go_to_the_log_file_not_the_terminal() {
     assert!(out.status.success());
     assert!(!db(&quiet).with_file_name("scrollback.log").exists());
 }
+
+#[test]
+fn the_memory_backend_writes_nothing_and_a_named_database_wins() {
+    let dir = TempDir::new().unwrap();
+    let config = dir.path().join("memory.toml");
+    fs::write(&config, "[storage]\nbackend = \"memory\"\n").unwrap();
+    let before: BTreeSet<PathBuf> = walk_files(dir.path());
+    // No --db: every command starts from an empty store in memory.
+    let out = sb_isolated(&dir)
+        .arg("--config")
+        .arg(&config)
+        .args(["new", "scratch"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8_lossy(&out).contains("created scratch"));
+    let listed = sb_isolated(&dir)
+        .arg("--config")
+        .arg(&config)
+        .args(["list", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let listed: Value = serde_json::from_slice(&listed).unwrap();
+    assert_eq!(listed, json!([]));
+    assert_eq!(walk_files(dir.path()), before, "nothing is written");
+    // A database named on the command line is opened all the same.
+    let db = dir.path().join("named.db");
+    sb_isolated(&dir)
+        .arg("--config")
+        .arg(&config)
+        .arg("--db")
+        .arg(&db)
+        .args(["new", "kept"])
+        .assert()
+        .success();
+    assert!(db.exists());
+}
+
+fn walk_files(root: &Path) -> BTreeSet<PathBuf> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p.clone());
+            }
+            out.insert(p);
+        }
+    }
+    out
+}

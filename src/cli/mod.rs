@@ -107,7 +107,7 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config> {
 /// Starts the log beside the database (not for the demo, which writes
 /// nothing).
 fn start_log(cli: &Cli, config: &Config) {
-    if cli.demo {
+    if cli.demo || in_memory(cli, config) {
         return;
     }
     let configured = match log::level(&config.log.level) {
@@ -160,8 +160,17 @@ fn open_store(cli: &Cli, config: &Config) -> Result<Store> {
     if cli.demo {
         return Ok(crate::demo::store(config.store_options())?);
     }
+    if in_memory(cli, config) {
+        return Ok(Store::open_in_memory_with(config.store_options())?);
+    }
     let path = db_path(cli, config)?;
     Ok(Store::open_with(&path, config.store_options())?)
+}
+
+/// True when the config keeps sessions in memory and no database file is
+/// named (`--db`, `SCROLLBACK_DB`), which wins over the config.
+fn in_memory(cli: &Cli, config: &Config) -> bool {
+    config.storage.backend == crate::config::Backend::Memory && cli.db.is_none()
 }
 
 /// Runs a parsed command line; without a subcommand, `browse`.
@@ -191,7 +200,9 @@ pub fn run(cli: &Cli, browse: Option<Browse>) -> Result<()> {
     let mut store = open_store(cli, &config)?;
     if let Command::Sources { json } | Command::Sync { json } | Command::Watch { json } = command {
         // Only a database file has a lock file beside it.
-        let db = (!cli.demo).then(|| db_path(cli, &config)).transpose()?;
+        let db = (!cli.demo && !in_memory(cli, &config))
+            .then(|| db_path(cli, &config))
+            .transpose()?;
         let started = std::time::Instant::now();
         tracing::info!(command = command.name(), "started");
         sync::run(&config, &store, command, *json, db.as_deref())?;
