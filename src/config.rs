@@ -37,6 +37,45 @@ pub struct Config {
     pub resume: std::collections::BTreeMap<String, String>,
     /// The session folders of other tools kept in step with the store.
     pub sync: SyncConfig,
+    /// Rules that keep the store within bounds.
+    pub retention: RetentionConfig,
+}
+
+/// `[retention]`: each rule is off when empty or 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetentionConfig {
+    /// Sessions not updated for this long (`24h`, `30d`) ...
+    pub max_age: String,
+    /// ... are archived, trashed or purged.
+    pub max_age_action: crate::domain::CleanupAction,
+    /// At most this many live sessions: the oldest ...
+    pub max_sessions: u64,
+    /// ... are archived, trashed or purged.
+    pub max_sessions_action: crate::domain::CleanupAction,
+    /// At most this many turns per session (the oldest go).
+    pub max_turns: u64,
+    /// At most this many MB of text per session (the oldest turns go).
+    pub max_session_mb: u64,
+    /// How often `watch` applies the policy (`1h`; empty: never).
+    pub every: String,
+}
+
+impl RetentionConfig {
+    /// The policy as of `now`.
+    pub fn policy(&self, now: jiff::Timestamp) -> Result<crate::store::RetentionPolicy> {
+        let age = (!self.max_age.trim().is_empty())
+            .then(|| crate::domain::parse_before(self.max_age.trim(), now))
+            .transpose()?;
+        let some = |n: u64| (n > 0).then_some(n);
+        Ok(crate::store::RetentionPolicy {
+            updated_before: age,
+            age_action: age.map(|_| self.max_age_action),
+            max_sessions: some(self.max_sessions),
+            count_action: some(self.max_sessions).map(|_| self.max_sessions_action),
+            max_turns: some(self.max_turns),
+            max_bytes: some(self.max_session_mb).map(|mb| mb.saturating_mul(1 << 20)),
+        })
+    }
 }
 
 /// `[sync]`

@@ -297,8 +297,12 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 #[allow(clippy::struct_excessive_bools)] // command-line flags
-#[command(group(clap::ArgGroup::new("action").required(true).args(["archive", "trash", "purge"])))]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["archive", "trash", "purge", "policy"])))]
 pub struct CleanupArgs {
+    /// Apply the retention policy of the config (`[retention]`: max_age,
+    /// max_sessions, max_turns, max_session_mb) instead of criteria.
+    #[arg(long, conflicts_with_all = ["older_than", "empty", "tag", "without_tag", "source", "larger_than"])]
+    pub policy: bool,
     /// Last updated before this span ago (30d, 2w) or date.
     #[arg(long, value_name = "SPAN")]
     pub older_than: Option<String>,

@@ -167,6 +167,46 @@ fn open_store(cli: &Cli, config: &Config) -> Result<Store> {
     Ok(Store::open_with(&path, config.store_options())?)
 }
 
+/// `cleanup --policy`: the config's retention policy, planned, shown and
+/// applied (after a yes) in one transaction, logged.
+fn retention(
+    store: &mut Store,
+    config: &Config,
+    a: &CleanupArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let policy = config.retention.policy(now())?;
+    if policy.is_empty() {
+        bail!(
+            "no retention rule is set: set max_age, max_sessions, max_turns or max_session_mb under [retention] in the config"
+        );
+    }
+    let plan = store.retention_plan(&policy, &config.cleanup.protected_tags)?;
+    if a.dry_run {
+        if a.json {
+            write_json(out, &plan)?;
+        } else {
+            write!(out, "{}", print::retention_plan(&plan, now()))?;
+        }
+        return Ok(());
+    }
+    if plan.is_empty() {
+        writeln!(out, "the store is within the policy: nothing to do")?;
+        return Ok(());
+    }
+    if !a.yes {
+        eprint!("{}", print::retention_plan(&plan, now()));
+    }
+    confirm(a.yes, "apply this retention policy")?;
+    let run = store.apply_retention(&plan, "cleanup")?;
+    if a.json {
+        write_json(out, &run)?;
+    } else {
+        writeln!(out, "{}", print::retention_run(&run))?;
+    }
+    Ok(())
+}
+
 /// True when the config keeps sessions in memory and no database file is
 /// named (`--db`, `SCROLLBACK_DB`), which wins over the config.
 fn in_memory(cli: &Cli, config: &Config) -> bool {
@@ -737,10 +777,31 @@ fn stats(store: &Store, name: Option<&str>, json: bool, out: &mut dyn Write) -> 
         write!(out, "{}", print::session_stats(&s.name, &st))?;
     } else {
         let st = store.store_stats()?;
+        let retention = store.retention_log()?;
         if json {
-            return write_json(out, &st);
+            let mut v = serde_json::to_value(&st)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("retention".into(), serde_json::to_value(&retention)?);
+            }
+            return write_json(out, &v);
         }
         write!(out, "{}", print::store_stats(&st))?;
+        if let Some(last) = &retention.last {
+            let at = last
+                .ran_at
+                .map(|t| crate::domain::format_relative(t, now()))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "retention runs  {} (last {at}: {}); in all {} archived, {} trashed, {} purged, {} messages trimmed",
+                retention.runs,
+                print::retention_run(last),
+                retention.total.archived,
+                retention.total.trashed,
+                retention.total.purged,
+                retention.total.messages_removed
+            )?;
+        }
     }
     Ok(())
 }
@@ -802,6 +863,9 @@ fn list(store: &Store, a: &ListArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn cleanup(store: &mut Store, config: &Config, a: &CleanupArgs, out: &mut dyn Write) -> Result<()> {
+    if a.policy {
+        return retention(store, config, a, out);
+    }
     let criteria = CleanupCriteria {
         updated_before: a
             .older_than

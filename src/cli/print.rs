@@ -357,3 +357,46 @@ fn fit(s: &str, width: usize) -> String {
         cut
     }
 }
+
+/// A retention plan, for a person.
+pub fn retention_plan(plan: &crate::store::RetentionPlan, now: Timestamp) -> String {
+    let mut out = String::new();
+    for (what, p) in [
+        ("older than max_age", &plan.by_age),
+        ("over max_sessions", &plan.by_count),
+    ] {
+        if let Some(p) = p.as_ref().filter(|p| !p.sessions.is_empty()) {
+            let _ = writeln!(out, "{what}: {} sessions", p.sessions.len());
+            out.push_str(&self::plan(p, now));
+        }
+    }
+    if !plan.trims.is_empty() {
+        let _ = writeln!(
+            out,
+            "over max_turns or max_session_mb: {} sessions lose their oldest turns",
+            plan.trims.len()
+        );
+        for t in &plan.trims {
+            let _ = writeln!(
+                out,
+                "  {}: messages {} to {} of {} go",
+                t.name,
+                t.from_seq,
+                t.to_seq.saturating_sub(1),
+                t.message_count
+            );
+        }
+    }
+    if out.is_empty() {
+        out.push_str("the store is within the policy: nothing to do\n");
+    }
+    out
+}
+
+/// What a retention run did, in one line.
+pub fn retention_run(run: &crate::store::RetentionRun) -> String {
+    format!(
+        "retention ({}): {} archived, {} trashed, {} purged; {} sessions trimmed ({} messages removed)",
+        run.trigger, run.archived, run.trashed, run.purged, run.trimmed, run.messages_removed
+    )
+}

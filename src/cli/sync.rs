@@ -105,6 +105,7 @@ fn watch(
     let mut w = follow(&found, poll)?;
     let mut search = open_search(store, config)?;
     let mut change = Some(Change::Everything);
+    let mut retention = Retention::new(config, store)?;
     loop {
         if let Some(c) = change.take() {
             let files = match &c {
@@ -144,6 +145,7 @@ fn watch(
                 out.flush()?;
             }
         }
+        retention.when_due(config, json, out)?;
         change = w.next(LOOK_FOR_SOURCES);
         if change.is_none() {
             // A tool used for the first time makes its folder: followed
@@ -155,6 +157,61 @@ fn watch(
                 change = Some(Change::Everything);
             }
         }
+    }
+}
+
+/// The retention policy a watch applies every `[retention] every`.
+struct Retention {
+    every: Option<Duration>,
+    last: Option<std::time::Instant>,
+    store: Option<Store>,
+}
+
+impl Retention {
+    fn new(config: &Config, store: &Store) -> Result<Retention> {
+        let now = crate::domain::now();
+        let rules = !config.retention.policy(now)?.is_empty();
+        let every = config.retention.every.trim();
+        let every = if rules && !every.is_empty() {
+            let since = crate::domain::parse_before(every, now)?;
+            Some(Duration::from_millis(
+                u64::try_from(now.as_millisecond() - since.as_millisecond()).unwrap_or(0),
+            ))
+        } else {
+            None
+        };
+        let store = every.map(|_| store.reopen()).transpose()?;
+        Ok(Retention {
+            every,
+            last: None,
+            store,
+        })
+    }
+
+    /// Applies the policy when it is due (at once, then every `every`).
+    fn when_due(&mut self, config: &Config, json: bool, out: &mut dyn Write) -> Result<()> {
+        let (Some(every), Some(store)) = (self.every, self.store.as_mut()) else {
+            return Ok(());
+        };
+        if self.last.is_some_and(|l| l.elapsed() < every) {
+            return Ok(());
+        }
+        self.last = Some(std::time::Instant::now());
+        let policy = config.retention.policy(crate::domain::now())?;
+        let plan = store.retention_plan(&policy, &config.cleanup.protected_tags)?;
+        if plan.is_empty() {
+            return Ok(());
+        }
+        let run = store.apply_retention(&plan, "watch")?;
+        if json {
+            serde_json::to_writer(&mut *out, &serde_json::json!({ "retention": run }))?;
+            writeln!(out)?;
+        } else {
+            let at = jiff::Zoned::now().strftime("%H:%M:%S");
+            writeln!(out, "{at} {}", super::print::retention_run(&run))?;
+        }
+        out.flush()?;
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ pub mod meta;
 mod model;
 pub mod names;
 mod plan;
+pub mod retention;
 mod time;
 
 pub use model::{

@@ -60,7 +60,7 @@ pub struct ListQuery {
 }
 
 /// What a cleanup does to the sessions its plan names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CleanupAction {
     /// Set them aside (still searchable with a flag, restorable).

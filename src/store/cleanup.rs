@@ -103,6 +103,19 @@ impl Store {
     pub fn apply_cleanup(&mut self, plan: &CleanupPlan) -> Result<usize> {
         let now = ts_to_ms(now());
         let tx = self.write()?;
+        let changed = apply_cleanup_in(&tx, plan, now)?;
+        tx.commit()?;
+        Ok(changed)
+    }
+}
+
+/// Carries out a cleanup plan inside `tx` (see [`Store::apply_cleanup`]).
+pub(super) fn apply_cleanup_in(
+    tx: &rusqlite::Transaction<'_>,
+    plan: &CleanupPlan,
+    now: i64,
+) -> Result<usize> {
+    {
         let mut ids = Vec::with_capacity(plan.sessions.len());
         {
             let mut protected = tx.prepare_cached(
@@ -120,7 +133,7 @@ impl Store {
             }
         }
         let changed = match plan.action {
-            CleanupAction::Purge => purge_in(&tx, &ids)?,
+            CleanupAction::Purge => purge_in(tx, &ids)?,
             action => {
                 let sql = if action == CleanupAction::Archive {
                     "UPDATE session SET archived_at = ?2 WHERE id = ?1 AND archived_at IS NULL"
@@ -135,7 +148,6 @@ impl Store {
                 n
             }
         };
-        tx.commit()?;
         Ok(changed)
     }
 }

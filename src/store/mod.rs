@@ -11,6 +11,7 @@ mod import;
 mod lineage;
 mod messages;
 mod outbox;
+mod retention;
 mod rows;
 pub mod schema;
 mod sessions;
@@ -30,6 +31,7 @@ pub use import::{
     Added, FileReport, FileState, ImportBatch, ImportOptions, ImportReport, OutboxSpan, Skipped,
 };
 pub use outbox::{OutboxOp, OutboxRow};
+pub use retention::{RetentionLog, RetentionPlan, RetentionPolicy, RetentionRun, Trim};
 pub use stats::{Count, RoleStats, SessionStats, StoreStats};
 
 /// Limits and behaviour of a store, from the config.

@@ -12,7 +12,7 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 pub const APPLICATION_ID: i64 = 0x5342_4B31;
 
 /// SQL of each migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 const V1: &str = "
 CREATE TABLE session (
@@ -98,4 +98,18 @@ CREATE TABLE import_file (
 const V4: &str = "
 ALTER TABLE import_file ADD COLUMN tail TEXT;
 ALTER TABLE import_file ADD COLUMN sessions INTEGER NOT NULL DEFAULT 0;
+";
+
+/// The log of retention runs: when, what ran it, and what each did.
+const V5: &str = "
+CREATE TABLE retention_run (
+    id               INTEGER PRIMARY KEY,
+    ran_at           INTEGER NOT NULL,
+    trigger          TEXT NOT NULL,
+    archived         INTEGER NOT NULL DEFAULT 0,
+    trashed          INTEGER NOT NULL DEFAULT 0,
+    purged           INTEGER NOT NULL DEFAULT 0,
+    trimmed          INTEGER NOT NULL DEFAULT 0,
+    messages_removed INTEGER NOT NULL DEFAULT 0
+);
 ";
