@@ -170,7 +170,8 @@ pub enum Command {
         #[arg(required = true)]
         names: Vec<String>,
     },
-    /// Archive, trash or purge the sessions that match criteria.
+    /// Archive, trash or purge the sessions that match criteria, or apply the
+    /// retention policy of the config (`--policy`).
     Cleanup(CleanupArgs),
     /// Import session files (or directories of them): Claude Code, Codex,
     /// Gemini CLI, ChatGPT exports, llm's logs.db, Open WebUI, ShareGPT,
