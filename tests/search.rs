@@ -2379,3 +2379,28 @@ fn pages_of_sessions_matched_across_messages_are_stable() {
     let default = run(&mut search, "egret heron", Limit::default());
     assert_eq!(default.hits.len(), 20);
 }
+
+#[test]
+fn several_openers_of_the_same_new_store_all_get_its_index() {
+    // Two commands started at once on a store that does not exist yet: the
+    // index folder one of them is making is never taken for another
+    // program's folder by the other.
+    for _ in 0..20 {
+        let dir = TempDir::new().unwrap();
+        let path = dir.path().join("new.db");
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let store = Store::open(&path).map_err(|e| e.to_string())?;
+                    Search::open(&store, &|_, _| {})
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for o in openers {
+            assert_eq!(o.join().unwrap(), Ok(()));
+        }
+    }
+}

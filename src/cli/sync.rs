@@ -36,8 +36,9 @@ pub(super) fn run(
             }
         }
         Command::Sync { .. } => {
+            let _lock = locked(db)?;
             let mut search = open_search(store, config)?;
-            let report = pass(&mut search, &found, None, db, true)?;
+            let report = pass(&mut search, &found, None, true)?;
             if json {
                 write_json(&mut out, &report)?;
             } else {
@@ -61,20 +62,24 @@ pub(super) fn run(
     Ok(())
 }
 
-/// One sync pass, over every source or over `files`, holding the lock.
+/// The lock of the store's syncs (none for a store in memory): a sync
+/// pass, and the opening of the index before the first, hold it.
+fn locked(db: Option<&Path>) -> crate::error::Result<Option<SyncLock>> {
+    db.map(|db| {
+        SyncLock::acquire(db, || {
+            eprintln!("scrollback: another sync of this store is running; waiting for it");
+        })
+    })
+    .transpose()
+}
+
+/// One sync pass, over every source or over `files`; the caller holds the lock.
 fn pass(
     search: &mut Search,
     found: &[crate::sync::Source],
     files: Option<&[std::path::PathBuf]>,
-    db: Option<&Path>,
     bar: bool,
 ) -> crate::error::Result<SyncReport> {
-    let _lock = match db {
-        Some(db) => Some(SyncLock::acquire(db, || {
-            eprintln!("scrollback: another sync of this store is running; waiting for it");
-        })?),
-        None => None,
-    };
     let bar = progress_bar("syncing", bar);
     let progress = |done, total| {
         bar.set_length(total);
@@ -103,7 +108,9 @@ fn watch(
     let poll = Duration::from_secs(config.sync.poll_secs);
     let mut found = found.to_vec();
     let mut w = follow(&found, poll)?;
+    let lock = locked(db)?;
     let mut search = open_search(store, config)?;
+    drop(lock);
     let mut change = Some(Change::Everything);
     let mut retention = Retention::new(config, store)?;
     loop {
@@ -113,7 +120,8 @@ fn watch(
                 Change::Files(f) => Some(f.as_slice()),
             };
             let first = files.is_none();
-            let report = match pass(&mut search, &found, files, db, first) {
+            let report = match locked(db).and_then(|_lock| pass(&mut search, &found, files, first))
+            {
                 Ok(r) => r,
                 Err(e) if first => return Err(e.into()),
                 // The store busy for long (a large import elsewhere), the

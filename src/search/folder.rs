@@ -69,6 +69,11 @@ pub fn claim(dir: &Path) -> Result<()> {
         let Some(name) = name.to_str().filter(|_| is_file) else {
             return Err(not_ours(dir));
         };
+        if name == MARKER {
+            // Marked since the look above: another scrollback is making
+            // this index right now.
+            return Ok(());
+        }
         if !(is_tantivys(name) || name == VERSION_FILE) {
             return Err(not_ours(dir));
         }
