@@ -228,6 +228,11 @@ pub fn import_each(
         discarded: false,
         only: None,
     };
+    // Many files (a sync of a tool's folder): what was remembered of them
+    // is read in one query, not one per file.
+    let known_files = (found.files.len() >= MANY_FILES && !req.options.reread)
+        .then(|| store.import_file_states())
+        .transpose()?;
     let size = |i: &walk::Input| i.meta.len();
     let total: u64 = found.files.iter().map(size).sum();
     let mut done = 0u64;
@@ -237,8 +242,9 @@ pub fn import_each(
         let started = Instant::now();
         let mut touched = false;
         let state = (!req.options.new_id).then(|| state_of(input)).flatten();
-        let prev = match (&state, req.options.reread) {
-            (Some(now), false) => store.import_file_state(&now.path)?,
+        let prev = match (&state, req.options.reread, &known_files) {
+            (Some(now), false, Some(all)) => all.get(&now.path).cloned(),
+            (Some(now), false, None) => store.import_file_state(&now.path)?,
             _ => None,
         };
         let known = unchanged(prev.as_ref(), state.as_ref(), req.format);
@@ -841,6 +847,10 @@ pub(crate) struct TailPoint {
 
 /// The formats whose files are logs that a read can go on from.
 const LOGS: [Format; 2] = [Format::ClaudeCode, Format::Codex];
+
+/// From this many files on, an import reads what it remembered of every
+/// file at once.
+const MANY_FILES: usize = 64;
 
 /// The format remembered for a file found in a folder that holds no
 /// session of a known tool.

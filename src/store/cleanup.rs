@@ -80,15 +80,7 @@ impl Store {
         }
         sql.push_str(" ORDER BY s.updated_at, s.id");
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-            Ok(PlannedSession {
-                id: SessionId(r.get(0)?),
-                uid: Uid(r.get(1)?),
-                name: r.get(2)?,
-                message_count: to_u64(r.get(3)?),
-                updated_at: ts_from_ms(r.get(4)?),
-            })
-        })?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), planned_row)?;
         Ok(CleanupPlan {
             action,
             criteria: criteria.clone(),
@@ -107,6 +99,17 @@ impl Store {
         tx.commit()?;
         Ok(changed)
     }
+}
+
+/// A session of a plan, from `id, uid, name, message_count, updated_at`.
+pub(super) fn planned_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PlannedSession> {
+    Ok(PlannedSession {
+        id: SessionId(r.get(0)?),
+        uid: Uid(r.get(1)?),
+        name: r.get(2)?,
+        message_count: to_u64(r.get(3)?),
+        updated_at: ts_from_ms(r.get(4)?),
+    })
 }
 
 /// Carries out a cleanup plan inside `tx` (see [`Store::apply_cleanup`]).

@@ -204,21 +204,7 @@ impl Store {
         )?;
         let drop = count - to_i64(keep).min(count);
         if drop > 0 {
-            tx.execute(
-                "DELETE FROM message WHERE session_id = ?1 AND seq < ?2",
-                params![id.0, drop],
-            )?;
-            // Two steps so that no intermediate row collides in the unique (session, seq) index.
-            tx.execute(
-                "UPDATE message SET seq = -(seq - ?2) - 1 WHERE session_id = ?1",
-                params![id.0, drop],
-            )?;
-            tx.execute(
-                "UPDATE message SET seq = -seq - 1 WHERE session_id = ?1",
-                [id.0],
-            )?;
-            refresh_counts(&tx, id, ts_to_ms(now()))?;
-            enqueue(&tx, id, OutboxOp::Messages { from_seq: 0 })?;
+            remove_messages(&tx, id, 0, to_u64(drop))?;
         }
         tx.commit()?;
         Ok(to_u64(drop))
@@ -233,4 +219,31 @@ impl Store {
         tx.commit()?;
         Ok(n as u64)
     }
+}
+
+/// Removes the messages `[from, to)` of a session inside `tx`: the later
+/// ones move up, the counts follow, and the index is told to read the
+/// session again.
+pub(super) fn remove_messages(
+    tx: &Transaction<'_>,
+    id: SessionId,
+    from: u64,
+    to: u64,
+) -> Result<()> {
+    let (from, to) = (to_i64(from), to_i64(to));
+    tx.execute(
+        "DELETE FROM message WHERE session_id = ?1 AND seq >= ?2 AND seq < ?3",
+        params![id.0, from, to],
+    )?;
+    // Two steps, so that no row meets another in the unique (session, seq) index.
+    tx.execute(
+        "UPDATE message SET seq = -(seq - ?2) - 1 WHERE session_id = ?1 AND seq >= ?3",
+        params![id.0, to - from, to],
+    )?;
+    tx.execute(
+        "UPDATE message SET seq = -seq - 1 WHERE session_id = ?1 AND seq < 0",
+        [id.0],
+    )?;
+    refresh_counts(tx, id, ts_to_ms(now()))?;
+    enqueue(tx, id, OutboxOp::Messages { from_seq: 0 })
 }

@@ -9,10 +9,9 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::Store;
-use super::cleanup::apply_cleanup_in;
-use super::outbox::{OutboxOp, enqueue};
+use super::cleanup::{apply_cleanup_in, planned_row};
+use super::messages::remove_messages;
 use super::rows::{to_i64, to_u64};
-use super::sessions::refresh_counts;
 use crate::domain::retention::{Sized, trim};
 use crate::domain::{
     CleanupAction, CleanupCriteria, CleanupPlan, PlannedSession, Role, SessionId, Uid, ts_from_ms,
@@ -178,15 +177,7 @@ impl Store {
              WHERE trashed_at IS NULL AND archived_at IS NULL ORDER BY updated_at, id",
         )?;
         let live: Vec<PlannedSession> = stmt
-            .query_map([], |r| {
-                Ok(PlannedSession {
-                    id: SessionId(r.get(0)?),
-                    uid: Uid(r.get(1)?),
-                    name: r.get(2)?,
-                    message_count: to_u64(r.get(3)?),
-                    updated_at: ts_from_ms(r.get(4)?),
-                })
-            })?
+            .query_map([], planned_row)?
             .collect::<rusqlite::Result<_>>()?;
         let left = live.iter().filter(|s| !gone.contains(&s.id)).count() as u64;
         let over = usize::try_from(left.saturating_sub(max)).unwrap_or(usize::MAX);
@@ -306,19 +297,7 @@ impl Store {
             }
             let n = to_i64(t.to_seq - t.from_seq);
             let (from, to) = (to_i64(t.from_seq), to_i64(t.to_seq));
-            tx.execute(
-                "DELETE FROM message WHERE session_id = ?1 AND seq >= ?2 AND seq < ?3",
-                params![t.id.0, from, to],
-            )?;
-            // Two steps, so that no row meets another in the (session, seq) index.
-            tx.execute(
-                "UPDATE message SET seq = -(seq - ?2) - 1 WHERE session_id = ?1 AND seq >= ?3",
-                params![t.id.0, n, to],
-            )?;
-            tx.execute(
-                "UPDATE message SET seq = -seq - 1 WHERE session_id = ?1 AND seq < 0",
-                [t.id.0],
-            )?;
+            remove_messages(&tx, t.id, t.from_seq, t.to_seq)?;
             // Branches keep pointing at the message they left from.
             tx.execute(
                 "UPDATE session SET fork_seq = CASE \
@@ -327,8 +306,6 @@ impl Store {
                  WHERE parent_uid = ?1 AND fork_seq IS NOT NULL AND fork_seq >= ?2",
                 params![t.uid.as_str(), from, to, n],
             )?;
-            refresh_counts(&tx, t.id, now)?;
-            enqueue(&tx, t.id, OutboxOp::Messages { from_seq: 0 })?;
             run.trimmed += 1;
             run.messages_removed += to_u64(n);
         }
