@@ -3820,3 +3820,21 @@ fn a_sync_runs_in_the_background_and_esc_cancels_it() {
     assert!(!h.key('I').contains(&Command::Sync));
     assert!(h.app.status.error);
 }
+
+#[test]
+fn a_paste_goes_into_the_open_box_and_never_acts_as_keys() {
+    let mut h = Harness::demo(100, 30);
+    let before = h.current_name();
+    // On the main screen a paste is ignored: "dq" would delete and quit.
+    let cmds = h.event(Event::Paste("dq\nD".into()));
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert!(!h.app.quit);
+    assert_eq!(h.current_name(), before);
+    assert!(h.app.status.message.contains("pasted text ignored"));
+    // In the search box it is text: line breaks become spaces, escapes go.
+    h.key('/');
+    assert_eq!(h.app.screen, Screen::Search);
+    h.event(Event::Paste("tokio\ncancel\u{1b}[31mlation".into()));
+    assert_eq!(h.app.search.input, "tokio cancel[31mlation");
+    assert!(!h.app.quit);
+}

@@ -174,6 +174,7 @@ impl App {
     pub fn update(&mut self, event: Event) -> Vec<Command> {
         match event {
             Event::Key(k) if k.kind != KeyEventKind::Release => self.key(k),
+            Event::Paste(text) => self.paste(&text),
             Event::Key(_) | Event::Barrier(_) => Vec::new(),
             Event::Mouse(m) => self.mouse_event(m),
             Event::Resize(w, h) => {
@@ -400,6 +401,32 @@ impl App {
     }
 
     // ----- keys -----
+
+    /// Pasted text goes into the one-line box that is open (search,
+    /// filter, command line) as typed text, line breaks as spaces and other
+    /// control characters dropped. Anywhere else it is ignored: a paste
+    /// never acts as keys.
+    fn paste(&mut self, text: &str) -> Vec<Command> {
+        let boxed = self.dialog.is_none()
+            && self.popup.is_none()
+            && (self.prompt.is_some() || self.list.filtering || self.screen == Screen::Search);
+        if !boxed {
+            self.say(
+                "pasted text ignored: paste into the search (/), filter (f) or command (:) box",
+            );
+            return Vec::new();
+        }
+        let mut cmds = Vec::new();
+        for c in text.chars() {
+            let c = match c {
+                '\n' | '\r' | '\t' => ' ',
+                c if c.is_control() => continue,
+                c => c,
+            };
+            cmds.extend(self.key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+        }
+        cmds
+    }
 
     fn key(&mut self, k: KeyEvent) -> Vec<Command> {
         if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {

@@ -13,6 +13,8 @@ use crate::store::{SessionStats, StoreStats};
 #[allow(clippy::large_enum_variant)] // moved once, from a worker to the UI
 pub enum Event {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste), whole.
+    Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
     ListLoaded {

@@ -16,7 +16,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{self as ct, DisableMouseCapture, EnableMouseCapture};
+use ratatui::crossterm::event::{
+    self as ct, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste,
+    EnableMouseCapture,
+};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -71,6 +74,7 @@ impl Input {
                         Ok(ct::Event::Key(k)) => Event::Key(k),
                         Ok(ct::Event::Mouse(m)) => Event::Mouse(m),
                         Ok(ct::Event::Resize(w, h)) => Event::Resize(w, h),
+                        Ok(ct::Event::Paste(text)) => Event::Paste(text),
                         Ok(_) => continue,
                         Err(_) => return,
                     };
@@ -122,7 +126,8 @@ impl TerminalGuard {
             "the TUI needs a terminal (use a subcommand for scripts: scrollback --help)",
         )?;
         let mut out = io::stdout();
-        execute!(out, EnterAlternateScreen)?;
+        // A paste arrives whole, never as keys that would act.
+        execute!(out, EnterAlternateScreen, EnableBracketedPaste)?;
         if mouse {
             execute!(out, EnableMouseCapture)?;
         }
@@ -159,7 +164,7 @@ impl TerminalGuard {
 
     fn back(&mut self) -> Result<()> {
         enable_raw_mode()?;
-        execute!(io::stdout(), EnterAlternateScreen)?;
+        execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
         if self.mouse {
             execute!(io::stdout(), EnableMouseCapture)?;
         }
@@ -273,6 +278,7 @@ pub fn restore_terminal() {
     let _ = execute!(
         io::stdout(),
         DisableMouseCapture,
+        DisableBracketedPaste,
         LeaveAlternateScreen,
         ratatui::crossterm::cursor::Show
     );
