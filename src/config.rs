@@ -39,6 +39,32 @@ pub struct Config {
     pub sync: SyncConfig,
     /// Rules that keep the store within bounds.
     pub retention: RetentionConfig,
+    /// The HTTP API.
+    pub serve: ServeConfig,
+    /// The MCP server.
+    pub mcp: McpConfig,
+}
+
+/// `[serve]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    pub listen: String,
+    /// Bearer token file ("": beside the database).
+    pub token_file: PathBuf,
+    /// Largest request body, in MB.
+    pub max_body_mb: u64,
+    /// Longest a request may take, in seconds.
+    pub timeout_secs: u64,
+    /// How long a write waits for another writer, in seconds.
+    pub busy_timeout_secs: u64,
+}
+
+/// `[mcp]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpConfig {
+    /// Offer the `tag_session` tool.
+    pub allow_tagging: bool,
 }
 
 /// `[retention]`: each rule is off when empty or 0.

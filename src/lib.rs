@@ -53,6 +53,7 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod api;
 pub mod config;
 pub mod demo;
 pub mod domain;
@@ -60,10 +61,14 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod jobs;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod paths;
 pub mod resume;
 pub mod sanitize;
 pub mod search;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod store;
 pub mod sync;
 #[cfg(feature = "tui")]

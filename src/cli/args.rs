@@ -219,6 +219,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the HTTP JSON API (see /api/openapi.json). Loopback only unless
+    /// --listen says otherwise; off loopback every request needs the bearer
+    /// token from the token file (made on first use). Ctrl-C stops.
+    Serve {
+        /// Address and port to listen on (port 0: any free port) [default:
+        /// serve.listen in the config, 127.0.0.1:8642].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// The bearer token file (made, mode 0600, when missing); giving it
+        /// requires the token on loopback too [default: serve.token_file,
+        /// or DB.serve-token beside the database].
+        #[arg(long, value_name = "PATH")]
+        token_file: Option<PathBuf>,
+    },
+    /// Serve the MCP tools (search_sessions, read_session, list_sessions,
+    /// session_stats, and tag_session when mcp.allow_tagging is set) on
+    /// stdin and stdout, for coding agents.
+    Mcp,
     /// Export sessions as JSON, JSONL or Markdown.
     Export {
         #[arg(required_unless_present = "all")]
@@ -392,6 +410,8 @@ impl Command {
             Command::Sources { .. } => "sources",
             Command::Sync { .. } => "sync",
             Command::Watch { .. } => "watch",
+            Command::Serve { .. } => "serve",
+            Command::Mcp => "mcp",
             Command::Search { .. } => "search",
             Command::Reindex => "reindex",
             Command::Export { .. } => "export",

@@ -5,6 +5,7 @@
 mod args;
 mod log;
 mod print;
+mod serve;
 mod sync;
 
 use std::io::{self, IsTerminal, Read, Write};
@@ -236,6 +237,16 @@ pub fn run(cli: &Cli, browse: Option<Browse>) -> Result<()> {
     if let Command::Resume { name, print, json } = command {
         let store = open_store(cli, &config)?;
         return resume(store, &config, name, *print || cli.demo, *json);
+    }
+    if let Command::Serve { listen, token_file } = command {
+        let store = open_store(cli, &config)?;
+        let db = (!cli.demo && !in_memory(cli, &config))
+            .then(|| db_path(cli, &config))
+            .transpose()?;
+        return serve::serve(store, &config, listen.as_deref(), token_file.as_ref(), db.as_deref());
+    }
+    if let Command::Mcp = command {
+        return serve::mcp(open_store(cli, &config)?, &config);
     }
     let mut store = open_store(cli, &config)?;
     if let Command::Sources { json } | Command::Sync { json } | Command::Watch { json } = command {
@@ -714,6 +725,7 @@ fn run_command(
             unreachable!("handled by sync::run")
         }
         Command::Resume { .. } => unreachable!("handled with a store of its own"),
+        Command::Serve { .. } | Command::Mcp => unreachable!("handled before"),
     }
     Ok(())
 }
@@ -849,6 +861,7 @@ fn list(store: &Store, a: &ListArgs, out: &mut dyn Write) -> Result<()> {
         },
         limit: a.limit,
         offset: 0,
+        after: None,
         name_like: None,
     };
     let sessions = store.list(&q)?;

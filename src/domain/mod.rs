@@ -15,7 +15,7 @@ pub use model::{
 };
 pub use names::{validate_name, validate_tag};
 pub use plan::{
-    CleanupAction, CleanupCriteria, CleanupPlan, ListQuery, MergeInput, MergeOrder, PlannedSession,
+    CleanupAction, CleanupCriteria, CleanupPlan, CursorKey, ListCursor, ListQuery, MergeInput, MergeOrder, PlannedSession,
     Sort, StateFilter, plan_merge,
 };
 pub use time::{

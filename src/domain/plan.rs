@@ -57,6 +57,91 @@ pub struct ListQuery {
     pub limit: Option<u64>,
     /// Skip this many first.
     pub offset: u64,
+    /// Start just after this session (keyset paging: a page far down costs
+    /// what the first does, and rows added or removed meanwhile shift
+    /// nothing).
+    pub after: Option<ListCursor>,
+}
+
+/// Where the next page of a listing starts: the sort key and id of the last
+/// session of the page before, in the listing's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor {
+    /// The sort the cursor was made for.
+    pub sort: Sort,
+    /// The last session's value of the sort key (a time in milliseconds, a
+    /// message count, or its name).
+    pub key: CursorKey,
+    /// The last session's internal id (ties in the sort key).
+    pub id: super::SessionId,
+}
+
+/// The value of a listing's sort key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CursorKey {
+    /// Times and counts.
+    Number(i64),
+    /// Names.
+    Text(String),
+}
+
+impl ListCursor {
+    /// The cursor after `s` in a listing sorted by `sort`.
+    pub fn after(s: &super::Session, sort: Sort) -> Self {
+        let key = match sort {
+            Sort::Updated => CursorKey::Number(super::ts_to_ms(s.updated_at)),
+            Sort::Created => CursorKey::Number(super::ts_to_ms(s.created_at)),
+            Sort::Size => CursorKey::Number(i64::try_from(s.message_count).unwrap_or(i64::MAX)),
+            Sort::Name => CursorKey::Text(s.name.clone()),
+        };
+        ListCursor { sort, key, id: s.id }
+    }
+
+    /// An opaque token, safe in a URL: hex of `sort.id.key`.
+    pub fn encode(&self) -> String {
+        let sort = match self.sort {
+            Sort::Updated => 'u',
+            Sort::Created => 'c',
+            Sort::Name => 'n',
+            Sort::Size => 's',
+        };
+        let key = match &self.key {
+            CursorKey::Number(n) => n.to_string(),
+            CursorKey::Text(t) => t.clone(),
+        };
+        format!("{sort}.{}.{key}", self.id.0)
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Reads a token made by [`encode`](Self::encode); `None` when it is not one.
+    pub fn decode(token: &str) -> Option<Self> {
+        if token.len() % 2 != 0 || !token.is_ascii() {
+            return None;
+        }
+        let bytes = (0..token.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&token[i..i + 2], 16).ok())
+            .collect::<Option<Vec<u8>>>()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let mut parts = text.splitn(3, '.');
+        let sort = match parts.next()? {
+            "u" => Sort::Updated,
+            "c" => Sort::Created,
+            "n" => Sort::Name,
+            "s" => Sort::Size,
+            _ => return None,
+        };
+        let id = super::SessionId(parts.next()?.parse().ok()?);
+        let key = parts.next()?;
+        let key = if sort == Sort::Name {
+            CursorKey::Text(key.to_string())
+        } else {
+            CursorKey::Number(key.parse().ok()?)
+        };
+        Some(ListCursor { sort, key, id })
+    }
 }
 
 /// What a cleanup does to the sessions its plan names.

@@ -16,6 +16,7 @@ mod rows;
 pub mod schema;
 mod sessions;
 mod stats;
+mod turns;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,6 +33,7 @@ pub use import::{
 };
 pub use outbox::{OutboxOp, OutboxRow};
 pub use retention::{RetentionLog, RetentionPlan, RetentionPolicy, RetentionRun, Trim};
+pub use sessions::SessionPatch;
 pub use stats::{Count, RoleStats, SessionStats, StoreStats};
 
 /// Limits and behaviour of a store, from the config.
@@ -324,6 +326,19 @@ impl Store {
     /// least 4 characters). Trashed and archived sessions are found too.
     pub fn session(&self, selector: &str) -> Result<Session> {
         rows::resolve(&self.conn, selector)
+    }
+
+    /// Finds a session by exact name or exact uid, never by a prefix: for
+    /// programs, whose own ids must not land on another session whose uid
+    /// happens to start with them.
+    pub fn session_exact(&self, selector: &str) -> Result<Session> {
+        rows::resolve_with(&self.conn, selector, false)
+    }
+
+    /// How long a write waits for another writer before giving up with
+    /// [`Error::Busy`] (default [`BUSY_TIMEOUT_SECS`](crate::error::BUSY_TIMEOUT_SECS)).
+    pub fn set_busy_timeout(&self, wait: Duration) -> Result<()> {
+        Ok(self.conn.busy_timeout(wait)?)
     }
 
     /// A session by internal id.

@@ -102,6 +102,12 @@ pub fn session_by_id(conn: &Connection, id: SessionId) -> Result<Session> {
 }
 
 pub fn resolve(conn: &Connection, selector: &str) -> Result<Session> {
+    resolve_with(conn, selector, true)
+}
+
+/// A session by exact name or exact uid; with `prefixes`, by a unique uid
+/// prefix (at least 4 characters) too.
+pub fn resolve_with(conn: &Connection, selector: &str, prefixes: bool) -> Result<Session> {
     let by_name = format!("SELECT {SESSION_COLUMNS} FROM session s WHERE s.name = ?1");
     if let Some(s) = conn
         .prepare_cached(&by_name)?
@@ -118,7 +124,7 @@ pub fn resolve(conn: &Connection, selector: &str) -> Result<Session> {
     {
         return Ok(s);
     }
-    if selector.chars().count() < 4 {
+    if !prefixes || selector.chars().count() < 4 {
         return Err(Error::NotFound(selector.to_string()));
     }
     // A uid prefix: every uid in [prefix, prefix + U+10FFFF) starts with it.

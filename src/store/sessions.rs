@@ -8,10 +8,32 @@ use super::Store;
 use super::outbox::{OutboxOp, enqueue, enqueue_whole};
 use super::rows::{SESSION_COLUMNS, object_text, session_from_row, to_i64};
 use crate::domain::{
-    ListQuery, NewSession, Session, SessionId, Sort, StateFilter, Uid, now, ts_to_ms,
+    CursorKey, ListQuery, NewSession, Session, SessionId, Sort, StateFilter, Uid, now, ts_to_ms,
     validate_name, validate_tag,
 };
 use crate::error::{Error, Result};
+
+/// Changes to a session, made together by
+/// [`Store::patch_session`]; what is `None` or empty stays as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionPatch {
+    /// A new unique name.
+    pub name: Option<String>,
+    /// A new title.
+    pub title: Option<String>,
+    /// The whole set of tags, replacing the old one.
+    pub tags: Option<Vec<String>>,
+    /// Tags to add (after `tags`).
+    pub add_tags: Vec<String>,
+    /// Tags to remove (after `add_tags`).
+    pub remove_tags: Vec<String>,
+    /// Metadata keys to set (`Some`) or remove (`None`).
+    pub metadata: Vec<(String, Option<Value>)>,
+    /// Archive (`true`) or take out of the archive (`false`).
+    pub archived: Option<bool>,
+    /// Move to the trash (`true`) or restore (`false`).
+    pub trashed: Option<bool>,
+}
 
 /// Fields of a session row to insert.
 pub(super) struct SessionRow<'a> {
@@ -187,34 +209,24 @@ impl Store {
 
     /// Gives a session a new (unique, valid) name.
     pub fn rename(&mut self, id: SessionId, new_name: &str) -> Result<Session> {
-        validate_name(new_name)?;
-        let tx = self.write()?;
-        let current: String =
-            tx.query_row("SELECT name FROM session WHERE id = ?1", [id.0], |r| {
-                r.get(0)
-            })?;
-        if current != new_name && name_taken(&tx, new_name)? {
-            return Err(Error::NameTaken(new_name.to_string()));
-        }
-        tx.execute(
-            "UPDATE session SET name = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id.0, new_name, ts_to_ms(now())],
-        )?;
-        enqueue(&tx, id, OutboxOp::Session)?;
-        tx.commit()?;
-        self.session_by_id(id)
+        self.patch_session(
+            id,
+            &SessionPatch {
+                name: Some(new_name.to_string()),
+                ..SessionPatch::default()
+            },
+        )
     }
 
     /// Sets a session's title.
     pub fn retitle(&mut self, id: SessionId, title: &str) -> Result<Session> {
-        let tx = self.write()?;
-        tx.execute(
-            "UPDATE session SET title = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id.0, title, ts_to_ms(now())],
-        )?;
-        enqueue(&tx, id, OutboxOp::Session)?;
-        tx.commit()?;
-        self.session_by_id(id)
+        self.patch_session(
+            id,
+            &SessionPatch {
+                title: Some(title.to_string()),
+                ..SessionPatch::default()
+            },
+        )
     }
 
     /// Adds and removes tags in one transaction. Adding a present tag or
@@ -225,25 +237,14 @@ impl Store {
         add: &[String],
         remove: &[String],
     ) -> Result<Session> {
-        for t in add {
-            validate_tag(t)?;
-        }
-        let tx = self.write()?;
-        {
-            let mut ins =
-                tx.prepare_cached("INSERT OR IGNORE INTO tag (session_id, tag) VALUES (?1, ?2)")?;
-            for t in add {
-                ins.execute(params![id.0, t])?;
-            }
-            let mut del =
-                tx.prepare_cached("DELETE FROM tag WHERE session_id = ?1 AND tag = ?2")?;
-            for t in remove {
-                del.execute(params![id.0, t])?;
-            }
-        }
-        enqueue(&tx, id, OutboxOp::Session)?;
-        tx.commit()?;
-        self.session_by_id(id)
+        self.patch_session(
+            id,
+            &SessionPatch {
+                add_tags: add.to_vec(),
+                remove_tags: remove.to_vec(),
+                ..SessionPatch::default()
+            },
+        )
     }
 
     /// Sets metadata keys (`Some(value)`) and removes them (`None`).
@@ -252,28 +253,112 @@ impl Store {
         id: SessionId,
         changes: &[(String, Option<Value>)],
     ) -> Result<Session> {
+        self.patch_session(
+            id,
+            &SessionPatch {
+                metadata: changes.to_vec(),
+                ..SessionPatch::default()
+            },
+        )
+    }
+
+    /// Applies every change of `patch` in one transaction: all of them, or
+    /// none when one breaks a rule (a name taken, a bad tag, an empty
+    /// metadata key). A new name or title counts as an update.
+    pub fn patch_session(&mut self, id: SessionId, patch: &SessionPatch) -> Result<Session> {
+        if let Some(name) = &patch.name {
+            validate_name(name)?;
+        }
+        for t in patch.tags.iter().flatten().chain(&patch.add_tags) {
+            validate_tag(t)?;
+        }
+        if let Some((k, _)) = patch.metadata.iter().find(|(k, _)| k.is_empty()) {
+            return Err(Error::invalid("metadata key", k, "a non-empty key"));
+        }
+        let at = ts_to_ms(now());
         let tx = self.write()?;
-        let text: String =
-            tx.query_row("SELECT metadata FROM session WHERE id = ?1", [id.0], |r| {
-                r.get(0)
-            })?;
-        let mut meta = match serde_json::from_str(&text)? {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
-        for (k, v) in changes {
-            if k.is_empty() {
-                return Err(Error::invalid("metadata key", k, "a non-empty key"));
+        let (current, text): (String, String) = tx
+            .query_row(
+                "SELECT name, metadata FROM session WHERE id = ?1",
+                [id.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("#{}", id.0)))?;
+        if let Some(name) = &patch.name {
+            if *name != current && name_taken(&tx, name)? {
+                return Err(Error::NameTaken(name.clone()));
             }
-            match v {
-                Some(v) => meta.insert(k.clone(), v.clone()),
-                None => meta.remove(k),
+            tx.execute(
+                "UPDATE session SET name = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id.0, name, at],
+            )?;
+        }
+        if let Some(title) = &patch.title {
+            tx.execute(
+                "UPDATE session SET title = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id.0, title, at],
+            )?;
+        }
+        {
+            let mut ins =
+                tx.prepare_cached("INSERT OR IGNORE INTO tag (session_id, tag) VALUES (?1, ?2)")?;
+            if let Some(tags) = &patch.tags {
+                tx.execute("DELETE FROM tag WHERE session_id = ?1", [id.0])?;
+                for t in tags {
+                    ins.execute(params![id.0, t])?;
+                }
+            }
+            for t in &patch.add_tags {
+                ins.execute(params![id.0, t])?;
+            }
+            let mut del =
+                tx.prepare_cached("DELETE FROM tag WHERE session_id = ?1 AND tag = ?2")?;
+            for t in &patch.remove_tags {
+                del.execute(params![id.0, t])?;
+            }
+        }
+        if !patch.metadata.is_empty() {
+            let mut meta = match serde_json::from_str(&text)? {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            for (k, v) in &patch.metadata {
+                match v {
+                    Some(v) => meta.insert(k.clone(), v.clone()),
+                    None => meta.remove(k),
+                };
+            }
+            tx.execute(
+                "UPDATE session SET metadata = ?2 WHERE id = ?1",
+                params![id.0, object_text(&meta)],
+            )?;
+        }
+        let states = [
+            (patch.archived, "archived_at"),
+            (patch.trashed, "trashed_at"),
+        ];
+        for (wanted, column) in states {
+            match wanted {
+                Some(true) => tx.execute(
+                    &format!("UPDATE session SET {column} = ?2 WHERE id = ?1 AND {column} IS NULL"),
+                    params![id.0, at],
+                )?,
+                Some(false) => tx.execute(
+                    &format!("UPDATE session SET {column} = NULL WHERE id = ?1"),
+                    [id.0],
+                )?,
+                None => 0,
             };
         }
-        tx.execute(
-            "UPDATE session SET metadata = ?2 WHERE id = ?1",
-            params![id.0, object_text(&meta)],
-        )?;
+        let indexed = patch.name.is_some()
+            || patch.title.is_some()
+            || patch.tags.is_some()
+            || !patch.add_tags.is_empty()
+            || !patch.remove_tags.is_empty();
+        if indexed {
+            enqueue(&tx, id, OutboxOp::Session)?;
+        }
         tx.commit()?;
         self.session_by_id(id)
     }
@@ -503,6 +588,37 @@ fn where_clause(q: &ListQuery, head: &str) -> (String, Vec<Box<dyn ToSql>>) {
         }
         args.push(Box::new(pattern));
         sql.push_str(&format!(" AND s.name LIKE ?{} ESCAPE '\\'", args.len()));
+    }
+    if let Some(after) = &q.after {
+        // Rows after the cursor in the listing's order (see `list`).
+        let n = args.len();
+        let (column, desc) = match q.sort {
+            Sort::Updated => ("s.updated_at", true),
+            Sort::Created => ("s.created_at", true),
+            Sort::Size => ("s.message_count", true),
+            Sort::Name => ("s.name", false),
+        };
+        match &after.key {
+            CursorKey::Text(name) if !desc => {
+                args.push(Box::new(name.clone()));
+                sql.push_str(&format!(
+                    " AND (s.name COLLATE NOCASE > ?{a} COLLATE NOCASE \
+                     OR (s.name COLLATE NOCASE = ?{a} COLLATE NOCASE AND s.name > ?{a}))",
+                    a = n + 1
+                ));
+            }
+            CursorKey::Number(k) if desc => {
+                args.push(Box::new(*k));
+                args.push(Box::new(after.id.0));
+                sql.push_str(&format!(
+                    " AND ({column} < ?{a} OR ({column} = ?{a} AND s.id < ?{b}))",
+                    a = n + 1,
+                    b = n + 2
+                ));
+            }
+            // A cursor of another sort: nothing after it matches.
+            _ => sql.push_str(" AND 0"),
+        }
     }
     (sql, args)
 }
