@@ -143,10 +143,17 @@ pub fn list_page(store: &Store, q: &ListQuery) -> Result<SessionPage> {
     let more = sessions.len() as u64 > limit;
     sessions.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next_cursor = more
-        .then(|| sessions.last().map(|s| ListCursor::after(s, q.sort).encode()))
+        .then(|| {
+            sessions
+                .last()
+                .map(|s| ListCursor::after(s, q.sort).encode())
+        })
         .flatten();
     Ok(SessionPage {
-        total: store.count(q)?,
+        total: store.count(&ListQuery {
+            after: None,
+            ..q.clone()
+        })?,
         sessions: sessions.iter().map(SessionInfo::summary).collect(),
         next_cursor,
     })

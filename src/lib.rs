@@ -51,9 +51,9 @@
 //! `tui`; `default-features = false` builds the library without them (and
 //! without clap, indicatif, ratatui).
 
+pub mod api;
 #[cfg(feature = "cli")]
 pub mod cli;
-pub mod api;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -196,8 +196,7 @@ fn number_arg(args: &Map<String, Value>, key: &str) -> Result<Option<u64>> {
 }
 
 fn required(args: &Map<String, Value>, key: &str) -> Result<String> {
-    text_arg(args, key)?
-        .ok_or_else(|| Error::invalid("argument", key, "this argument is required"))
+    text_arg(args, key)?.ok_or_else(|| Error::invalid("argument", key, "this argument is required"))
 }
 
 fn search_sessions(search: &mut Search, args: &Map<String, Value>) -> Result<Value> {
@@ -247,7 +246,9 @@ fn read_session(store: &Store, args: &Map<String, Value>) -> Result<Value> {
     let name = required(args, "session")?;
     let session = store.session_exact(&name)?;
     let max_chars = number_arg(args, "max_chars")?
-        .map_or(DEFAULT_MAX_CHARS, |n| usize::try_from(n).unwrap_or(usize::MAX))
+        .map_or(DEFAULT_MAX_CHARS, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        })
         .max(100);
     let q = HistoryQuery {
         max_turns: number_arg(args, "last_turns")?,

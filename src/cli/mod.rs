@@ -243,7 +243,13 @@ pub fn run(cli: &Cli, browse: Option<Browse>) -> Result<()> {
         let db = (!cli.demo && !in_memory(cli, &config))
             .then(|| db_path(cli, &config))
             .transpose()?;
-        return serve::serve(store, &config, listen.as_deref(), token_file.as_ref(), db.as_deref());
+        return serve::serve(
+            store,
+            &config,
+            listen.as_deref(),
+            token_file.as_ref(),
+            db.as_deref(),
+        );
     }
     if let Command::Mcp = command {
         return serve::mcp(open_store(cli, &config)?, &config);

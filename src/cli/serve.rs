@@ -24,11 +24,13 @@ pub(super) fn serve(
     let listen = listen.unwrap_or(&config.serve.listen);
     let addr: SocketAddr = listen
         .to_socket_addrs()
-        .with_context(|| format!("--listen {listen:?}: expected an address and port such as 127.0.0.1:8642"))?
+        .with_context(|| {
+            format!("--listen {listen:?}: expected an address and port such as 127.0.0.1:8642")
+        })?
         .next()
         .ok_or_else(|| anyhow!("--listen {listen:?}: the name has no address"))?;
-    let configured = (!config.serve.token_file.as_os_str().is_empty())
-        .then(|| config.serve.token_file.clone());
+    let configured =
+        (!config.serve.token_file.as_os_str().is_empty()).then(|| config.serve.token_file.clone());
     let token_path = match (token_file, needs_token(&addr)) {
         (Some(path), _) => Some(path.clone()),
         (None, true) => Some(

@@ -15,8 +15,8 @@ pub use model::{
 };
 pub use names::{validate_name, validate_tag};
 pub use plan::{
-    CleanupAction, CleanupCriteria, CleanupPlan, CursorKey, ListCursor, ListQuery, MergeInput, MergeOrder, PlannedSession,
-    Sort, StateFilter, plan_merge,
+    CleanupAction, CleanupCriteria, CleanupPlan, CursorKey, ListCursor, ListQuery, MergeInput,
+    MergeOrder, PlannedSession, Sort, StateFilter, plan_merge,
 };
 pub use time::{
     MOMENT_EXPECTED, format_relative, now, parse_before, parse_moment, parse_time, ts_from_ms,

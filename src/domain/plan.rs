@@ -94,7 +94,11 @@ impl ListCursor {
             Sort::Size => CursorKey::Number(i64::try_from(s.message_count).unwrap_or(i64::MAX)),
             Sort::Name => CursorKey::Text(s.name.clone()),
         };
-        ListCursor { sort, key, id: s.id }
+        ListCursor {
+            sort,
+            key,
+            id: s.id,
+        }
     }
 
     /// An opaque token, safe in a URL: hex of `sort.id.key`.

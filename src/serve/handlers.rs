@@ -170,7 +170,9 @@ pub(crate) async fn list(State(state): St, uri: Uri) -> Answer {
         offset: 0,
         after,
     };
-    ok(state.read(move |store| Ok(api::list_page(store, &q)?)).await?)
+    ok(state
+        .read(move |store| Ok(api::list_page(store, &q)?))
+        .await?)
 }
 
 #[derive(Deserialize)]
@@ -341,56 +343,79 @@ impl From<MessageIn> for NewMessage {
     }
 }
 
+/// A body of messages: one message, or `{"messages": [...]}`, read in one
+/// pass so that an error names its line and column.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessagesIn {
+    messages: Option<Vec<MessageIn>>,
+    role: Option<Role>,
+    content: Option<String>,
+    kind: Option<Kind>,
+    created_at: Option<Timestamp>,
+    model: Option<String>,
+    tokens: Option<Tokens>,
+    metadata: Option<Map<String, Value>>,
+    source_id: Option<String>,
+}
+
 /// The messages of a body: one message, an array of them, or
 /// `{"messages": [...]}`.
-fn messages_of(value: Value) -> Result<Vec<NewMessage>, ApiError> {
-    let (items, path) = match value {
-        Value::Array(items) => (items, "request body"),
-        Value::Object(mut m) if m.contains_key("messages") => {
-            if m.len() > 1 {
-                let other = m.keys().find(|k| *k != "messages").cloned();
-                return Err(ApiError::bad(
-                    "bad_json",
-                    format!(
-                        "request body: unknown field {:?} beside \"messages\"",
-                        other.unwrap_or_default()
-                    ),
-                ));
-            }
-            match m.remove("messages") {
-                Some(Value::Array(items)) => (items, "messages"),
-                _ => {
+fn messages_of(bytes: &[u8]) -> Result<Vec<NewMessage>, ApiError> {
+    let array = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let items: Vec<MessageIn> = if array {
+        json(bytes)?
+    } else {
+        let body: MessagesIn = json(bytes)?;
+        match body.messages {
+            Some(items) => {
+                let single = body.role.is_some()
+                    || body.content.is_some()
+                    || body.kind.is_some()
+                    || body.created_at.is_some()
+                    || body.model.is_some()
+                    || body.tokens.is_some()
+                    || body.metadata.is_some()
+                    || body.source_id.is_some();
+                if single {
                     return Err(ApiError::bad(
                         "bad_json",
-                        "request body: \"messages\" must be an array of messages",
+                        "request body: either one message or {\"messages\": [...]}, not both",
                     ));
                 }
+                items
             }
-        }
-        one @ Value::Object(_) => {
-            return Ok(vec![from_value::<MessageIn>(one, "request body")?.into()]);
-        }
-        _ => {
-            return Err(ApiError::bad(
-                "bad_json",
-                "request body: expected a message object, an array of them, or {\"messages\": [...]}",
-            ));
+            None => {
+                let (Some(role), Some(content)) = (body.role, body.content) else {
+                    return Err(ApiError::bad(
+                        "bad_json",
+                        "request body: a message needs \"role\" and \"content\" (or send {\"messages\": [...]})",
+                    ));
+                };
+                vec![MessageIn {
+                    role,
+                    content,
+                    kind: body.kind,
+                    created_at: body.created_at,
+                    model: body.model,
+                    tokens: body.tokens,
+                    metadata: body.metadata.unwrap_or_default(),
+                    source_id: body.source_id,
+                }]
+            }
         }
     };
     if items.is_empty() {
         return Err(ApiError::bad("bad_json", "request body: no messages"));
     }
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| from_value::<MessageIn>(v, &format!("{path}[{i}]")).map(NewMessage::from))
-        .collect()
+    Ok(items.into_iter().map(NewMessage::from).collect())
 }
 
 pub(crate) async fn append(State(state): St, Id(id): Id, uri: Uri, req: Request) -> Answer {
     let p = Params::parse(uri.query(), &["create"])?;
     let create = p.flag("create")?;
-    let messages = messages_of(body(&state, req).await?)?;
+    let bytes = body_bytes(req.into_body(), state.options.max_body_bytes).await?;
+    let messages = messages_of(&bytes)?;
     let answer = state
         .write(move |store| {
             // Every message is checked before anything is written, so that

@@ -153,7 +153,11 @@ impl Running {
         }
         match self.thread.take() {
             Some(t) => t.join().unwrap_or_else(|_| {
-                Err(Error::invalid("server", "thread", "a thread that did not panic"))
+                Err(Error::invalid(
+                    "server",
+                    "thread",
+                    "a thread that did not panic",
+                ))
             }),
             None => Ok(()),
         }
@@ -174,11 +178,17 @@ pub fn spawn(store: Store, search: Search, options: ServeOptions) -> Result<Runn
         .name("serve".into())
         .spawn(move || {
             let ready2 = ready.clone();
-            let result = run(store, search, options, move |addr| {
-                let _ = ready2.send(Ok(addr));
-            }, async {
-                let _ = stopped.await;
-            });
+            let result = run(
+                store,
+                search,
+                options,
+                move |addr| {
+                    let _ = ready2.send(Ok(addr));
+                },
+                async {
+                    let _ = stopped.await;
+                },
+            );
             if let Err(e) = &result {
                 let _ = ready.send(Err(e.to_string()));
             }

@@ -51,12 +51,18 @@ fn answer(status: &str, schema: &str, description: &str) -> Value {
         }
     });
     let errors = [
-        ("400", "A bad parameter, body or query; the message says which and where."),
+        (
+            "400",
+            "A bad parameter, body or query; the message says which and where.",
+        ),
         ("401", "The server needs its bearer token."),
         ("404", "No such session."),
         ("409", "The name is taken."),
         ("413", "The body or a message is over the size limit."),
-        ("503", "The store is busy with another writer, or the request timed out."),
+        (
+            "503",
+            "The store is busy with another writer, or the request timed out.",
+        ),
     ];
     if let Some(map) = responses.as_object_mut() {
         for (code, why) in errors {
@@ -208,106 +214,106 @@ fn schemas() -> Value {
 #[allow(clippy::too_many_lines)] // the endpoints, read top to bottom
 fn paths() -> Value {
     json!({
-            "/healthz": { "get": {
-                "summary": "Whether the server and its store answer (no token needed).",
-                "security": [], "responses": answer("200", "Health", "It answers.")
-            } },
-            "/api/openapi.json": { "get": {
-                "summary": "This document.", "responses": { "200": { "description": "The OpenAPI document." } }
-            } },
-            "/api/sessions": {
-                "get": {
-                    "summary": "A page of sessions; pass next_cursor as cursor for the next.",
-                    "parameters": [
-                        query("tag", "string", "Carrying these tags (repeat or comma-separate)."),
-                        query("where", "string", "Metadata KEY=VALUE (repeat for several)."),
-                        query("source", "string", "From this source."),
-                        query("older_than", "string", "Not updated since: 30d, 24h, a date."),
-                        query("state", "string", "live (default), archived, trashed, all."),
-                        query("sort", "string", "updated (default), created, name, size."),
-                        query("limit", "integer", "At most this many (default 50, at most 1000)."),
-                        query("cursor", "string", "next_cursor of the page before.")
-                    ],
-                    "responses": answer("200", "SessionPage", "The page.")
-                },
-                "post": {
-                    "summary": "Creates a session (a name is made when none is given).",
-                    "requestBody": body("CreateIn"),
-                    "responses": answer("201", "SessionInfo", "Created.")
-                }
-            },
-            "/api/sessions/{id}": {
-                "parameters": [id()],
-                "get": {
-                    "summary": "A session's info: counts, turns, tags, metadata, lineage.",
-                    "parameters": [query("trashed", "boolean", "Find it in the trash too.")],
-                    "responses": answer("200", "SessionInfo", "The session.")
-                },
-                "patch": {
-                    "summary": "Renames, retitles, tags, sets metadata or state, all in one transaction.",
-                    "requestBody": body("PatchIn"),
-                    "responses": answer("200", "SessionInfo", "The session as changed.")
-                },
-                "delete": {
-                    "summary": "Moves a session to the trash, or purges it for good.",
-                    "parameters": [query("purge", "boolean", "Delete for good.")],
-                    "responses": answer("200", "Deleted", "Deleted.")
-                }
-            },
-            "/api/sessions/{id}/history": {
-                "parameters": [id()],
-                "get": {
-                    "summary": "The last turns of a session, or a page of its messages.",
-                    "parameters": [
-                        query("max_turns", "integer", "The last N turns (a user message and what answered it)."),
-                        query("from", "integer", "First seq of a page (not with max_turns)."),
-                        query("limit", "integer", "At most this many messages (default and most 10000)."),
-                        query("system", "boolean", "Put the first system message ahead when the page leaves it out.")
-                    ],
-                    "responses": answer("200", "History", "The messages.")
-                }
-            },
-            "/api/sessions/{id}/messages": {
-                "parameters": [id()],
-                "post": {
-                    "summary": "Appends messages in one transaction.",
-                    "parameters": [query("create", "boolean", "Create the session, named id, when there is none.")],
-                    "requestBody": body("Messages"),
-                    "responses": answer("201", "Appended", "Appended.")
-                }
-            },
-            "/api/sessions/{id}/branch": {
-                "parameters": [id()],
-                "post": {
-                    "summary": "Branches a session into a new one.",
-                    "requestBody": body("BranchIn"),
-                    "responses": answer("201", "SessionInfo", "The branch.")
-                }
-            },
-            "/api/merge": { "post": {
-                "summary": "Merges sessions into a new one.",
-                "requestBody": body("MergeIn"),
-                "responses": answer("201", "SessionInfo", "The merged session.")
-            } },
-            "/api/search": { "get": {
-                "summary": "Full-text search with the query language of `scrollback search`.",
+        "/healthz": { "get": {
+            "summary": "Whether the server and its store answer (no token needed).",
+            "security": [], "responses": answer("200", "Health", "It answers.")
+        } },
+        "/api/openapi.json": { "get": {
+            "summary": "This document.", "responses": { "200": { "description": "The OpenAPI document." } }
+        } },
+        "/api/sessions": {
+            "get": {
+                "summary": "A page of sessions; pass next_cursor as cursor for the next.",
                 "parameters": [
-                    { "name": "q", "in": "query", "required": true, "schema": { "type": "string" } },
-                    query("limit", "integer", "Sessions per page (default 20, at most 100)."),
-                    query("offset", "integer", "Sessions to skip."),
-                    query("archived", "boolean", "Include archived sessions.")
+                    query("tag", "string", "Carrying these tags (repeat or comma-separate)."),
+                    query("where", "string", "Metadata KEY=VALUE (repeat for several)."),
+                    query("source", "string", "From this source."),
+                    query("older_than", "string", "Not updated since: 30d, 24h, a date."),
+                    query("state", "string", "live (default), archived, trashed, all."),
+                    query("sort", "string", "updated (default), created, name, size."),
+                    query("limit", "integer", "At most this many (default 50, at most 1000)."),
+                    query("cursor", "string", "next_cursor of the page before.")
                 ],
-                "responses": answer("200", "SearchPage", "The page.")
-            } },
-            "/api/stats": { "get": {
-                "summary": "Statistics of the store and its retention log, or of one session.",
-                "parameters": [query("session", "string", "One session's statistics.")],
-                "responses": answer("200", "Stats", "The figures.")
-            } },
-            "/api/cleanup": { "post": {
-                "summary": "A cleanup plan by criteria or by the retention policy; applied when dry_run is false.",
-                "requestBody": body("CleanupIn"),
-                "responses": answer("200", "Cleanup", "The plan, and what was done.")
-            } }
-        })
+                "responses": answer("200", "SessionPage", "The page.")
+            },
+            "post": {
+                "summary": "Creates a session (a name is made when none is given).",
+                "requestBody": body("CreateIn"),
+                "responses": answer("201", "SessionInfo", "Created.")
+            }
+        },
+        "/api/sessions/{id}": {
+            "parameters": [id()],
+            "get": {
+                "summary": "A session's info: counts, turns, tags, metadata, lineage.",
+                "parameters": [query("trashed", "boolean", "Find it in the trash too.")],
+                "responses": answer("200", "SessionInfo", "The session.")
+            },
+            "patch": {
+                "summary": "Renames, retitles, tags, sets metadata or state, all in one transaction.",
+                "requestBody": body("PatchIn"),
+                "responses": answer("200", "SessionInfo", "The session as changed.")
+            },
+            "delete": {
+                "summary": "Moves a session to the trash, or purges it for good.",
+                "parameters": [query("purge", "boolean", "Delete for good.")],
+                "responses": answer("200", "Deleted", "Deleted.")
+            }
+        },
+        "/api/sessions/{id}/history": {
+            "parameters": [id()],
+            "get": {
+                "summary": "The last turns of a session, or a page of its messages.",
+                "parameters": [
+                    query("max_turns", "integer", "The last N turns (a user message and what answered it)."),
+                    query("from", "integer", "First seq of a page (not with max_turns)."),
+                    query("limit", "integer", "At most this many messages (default and most 10000)."),
+                    query("system", "boolean", "Put the first system message ahead when the page leaves it out.")
+                ],
+                "responses": answer("200", "History", "The messages.")
+            }
+        },
+        "/api/sessions/{id}/messages": {
+            "parameters": [id()],
+            "post": {
+                "summary": "Appends messages in one transaction.",
+                "parameters": [query("create", "boolean", "Create the session, named id, when there is none.")],
+                "requestBody": body("Messages"),
+                "responses": answer("201", "Appended", "Appended.")
+            }
+        },
+        "/api/sessions/{id}/branch": {
+            "parameters": [id()],
+            "post": {
+                "summary": "Branches a session into a new one.",
+                "requestBody": body("BranchIn"),
+                "responses": answer("201", "SessionInfo", "The branch.")
+            }
+        },
+        "/api/merge": { "post": {
+            "summary": "Merges sessions into a new one.",
+            "requestBody": body("MergeIn"),
+            "responses": answer("201", "SessionInfo", "The merged session.")
+        } },
+        "/api/search": { "get": {
+            "summary": "Full-text search with the query language of `scrollback search`.",
+            "parameters": [
+                { "name": "q", "in": "query", "required": true, "schema": { "type": "string" } },
+                query("limit", "integer", "Sessions per page (default 20, at most 100)."),
+                query("offset", "integer", "Sessions to skip."),
+                query("archived", "boolean", "Include archived sessions.")
+            ],
+            "responses": answer("200", "SearchPage", "The page.")
+        } },
+        "/api/stats": { "get": {
+            "summary": "Statistics of the store and its retention log, or of one session.",
+            "parameters": [query("session", "string", "One session's statistics.")],
+            "responses": answer("200", "Stats", "The figures.")
+        } },
+        "/api/cleanup": { "post": {
+            "summary": "A cleanup plan by criteria or by the retention policy; applied when dry_run is false.",
+            "requestBody": body("CleanupIn"),
+            "responses": answer("200", "Cleanup", "The plan, and what was done.")
+        } }
+    })
 }

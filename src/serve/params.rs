@@ -79,19 +79,39 @@ impl Params {
     }
 }
 
+/// How much of a body over the limit is still read (and thrown away)
+/// before answering, so that a client still sending gets its 413 rather
+/// than a connection cut under it.
+const DRAIN: usize = 8 << 20;
+
 /// Reads a body of at most `limit` bytes.
 pub(crate) async fn body_bytes(body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
     use http_body_util::BodyExt;
-    match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            Err(too_large(limit))
+    let mut body = body;
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ApiError::bad(
+                "bad_body",
+                format!("the request body could not be read: {e}"),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > limit.saturating_add(DRAIN) {
+            break;
         }
-        Err(e) => Err(ApiError::bad(
-            "bad_body",
-            format!("the request body could not be read: {e}"),
-        )),
+        if seen <= limit {
+            kept.extend_from_slice(&data);
+        }
     }
+    if seen > limit {
+        return Err(too_large(limit));
+    }
+    Ok(kept.into())
 }
 
 /// The answer to a body over `limit` bytes.
@@ -99,7 +119,9 @@ pub(crate) fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",
-        format!("the request body is over the limit of {limit} bytes (config key serve.max_body_mb)"),
+        format!(
+            "the request body is over the limit of {limit} bytes (config key serve.max_body_mb)"
+        ),
     )
 }
 
@@ -111,12 +133,8 @@ pub(crate) fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "the request body is empty; expected a JSON object",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::bad(
-            "bad_json",
-            format!("request body: {e}"),
-        )
-    })
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad("bad_json", format!("request body: {e}")))
 }
 
 /// Reads a JSON value as `T`, naming where in the body it was (`what`).
