@@ -208,12 +208,12 @@ pub fn history(store: &Store, s: &Session, q: &HistoryQuery) -> Result<History> 
     };
     let mut history = store.messages(s.id, from, limit)?;
     let end = from + history.len() as u64;
-    if q.system && from > 0 {
-        if let Some(first) = store.messages(s.id, 0, 1)?.pop() {
-            if first.role == Role::System {
-                history.insert(0, first);
-            }
-        }
+    if q.system
+        && from > 0
+        && let Some(first) = store.messages(s.id, 0, 1)?.pop()
+        && first.role == Role::System
+    {
+        history.insert(0, first);
     }
     Ok(History {
         session_id: s.name.clone(),

@@ -71,16 +71,13 @@ fn start_in(dir: tempfile::TempDir, db: &Path, config: &Path, args: &[&str]) -> 
         }
         for _ in lines {}
     });
-    let line = match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(line) => line,
-        Err(_) => {
-            let _ = child.kill();
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                let _ = e.read_to_string(&mut err);
-            }
-            panic!("the server did not say where it listens; stderr: {err}");
+    let Ok(line) = rx.recv_timeout(Duration::from_mins(1)) else {
+        let _ = child.kill();
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
         }
+        panic!("the server did not say where it listens; stderr: {err}");
     };
     let at = line.find("http://").expect("an address in the first line");
     let addr: String = line[at + 7..]
@@ -97,7 +94,7 @@ fn start_in(dir: tempfile::TempDir, db: &Path, config: &Path, args: &[&str]) -> 
         base: format!("http://127.0.0.1:{port}"),
         port,
         client: Client::builder()
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_mins(1))
             .build()
             .expect("client"),
         token: None,
@@ -605,7 +602,9 @@ fn off_loopback_every_request_needs_the_token_from_a_private_file() {
     assert!(token.len() >= 32);
     let r = s.get("/api/sessions");
     assert_eq!(
-        r.headers().get("www-authenticate").map(|v| v.as_bytes()),
+        r.headers()
+            .get("www-authenticate")
+            .map(reqwest::header::HeaderValue::as_bytes),
         Some(&b"Bearer"[..])
     );
     error(r, StatusCode::UNAUTHORIZED, "unauthorized");

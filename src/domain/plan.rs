@@ -113,15 +113,18 @@ impl ListCursor {
             CursorKey::Number(n) => n.to_string(),
             CursorKey::Text(t) => t.clone(),
         };
-        format!("{sort}.{}.{key}", self.id.0)
-            .bytes()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        let text = format!("{sort}.{}.{key}", self.id.0);
+        let mut hex = String::with_capacity(text.len() * 2);
+        for b in text.bytes() {
+            hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+            hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        }
+        hex
     }
 
     /// Reads a token made by [`encode`](Self::encode); `None` when it is not one.
     pub fn decode(token: &str) -> Option<Self> {
-        if token.len() % 2 != 0 || !token.is_ascii() {
+        if !token.len().is_multiple_of(2) || !token.is_ascii() {
             return None;
         }
         let bytes = (0..token.len())

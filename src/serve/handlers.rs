@@ -40,10 +40,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
+#[allow(clippy::unnecessary_wraps)] // reads as the answer of a handler
 fn ok(value: impl serde::Serialize) -> Answer {
     Ok(Json(value).into_response())
 }
 
+#[allow(clippy::unnecessary_wraps)] // reads as the answer of a handler
 fn created(value: impl serde::Serialize) -> Answer {
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }

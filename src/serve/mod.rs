@@ -299,19 +299,20 @@ impl Shared {
             .retention
             .policy(crate::domain::now())
             .is_ok_and(|p| !p.is_empty());
-        if policy_set && !every.is_empty() {
-            if let Ok(since) = crate::domain::parse_before(&every, crate::domain::now()) {
-                let every = crate::domain::now()
-                    .duration_since(since)
-                    .unsigned_abs()
-                    .max(Duration::from_secs(1));
-                let me = self.clone();
-                if let Ok(t) = std::thread::Builder::new()
-                    .name("serve-retention".into())
-                    .spawn(move || me.retention_loop(every))
-                {
-                    threads.push(t);
-                }
+        if policy_set
+            && !every.is_empty()
+            && let Ok(since) = crate::domain::parse_before(&every, crate::domain::now())
+        {
+            let every = crate::domain::now()
+                .duration_since(since)
+                .unsigned_abs()
+                .max(Duration::from_secs(1));
+            let me = self.clone();
+            if let Ok(t) = std::thread::Builder::new()
+                .name("serve-retention".into())
+                .spawn(move || me.retention_loop(every))
+            {
+                threads.push(t);
             }
         }
         threads
@@ -533,8 +534,11 @@ pub(crate) fn router(state: Arc<Shared>) -> Router {
 
 /// The token check (all but `/healthz`) and the request timeout.
 async fn guard(State(state): State<Arc<Shared>>, req: Request, next: Next) -> Response {
-    if let Some(token) = &state.options.token {
-        if req.uri().path() != "/healthz" && !bearer_matches(req.headers(), token) {
+    if let Some(token) = &state.options.token
+        && req.uri().path() != "/healthz"
+        && !bearer_matches(req.headers(), token)
+    {
+        {
             let mut r = ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
