@@ -2,6 +2,8 @@
 //! measures the same data. Text mixes prose and code, with some long messages.
 #![allow(dead_code)]
 
+pub mod bigstore;
+
 use std::io::Write;
 use std::path::Path;
 
