@@ -156,6 +156,11 @@ pub struct StorageConfig {
     pub data_dir: PathBuf,
     /// Largest message accepted, in bytes.
     pub max_message_bytes: u64,
+    /// Store long message contents zstd-compressed.
+    pub compress_messages: bool,
+    /// With `compress_messages`: contents of at least this many bytes are
+    /// compressed.
+    pub compress_min_bytes: u64,
 }
 
 /// `storage.backend`: where sessions are kept.
@@ -296,6 +301,13 @@ impl Config {
             1_000_000_000,
             &mut w,
         );
+        bound(
+            "storage.compress_min_bytes",
+            &mut self.storage.compress_min_bytes,
+            1,
+            1_000_000_000,
+            &mut w,
+        );
         w
     }
 
@@ -313,6 +325,10 @@ impl Config {
         crate::store::StoreOptions {
             max_message_bytes: usize::try_from(self.storage.max_message_bytes)
                 .unwrap_or(usize::MAX),
+            compress_min_bytes: self
+                .storage
+                .compress_messages
+                .then(|| usize::try_from(self.storage.compress_min_bytes).unwrap_or(usize::MAX)),
         }
     }
 }
@@ -337,6 +353,34 @@ mod tests {
         assert_eq!(c.storage.max_message_bytes, 33_554_432);
         assert_eq!(c.cleanup.protected_tags, vec!["keep".to_string()]);
         assert!(c.storage.data_dir.as_os_str().is_empty());
+        assert!(!c.storage.compress_messages);
+        assert_eq!(c.storage.compress_min_bytes, 4096);
+        assert_eq!(c.store_options().compress_min_bytes, None);
+    }
+
+    #[test]
+    fn compression_is_a_threshold_in_the_store_options() {
+        let user: Table = "[storage]\ncompress_messages = true\ncompress_min_bytes = 100\n"
+            .parse()
+            .expect("toml");
+        let (c, warnings) = Config::merge(&user);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(c.store_options().compress_min_bytes, Some(100));
+        let user: Table = "[storage]\ncompress_messages = \"yes\"\ncompress_min_bytes = 0\n"
+            .parse()
+            .expect("toml");
+        let (c, warnings) = Config::merge(&user);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].contains("storage.compress_messages"),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[1].contains("`storage.compress_min_bytes` = 0 is out of range"),
+            "{warnings:?}"
+        );
+        assert!(!c.storage.compress_messages);
+        assert_eq!(c.storage.compress_min_bytes, 1);
     }
 
     #[test]

@@ -117,6 +117,15 @@ pub enum Error {
         /// What SQLite said.
         detail: String,
     },
+    /// A message whose stored content cannot be read back: it was stored
+    /// compressed (`storage.compress_messages`) and its bytes are damaged.
+    #[error(
+        "{detail}. The message was left as it is; `scrollback doctor` lists the damaged messages"
+    )]
+    DamagedMessage {
+        /// Which message, when known, and what is wrong with it.
+        detail: String,
+    },
     /// The search index failed (it can always be rebuilt with `scrollback reindex`).
     #[error("search index {}: {detail} (run `scrollback reindex` to rebuild it from the store)", dir.display())]
     Index {
@@ -175,12 +184,31 @@ pub enum Error {
 
 impl From<rusqlite::Error> for Error {
     /// SQLite's "database is locked" (`SQLITE_BUSY`, after the busy timeout)
-    /// becomes [`Error::Busy`]; everything else is [`Error::Sqlite`].
+    /// becomes [`Error::Busy`]; a damaged compressed content, whether a row
+    /// reader or an SQL function met it, [`Error::DamagedMessage`];
+    /// everything else is [`Error::Sqlite`].
     fn from(e: rusqlite::Error) -> Self {
-        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
-            Error::Busy
-        } else {
-            Error::Sqlite(e)
+        use crate::store::Damaged;
+        match e {
+            rusqlite::Error::FromSqlConversionFailure(i, t, source) => {
+                match source.downcast::<Damaged>() {
+                    Ok(d) => Error::DamagedMessage {
+                        detail: d.to_string(),
+                    },
+                    Err(source) => {
+                        Error::Sqlite(rusqlite::Error::FromSqlConversionFailure(i, t, source))
+                    }
+                }
+            }
+            rusqlite::Error::SqliteFailure(_, Some(ref text))
+                if text.starts_with(Damaged::PREFIX) =>
+            {
+                Error::DamagedMessage {
+                    detail: text.clone(),
+                }
+            }
+            e if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => Error::Busy,
+            e => Error::Sqlite(e),
         }
     }
 }

@@ -14,6 +14,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (3, include_str!("fixtures/schema-v3.sql")),
     (4, include_str!("fixtures/schema-v4.sql")),
     (5, include_str!("fixtures/schema-v5.sql")),
+    (6, include_str!("fixtures/schema-v6.sql")),
 ];
 
 fn make_db(path: &Path, sql: &str) {
@@ -39,6 +40,11 @@ fn databases_of_every_earlier_version_open_with_their_data() {
         assert_eq!(s.tags, ["garden", "keep"]);
         assert_eq!(s.metadata["season"], "spring");
         let msgs = st.all_messages(s.id).unwrap();
+        // Stored compressed from v6 on: read as text all the same.
+        assert_eq!(
+            msgs[1].content, "Lettuce, spinach, kale.",
+            "schema v{version}"
+        );
         assert_eq!(msgs[1].model.as_deref(), Some("gpt-4o"));
         assert_eq!(msgs[1].tokens.map(|t| t.output), Some(8));
         let b = st.session("garden-plan-shade").unwrap();
@@ -59,6 +65,30 @@ fn databases_of_every_earlier_version_open_with_their_data() {
         .unwrap();
         assert!(st.doctor().unwrap().healthy);
     }
+}
+
+#[test]
+fn the_migration_to_compressed_contents_changes_no_data() {
+    // v6 only says that contents may be compressed: an older store keeps
+    // every content as the text it was, byte for byte.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.db");
+    make_db(&path, include_str!("fixtures/schema-v5.sql"));
+    let contents = |path: &Path| -> Vec<(String, Vec<u8>)> {
+        let c = rusqlite::Connection::open(path).unwrap();
+        c.prepare("SELECT typeof(content), CAST(content AS BLOB) FROM message ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0).unwrap(), r.get(1).unwrap())))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    let before = contents(&path);
+    let st = Store::open(&path).unwrap();
+    assert_eq!(st.schema_version().unwrap(), CURRENT_VERSION);
+    drop(st);
+    assert_eq!(contents(&path), before);
+    assert!(before.iter().all(|(t, _)| t == "text"));
 }
 
 #[test]

@@ -158,6 +158,7 @@ fn pages_and_last_n() {
 fn oversized_messages_are_refused_whole() {
     let mut st = Store::open_in_memory_with(scrollback::StoreOptions {
         max_message_bytes: 8,
+        ..scrollback::StoreOptions::default()
     })
     .unwrap();
     let s = session(&mut st, "s", &["short"]);

@@ -276,6 +276,14 @@ pub enum Command {
     },
     /// Check the database and repair what can be repaired safely.
     Doctor,
+    /// Store the messages already in the store as the config says: with
+    /// storage.compress_messages on, compress those of at least
+    /// storage.compress_min_bytes; with it off, decompress every one. Texts
+    /// do not change. Safe to stop at any point: what was done is kept.
+    Compress {
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -417,6 +425,7 @@ impl Command {
             Command::Export { .. } => "export",
             Command::Stats { .. } => "stats",
             Command::Doctor => "doctor",
+            Command::Compress { .. } => "compress",
             Command::Completions { .. } => "completions",
         }
     }

@@ -299,7 +299,8 @@ fn writes_data(command: &Command) -> bool {
         Command::Show { json, .. }
         | Command::Import { json, .. }
         | Command::Search { json, .. }
-        | Command::Stats { json, .. } => *json,
+        | Command::Stats { json, .. }
+        | Command::Compress { json } => *json,
         Command::List(a) => a.json,
         Command::Cleanup(a) => a.json,
         Command::Export { output, .. } => output.is_none() && !io::stdout().is_terminal(),
@@ -726,6 +727,20 @@ fn run_command(
                 bail!("the database has problems that doctor cannot repair (see above)");
             }
         }
+        Command::Compress { json } => {
+            let bar = progress_bar_percent("compress");
+            let report = store.compress_stored(&|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            });
+            bar.finish_and_clear();
+            let report = report?;
+            if *json {
+                write_json(out, &report)?;
+            } else {
+                write!(out, "{}", print::compress_report(&report))?;
+            }
+        }
         Command::Completions { .. } => unreachable!("handled before the store is opened"),
         Command::Sources { .. } | Command::Sync { .. } | Command::Watch { .. } => {
             unreachable!("handled by sync::run")
@@ -999,6 +1014,20 @@ fn progress_bar_units(what: &str, units: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(0);
     if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
         "{what} [{{bar:30}}] {{pos}}/{{len}} {units} {{eta}}"
+    )) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// A bar of the share done, for work whose positions mean nothing to people.
+fn progress_bar_percent(what: &str) -> indicatif::ProgressBar {
+    if !io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{what} [{{bar:30}}] {{percent:>3}}% {{eta}}"
     )) {
         bar.set_style(style.progress_chars("=> "));
     }

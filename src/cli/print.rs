@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 use crate::domain::{CleanupPlan, Message, Session, format_relative};
-use crate::store::{ImportReport, SessionStats, StoreStats};
+use crate::store::{CompressReport, ImportReport, SessionStats, StoreStats};
 
 /// A table of sessions: name, messages, last update, source, tags, title.
 pub fn session_table(sessions: &[Session], now: Timestamp) -> String {
@@ -286,6 +286,18 @@ pub fn store_stats(st: &StoreStats) -> String {
             let _ = writeln!(out, "{label}: {}", list.join(", "));
         }
     }
+    let c = &st.compressed;
+    if c.messages > 0 {
+        let _ = writeln!(
+            out,
+            "compressed: {} messages, {} stored as {} (saves {}, {}%)",
+            c.messages,
+            size(c.original_bytes),
+            size(c.stored_bytes),
+            size(c.saved_bytes),
+            percent(c.saved_bytes, c.original_bytes)
+        );
+    }
     if !st.days.is_empty() {
         let _ = writeln!(out, "messages per day (last 14 active days):");
         let max = st.days.iter().map(|d| d.count).max().unwrap_or(1).max(1);
@@ -295,6 +307,67 @@ pub fn store_stats(st: &StoreStats) -> String {
         }
     }
     out
+}
+
+/// What `compress` changed.
+pub fn compress_report(r: &CompressReport) -> String {
+    let mut out = String::new();
+    if r.compressed + r.decompressed == 0 {
+        out.push_str("every message is already stored as the config says: nothing to do");
+    } else {
+        let mut done = Vec::new();
+        if r.compressed > 0 {
+            done.push(format!("compressed {} messages", r.compressed));
+        }
+        if r.decompressed > 0 {
+            done.push(format!("decompressed {} messages", r.decompressed));
+        }
+        let _ = write!(
+            out,
+            "{}: {} became {}",
+            done.join(", "),
+            size(r.bytes_before),
+            size(r.bytes_after)
+        );
+    }
+    if r.incompressible > 0 {
+        let _ = write!(
+            out,
+            "\n{} messages stay text: compressing them would not make them smaller",
+            r.incompressible
+        );
+    }
+    if r.file_bytes_released > 0 {
+        let _ = write!(
+            out,
+            "\nthe database file gave back {}",
+            size(r.file_bytes_released)
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// A size for people: `512 B`, `12.0 KB`, `3.4 MB`, `1.2 GB`.
+pub fn size(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    if bytes >= 1 << 30 {
+        format!("{:.1} GB", b / f64::from(1u32 << 30))
+    } else if bytes >= 1 << 20 {
+        format!("{:.1} MB", b / f64::from(1u32 << 20))
+    } else if bytes >= 1 << 10 {
+        format!("{:.1} KB", b / 1024.0)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// `part` of `whole` in whole percent, rounded down (0 of nothing).
+fn percent(part: u64, whole: u64) -> u64 {
+    (u128::from(part) * 100)
+        .checked_div(u128::from(whole))
+        .map_or(0, |p| u64::try_from(p).unwrap_or(100))
 }
 
 fn day(ts: Timestamp) -> String {

@@ -318,23 +318,9 @@ fn sources_table(st: &[SourceStatus]) -> String {
             "{:<12} {path}\n             {} files, {}, {} sessions; {pending}\n",
             s.tool,
             s.files,
-            size(s.bytes),
+            super::print::size(s.bytes),
             s.sessions
         ));
     }
     out
-}
-
-fn size(bytes: u64) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let b = bytes as f64;
-    if bytes >= 1 << 30 {
-        format!("{:.1} GB", b / f64::from(1u32 << 30))
-    } else if bytes >= 1 << 20 {
-        format!("{:.1} MB", b / f64::from(1u32 << 20))
-    } else if bytes >= 1 << 10 {
-        format!("{:.1} KB", b / 1024.0)
-    } else {
-        format!("{bytes} B")
-    }
 }

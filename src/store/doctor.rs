@@ -2,6 +2,7 @@
 //! message numbering). It never deletes user data.
 
 use rusqlite::params;
+use rusqlite::types::ValueRef;
 
 use super::Store;
 use super::outbox::{OutboxOp, enqueue};
@@ -57,6 +58,32 @@ impl Store {
                 "{orphans} messages belong to no session (left in place)"
             ));
         }
+        let damaged = self.damaged_messages()?;
+        if !damaged.is_empty() {
+            r.healthy = false;
+            let shown: Vec<String> = damaged
+                .iter()
+                .take(10)
+                .map(|(_, name, seq, why)| format!("{name} message {seq} ({why})"))
+                .collect();
+            r.findings.push(format!(
+                "{} messages have damaged compressed content (left in place; restore them from a \
+                 backup or export): {}{}",
+                damaged.len(),
+                shown.join("; "),
+                if damaged.len() > shown.len() {
+                    "; ..."
+                } else {
+                    ""
+                }
+            ));
+        }
+        // The counts of a session with a damaged message cannot be known.
+        let unknown = damaged
+            .iter()
+            .map(|(id, ..)| id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         let tx = self.write()?;
         let gaps: Vec<i64> = tx
             .prepare(
@@ -88,11 +115,11 @@ impl Store {
             ));
         }
         let stale: Vec<(i64, i64)> = tx
-            .prepare(
-                "SELECT s.id, s.updated_at FROM session s WHERE s.message_count != \
-                 (SELECT count(*) FROM message WHERE session_id = s.id) OR s.char_count != \
-                 (SELECT coalesce(sum(chars(content)), 0) FROM message WHERE session_id = s.id)",
-            )?
+            .prepare(&format!(
+                "SELECT s.id, s.updated_at FROM session s WHERE s.id NOT IN ({unknown}) AND \
+                 (s.message_count != (SELECT count(*) FROM message WHERE session_id = s.id) OR \
+                 s.char_count != (SELECT coalesce(sum(chars(content)), 0) FROM message WHERE session_id = s.id))"
+            ))?
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         for (id, updated) in &stale {
@@ -110,5 +137,25 @@ impl Store {
             "sessions: {live} live, {archived} archived, {trashed} in the trash"
         ));
         Ok(r)
+    }
+
+    /// Messages whose compressed content does not decompress: session id,
+    /// session name, seq and what is wrong. Reads one message at a time.
+    fn damaged_messages(&self) -> Result<Vec<(i64, String, i64, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT m.session_id, coalesce(s.name, '#' || m.session_id), m.seq, m.content \
+             FROM message m LEFT JOIN session s ON s.id = m.session_id \
+             WHERE typeof(m.content) = 'blob' ORDER BY m.session_id, m.seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            if let ValueRef::Blob(frame) = row.get_ref(3)?
+                && let Err(d) = super::compress::decompress(frame)
+            {
+                out.push((row.get(0)?, row.get(1)?, row.get(2)?, d.reason));
+            }
+        }
+        Ok(out)
     }
 }

@@ -248,7 +248,8 @@ impl ImportReport {
 pub struct ImportBatch<'a> {
     tx: Transaction<'a>,
     options: ImportOptions,
-    max_bytes: usize,
+    /// The store's options: the size limit and compression of messages.
+    store: super::StoreOptions,
     now: i64,
     report: ImportReport,
     /// Last outbox row written before this import began.
@@ -314,13 +315,13 @@ impl Store {
     /// Starts an import. Add sessions with [`ImportBatch::add`], then
     /// [`ImportBatch::commit`]; nothing is visible to others before that.
     pub fn begin_import(&mut self, options: ImportOptions) -> Result<ImportBatch<'_>> {
-        let max_bytes = self.options.max_message_bytes;
+        let store = self.options;
         let tx = self.write()?;
         let outbox_before = max_outbox_id(&tx)?;
         Ok(ImportBatch {
             tx,
             options,
-            max_bytes,
+            store,
             now: ts_to_ms(now()),
             report: ImportReport::default(),
             outbox_before,
@@ -689,7 +690,7 @@ impl ImportBatch<'_> {
         let mut chars = 0;
         let mut last = None;
         for (i, m) in msgs.iter().enumerate() {
-            chars += insert_message(&self.tx, id, first + i as u64, m, self.now, self.max_bytes)?;
+            chars += insert_message(&self.tx, id, first + i as u64, m, self.now, self.store)?;
             last = m.created_at.map(ts_to_ms).or(last);
         }
         self.tx

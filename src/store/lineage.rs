@@ -137,7 +137,7 @@ impl Store {
         let title = titles.join(" + ");
         let now = ts_to_ms(now());
         let uid = Uid::new_random();
-        let max = self.options.max_message_bytes;
+        let options = self.options;
         let tx = self.write()?;
         let id = insert_session(
             &tx,
@@ -145,7 +145,7 @@ impl Store {
         )?;
         for (seq, &(i, j)) in picked.iter().enumerate() {
             let m = NewMessage::from(inputs[i].messages[j].clone());
-            insert_message(&tx, id, seq as u64, &m, now, max)?;
+            insert_message(&tx, id, seq as u64, &m, now, options)?;
         }
         refresh_counts(&tx, id, now)?;
         enqueue_whole(&tx, id)?;

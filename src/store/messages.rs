@@ -2,10 +2,11 @@
 
 use rusqlite::{Transaction, params};
 
-use super::Store;
+use super::compress::{column, encode};
 use super::outbox::{OutboxOp, enqueue};
 use super::rows::{MESSAGE_COLUMNS, message_from_row, object_text, to_i64, to_u64};
 use super::sessions::refresh_counts;
+use super::{Store, StoreOptions};
 use crate::domain::{Message, NewMessage, SessionId, now, ts_to_ms};
 use crate::error::{Error, Result};
 
@@ -17,14 +18,15 @@ pub(super) fn insert_message(
     seq: u64,
     m: &NewMessage,
     default_time: i64,
-    max_bytes: usize,
+    options: StoreOptions,
 ) -> Result<u64> {
-    if m.content.len() > max_bytes {
+    if m.content.len() > options.max_message_bytes {
         return Err(Error::MessageTooLarge {
             size: m.content.len(),
-            limit: max_bytes,
+            limit: options.max_message_bytes,
         });
     }
+    let content = encode(&m.content, options.compress_min_bytes)?;
     let metadata = (!m.metadata.is_empty()).then(|| object_text(&m.metadata));
     tx.prepare_cached(
         "INSERT INTO message (session_id, seq, role, content, created_at, model, tokens_in, \
@@ -34,7 +36,7 @@ pub(super) fn insert_message(
         id.0,
         to_i64(seq),
         m.role.as_str(),
-        m.content,
+        content,
         m.created_at.map_or(default_time, ts_to_ms),
         m.model,
         m.tokens.map(|t| to_i64(t.input)),
@@ -58,7 +60,7 @@ impl Store {
 
     /// Appends several messages in one transaction. Returns the seq of the first.
     pub fn add_messages(&mut self, id: SessionId, messages: &[NewMessage]) -> Result<u64> {
-        let max = self.options.max_message_bytes;
+        let options = self.options;
         let tx = self.write()?;
         let (count, chars): (i64, i64) = tx
             .prepare_cached("SELECT message_count, char_count FROM session WHERE id = ?1")?
@@ -71,7 +73,7 @@ impl Store {
         let now = ts_to_ms(now());
         let mut added = 0u64;
         for (i, m) in messages.iter().enumerate() {
-            added += insert_message(&tx, id, first + i as u64, m, now, max)?;
+            added += insert_message(&tx, id, first + i as u64, m, now, options)?;
         }
         tx.prepare_cached(
             "UPDATE session SET message_count = ?2, char_count = ?3, updated_at = max(updated_at, ?4) WHERE id = ?1",
@@ -104,10 +106,13 @@ impl Store {
                 limit: self.options.max_message_bytes,
             });
         }
+        let min = self.options.compress_min_bytes;
         let tx = self.write()?;
         let current: Option<String> = tx
             .prepare_cached("SELECT content FROM message WHERE session_id = ?1 AND seq = ?2")?
-            .query_row(params![id.0, to_i64(seq)], |r| r.get(0))
+            .query_row(params![id.0, to_i64(seq)], |r| {
+                column(r, 0, || format!("message {seq} of session #{}", id.0))
+            })
             .optional()?;
         let Some(current) = current else {
             return Err(Error::NotFound(format!("#{} message {seq}", id.0)));
@@ -119,8 +124,9 @@ impl Store {
                 expected: "the message changed since it was opened; open it again".into(),
             });
         }
+        let stored = encode(content, min)?;
         tx.prepare_cached("UPDATE message SET content = ?3 WHERE session_id = ?1 AND seq = ?2")?
-            .execute(params![id.0, to_i64(seq), content])?;
+            .execute(params![id.0, to_i64(seq), stored])?;
         let delta = to_i64(super::chars::count(content)) - to_i64(super::chars::count(&current));
         tx.prepare_cached(
             "UPDATE session SET char_count = max(char_count + ?2, 0), updated_at = max(updated_at, ?3) WHERE id = ?1",
@@ -154,7 +160,9 @@ impl Store {
         Ok(self
             .conn
             .prepare_cached("SELECT content FROM message WHERE session_id = ?1 AND seq = ?2")?
-            .query_row(params![id.0, to_i64(seq)], |r| r.get(0))
+            .query_row(params![id.0, to_i64(seq)], |r| {
+                column(r, 0, || format!("message {seq} of session #{}", id.0))
+            })
             .optional()?)
     }
 

@@ -6,6 +6,7 @@
 
 mod chars;
 mod cleanup;
+mod compress;
 mod doctor;
 mod import;
 mod lineage;
@@ -27,6 +28,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavio
 use crate::domain::{Session, SessionId};
 use crate::error::{Error, Result};
 
+pub use compress::CompressReport;
+pub(crate) use compress::Damaged;
 pub use doctor::DoctorReport;
 pub use import::{
     Added, FileReport, FileState, ImportBatch, ImportOptions, ImportReport, OutboxSpan, Skipped,
@@ -34,19 +37,24 @@ pub use import::{
 pub use outbox::{OutboxOp, OutboxRow};
 pub use retention::{RetentionLog, RetentionPlan, RetentionPolicy, RetentionRun, Trim};
 pub use sessions::SessionPatch;
-pub use stats::{Count, RoleStats, SessionStats, StoreStats};
+pub use stats::{CompressedStats, Count, RoleStats, SessionStats, StoreStats};
 
 /// Limits and behaviour of a store, from the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreOptions {
     /// Largest message content accepted, in bytes.
     pub max_message_bytes: usize,
+    /// Message contents of at least this many bytes are stored
+    /// zstd-compressed; `None` stores every content as text. Reading does
+    /// not depend on it: a store may hold both.
+    pub compress_min_bytes: Option<usize>,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             max_message_bytes: 32 * 1024 * 1024,
+            compress_min_bytes: None,
         }
     }
 }

@@ -226,8 +226,10 @@ impl Store {
                 },
             )?
             .collect::<rusqlite::Result<_>>()?;
+        // The size of each text, compressed or not: a limit in MB of text
+        // means the same whatever the storage.
         let mut sizes = self.conn.prepare_cached(
-            "SELECT role, length(CAST(content AS BLOB)) FROM message WHERE session_id = ?1 ORDER BY seq",
+            "SELECT role, text_len(content) FROM message WHERE session_id = ?1 ORDER BY seq",
         )?;
         let mut out = Vec::new();
         for (id, uid, name, message_count) in candidates {

@@ -53,12 +53,13 @@ pub fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         input: tokens_in.map_or(0, to_u64),
         output: tokens_out.map_or(0, to_u64),
     });
+    let seq = to_u64(r.get(0)?);
     Ok(Message {
-        seq: to_u64(r.get(0)?),
+        seq,
         // The CHECK constraint keeps other values out of the table.
         role: role.parse().unwrap_or(Role::User),
         kind: r.get::<_, String>(9)?.parse().unwrap_or(Kind::Text),
-        content: r.get(2)?,
+        content: super::compress::column(r, 2, || format!("message {seq}"))?,
         created_at: ts_from_ms(r.get(3)?),
         model: r.get(4)?,
         tokens,

@@ -12,7 +12,7 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 pub const APPLICATION_ID: i64 = 0x5342_4B31;
 
 /// SQL of each migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 const V1: &str = "
 CREATE TABLE session (
@@ -113,3 +113,9 @@ CREATE TABLE retention_run (
     messages_removed INTEGER NOT NULL DEFAULT 0
 );
 ";
+
+/// A message's content may be a BLOB holding a zstd frame of its text
+/// (`storage.compress_messages`) as well as TEXT. No data changes: the new
+/// version is what keeps a build from before, which would read a frame as
+/// text, from opening a store that may hold one (it refuses a newer schema).
+const V6: &str = "-- message.content: TEXT, or a BLOB holding a zstd frame of the text";

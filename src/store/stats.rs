@@ -78,6 +78,21 @@ pub struct StoreStats {
     pub models: Vec<Count>,
     /// Messages per day (UTC, `YYYY-MM-DD`), oldest first.
     pub days: Vec<Count>,
+    /// Messages stored compressed, and what it saves.
+    pub compressed: CompressedStats,
+}
+
+/// The messages stored compressed (`storage.compress_messages`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CompressedStats {
+    /// How many.
+    pub messages: u64,
+    /// The bytes they take in the store.
+    pub stored_bytes: u64,
+    /// The bytes of their text.
+    pub original_bytes: u64,
+    /// What compressing them saves: `original_bytes - stored_bytes`.
+    pub saved_bytes: u64,
 }
 
 impl Store {
@@ -137,6 +152,15 @@ impl Store {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
+        // `text_len` takes each text's size from its frame's header, so
+        // nothing is decompressed.
+        let (compressed, stored, original): (i64, i64, i64) = self.conn.query_row(
+            "SELECT count(*), coalesce(sum(length(content)), 0), coalesce(sum(text_len(content)), 0) \
+             FROM message WHERE typeof(content) = 'blob'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let (stored, original) = (to_u64(stored), to_u64(original));
         Ok(StoreStats {
             sessions: live + archived + trashed,
             live,
@@ -174,6 +198,12 @@ impl Store {
                  FROM message GROUP BY day ORDER BY day",
                 None,
             )?,
+            compressed: CompressedStats {
+                messages: to_u64(compressed),
+                stored_bytes: stored,
+                original_bytes: original,
+                saved_bytes: original.saturating_sub(stored),
+            },
         })
     }
 
