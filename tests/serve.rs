@@ -982,3 +982,33 @@ fn the_retention_policy_runs_on_its_schedule_and_by_request() {
     assert_eq!(status, StatusCode::OK, "{plan}");
     assert_eq!(plan["dry_run"], true);
 }
+
+#[test]
+fn a_request_that_takes_too_long_is_answered_503_and_the_server_goes_on() {
+    let s = start("[serve]\ntimeout_secs = 1\n", &[]);
+    read(s.post("/api/sessions", &json!({ "name": "slow" })));
+    // A client that sends its headers and part of its body, then stalls.
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        c,
+        "POST /api/sessions/slow/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n[{{\"role\":"
+    )
+    .expect("write");
+    let started = Instant::now();
+    let mut answer = String::new();
+    let mut buf = [0u8; 4096];
+    while !answer.contains("\"timeout\"") {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("\"timeout\""), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let (status, info) = read(s.get("/api/sessions/slow"));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(info["message_count"], 0);
+}

@@ -264,7 +264,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Shared {
-    fn new(store: Store, search: Search, options: ServeOptions) -> Result<Arc<Self>> {
+    fn new(store: Store, search: Search, mut options: ServeOptions) -> Result<Arc<Self>> {
+        // A write waiting for another writer gives up before the request
+        // times out, so that a client told "busy" knows nothing was written.
+        options.busy_timeout = options
+            .busy_timeout
+            .min(options.timeout.saturating_sub(Duration::from_millis(500)));
         store.set_busy_timeout(options.busy_timeout)?;
         let readers = (0..options.readers)
             .map(|_| {
@@ -558,7 +563,7 @@ async fn guard(State(state): State<Arc<Shared>>, req: Request, next: Next) -> Re
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
             format!(
-                "the request took longer than {} s",
+                "the request took longer than {} s (config key serve.timeout_secs); a write it asked for may still be completed",
                 state.options.timeout.as_secs_f64()
             ),
         )
