@@ -22,6 +22,8 @@ pub const MAX_MESSAGES: u64 = 10_000;
 pub struct SessionInfo {
     /// The session's name: the handle a client gives it and names it by.
     pub session_id: String,
+    /// The same name, under the key the command line and exports use.
+    pub name: String,
     /// Its stable public id (a UUID).
     pub uid: Uid,
     /// Title.
@@ -77,6 +79,7 @@ impl SessionInfo {
     pub fn summary(s: &Session) -> Self {
         SessionInfo {
             session_id: s.name.clone(),
+            name: s.name.clone(),
             uid: s.uid.clone(),
             title: s.title.clone(),
             state: if s.trashed {

@@ -207,6 +207,7 @@ fn a_program_keeps_a_conversation_in_a_session() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(info["turn_count"], 3);
     assert_eq!(info["message_count"], 6);
+    assert_eq!(info["name"], "notebook-42");
     assert_eq!(info["state"], "live");
     assert!(info["last_activity"].is_string());
     // Delete, then it is gone for the client.
@@ -571,6 +572,46 @@ fn the_openapi_document_names_what_is_served_and_nothing_else() {
     for part in text.split("#/components/schemas/").skip(1) {
         let name: String = part.chars().take_while(|c| c.is_alphanumeric()).collect();
         assert!(schemas.contains_key(&name), "{name} is not defined");
+    }
+    // What is served has the shape the document gives: every required key,
+    // and no key it does not name.
+    read(s.post("/api/sessions/shape/messages?create=true", &turn(1)));
+    let (_, appended) = read(s.post("/api/sessions/shape/messages", &turn(2)));
+    let (_, info) = read(s.get("/api/sessions/shape"));
+    let (_, page) = read(s.get("/api/sessions"));
+    let (_, history) = read(s.get("/api/sessions/shape/history?max_turns=1"));
+    let (_, found) = read(s.get("/api/search?q=rotate"));
+    let (_, deleted) = read(s.delete("/api/sessions/shape?purge=true"));
+    let (_, health) = read(s.get("/healthz"));
+    let (_, bad) = read(s.get("/api/sessions/shape"));
+    let shaped = [
+        ("Appended", &appended),
+        ("SessionInfo", &info),
+        ("SessionPage", &page),
+        ("SessionInfo", &page["sessions"][0]),
+        ("History", &history),
+        ("Message", &history["history"][0]),
+        ("SearchPage", &found),
+        ("Deleted", &deleted),
+        ("Health", &health),
+        ("Error", &bad),
+    ];
+    for (name, value) in shaped {
+        let schema = &schemas[name];
+        let object = value
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: {value}"));
+        let properties = schema["properties"].as_object().expect("properties");
+        for key in object.keys() {
+            assert!(
+                properties.contains_key(key),
+                "{name} has {key}, which the document does not name"
+            );
+        }
+        for key in schema["required"].as_array().expect("required") {
+            let key = key.as_str().expect("key");
+            assert!(object.contains_key(key), "{name} lacks {key}: {value}");
+        }
     }
     error(s.get("/api/nothing"), StatusCode::NOT_FOUND, "no_route");
     error(

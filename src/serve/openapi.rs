@@ -128,6 +128,7 @@ fn schemas() -> Value {
                 }), &["error"]),
                 "SessionInfo": object(&json!({
                     "session_id": { "type": "string", "description": "The session's name." },
+                    "name": { "type": "string", "description": "The same name." },
                     "uid": string, "title": string,
                     "state": { "type": "string", "enum": ["live", "archived", "trashed"] },
                     "turn_count": { "type": "integer", "description": "In an info, not in a listing." },
@@ -140,7 +141,7 @@ fn schemas() -> Value {
                         "fork_seq": { "type": ["integer", "null"] },
                         "branches": { "type": "array", "items": { "type": "object", "properties": { "session_id": string, "uid": string } } }
                     } }
-                }), &["session_id", "uid", "title", "state", "message_count", "created_at", "last_activity", "tags", "metadata", "source", "lineage"]),
+                }), &["session_id", "name", "uid", "title", "state", "message_count", "created_at", "last_activity", "tags", "metadata", "source", "lineage"]),
                 "SessionPage": object(&json!({
                     "sessions": { "type": "array", "items": { "$ref": "#/components/schemas/SessionInfo" } },
                     "next_cursor": { "type": ["string", "null"] },
