@@ -3838,3 +3838,54 @@ fn a_paste_goes_into_the_open_box_and_never_acts_as_keys() {
     assert_eq!(h.app.search.input, "tokio cancel[31mlation");
     assert!(!h.app.quit);
 }
+
+/// Every line of the screen as drawn.
+fn screen_text(app: &App) -> String {
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(app.width, app.height)).unwrap();
+    let theme = scrollback::tui::theme::Theme::new(false, &std::collections::BTreeMap::default()).0;
+    term.draw(|f| scrollback::tui::view::draw(f, app, &theme))
+        .unwrap();
+    let buf = term.backend().buffer().clone();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_statistics_screen_shows_what_compression_saves() {
+    let mut store = Store::open_in_memory_with(StoreOptions {
+        compress_min_bytes: Some(100),
+        ..StoreOptions::default()
+    })
+    .unwrap();
+    let s = store
+        .create_session(&scrollback::NewSession::named("long"))
+        .unwrap();
+    for i in 0..3 {
+        store
+            .add_message(
+                s.id,
+                scrollback::NewMessage::new(
+                    scrollback::Role::User,
+                    format!("{i} {}", "the same words again ".repeat(200_000)),
+                ),
+            )
+            .unwrap();
+    }
+    let mut h = Harness::with_store(store, 120, 30, Vec::new());
+    h.key('S');
+    let text = screen_text(&h.app);
+    assert!(text.contains("3 compressed messages save 13 MB"), "{text}");
+    // Without compressed messages the line is the chart's title alone.
+    let mut plain = Harness::demo(120, 30);
+    plain.key('S');
+    let text = screen_text(&plain.app);
+    assert!(text.contains("messages per month"), "{text}");
+    assert!(!text.contains("compressed"), "{text}");
+}

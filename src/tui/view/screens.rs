@@ -152,7 +152,22 @@ pub fn stats(f: &mut Frame<'_>, app: &App, theme: &Theme, area: Rect) {
                 Span::styled(format!("{} messages", thousands(st.messages)), theme.title),
                 Span::raw(format!(" · {} characters", thousands(st.chars))),
             ]),
-            Line::styled("messages per month", theme.dim),
+            Line::styled(
+                {
+                    let c = &st.compressed;
+                    if c.messages > 0 {
+                        format!(
+                            "messages per month · {} compressed messages save {} MB ({}%)",
+                            thousands(c.messages),
+                            thousands(c.saved_bytes.div_ceil(1_000_000)),
+                            c.saved_bytes * 100 / c.original_bytes.max(1)
+                        )
+                    } else {
+                        "messages per month".to_string()
+                    }
+                },
+                theme.dim,
+            ),
         ]),
         summary,
     );
