@@ -498,4 +498,10 @@ fn main() {
     )
     .unwrap();
     println!("results: {}", path.display());
+    // The copy is a gigabyte or more: it goes, the shared store stays.
+    drop(search);
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    let _ = std::fs::remove_dir_all(index_dir(&db));
 }

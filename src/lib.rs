@@ -52,6 +52,7 @@
 //! without clap, indicatif, ratatui).
 
 pub mod api;
+pub mod archive;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;

@@ -15,6 +15,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (4, include_str!("fixtures/schema-v4.sql")),
     (5, include_str!("fixtures/schema-v5.sql")),
     (6, include_str!("fixtures/schema-v6.sql")),
+    (7, include_str!("fixtures/schema-v7.sql")),
 ];
 
 fn make_db(path: &Path, sql: &str) {

@@ -160,11 +160,10 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Archive sessions.
-    Archive {
-        #[arg(required = true)]
-        names: Vec<String>,
-    },
+    /// Archive sessions: set them aside in the store, or with --to move
+    /// them out into a compressed archive file (.sbz) that `import` brings
+    /// back exactly. --list shows what an archive file holds.
+    Archive(ArchiveArgs),
     /// Take sessions out of the archive.
     Unarchive {
         #[arg(required = true)]
@@ -254,6 +253,10 @@ pub enum Command {
     /// session: source: model: after: before: (see the README).
     Search {
         query: String,
+        /// Search an archive file (.sbz) instead, without importing it
+        /// (slower: it reads the whole file).
+        #[arg(long = "in", value_name = "FILE")]
+        in_archive: Option<PathBuf>,
         #[arg(long)]
         json: bool,
         /// Sessions per page.
@@ -361,6 +364,51 @@ pub struct CleanupArgs {
     pub json: bool,
 }
 
+/// `archive`: in the store, or out to a file.
+#[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // flags of a command line
+pub struct ArchiveArgs {
+    /// Sessions to archive (with --to: to move to the file, besides those
+    /// the criteria pick).
+    pub names: Vec<String>,
+    /// Move the sessions into this new archive file (.sbz): written,
+    /// read back and verified, then removed from the store and the index.
+    #[arg(long, value_name = "FILE", conflicts_with = "list")]
+    pub to: Option<PathBuf>,
+    /// Show an archive file's header and sessions, without importing.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["names", "older_than", "empty", "tag", "without_tag", "source", "larger_than", "keep", "dry_run", "yes"])]
+    pub list: Option<PathBuf>,
+    /// With --to: last updated before this span ago (30d, 2w) or date.
+    #[arg(long, value_name = "SPAN", requires = "to")]
+    pub older_than: Option<String>,
+    /// With --to: holding no messages.
+    #[arg(long, requires = "to")]
+    pub empty: bool,
+    /// With --to: carrying this tag.
+    #[arg(long, requires = "to")]
+    pub tag: Option<String>,
+    /// With --to: not carrying this tag.
+    #[arg(long, value_name = "TAG", requires = "to")]
+    pub without_tag: Option<String>,
+    /// With --to: from this source.
+    #[arg(long, requires = "to")]
+    pub source: Option<String>,
+    /// With --to: holding more than N messages.
+    #[arg(long, value_name = "N", requires = "to")]
+    pub larger_than: Option<u64>,
+    /// Write the archive file but keep the sessions in the store.
+    #[arg(long, requires = "to")]
+    pub keep: bool,
+    /// Show what would be archived and change nothing.
+    #[arg(long, requires = "to")]
+    pub dry_run: bool,
+    /// Go ahead without asking.
+    #[arg(long, requires = "to")]
+    pub yes: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum RoleArg {
     System,
@@ -411,7 +459,7 @@ impl Command {
             Command::Rm { .. } => "rm",
             Command::Restore { .. } => "restore",
             Command::Purge { .. } => "purge",
-            Command::Archive { .. } => "archive",
+            Command::Archive(_) => "archive",
             Command::Unarchive { .. } => "unarchive",
             Command::Cleanup(_) => "cleanup",
             Command::Import { .. } => "import",

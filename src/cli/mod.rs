@@ -2,6 +2,7 @@
 //! subcommand. Data goes to stdout, diagnostics to stderr. This module calls
 //! the library (store, import, export) and never the TUI.
 
+mod archive;
 mod args;
 mod log;
 mod print;
@@ -303,6 +304,7 @@ fn writes_data(command: &Command) -> bool {
         | Command::Compress { json } => *json,
         Command::List(a) => a.json,
         Command::Cleanup(a) => a.json,
+        Command::Archive(a) => a.json,
         Command::Export { output, .. } => output.is_none() && !io::stdout().is_terminal(),
         _ => false,
     }
@@ -378,7 +380,15 @@ fn run_command(
                 v["messages"] = serde_json::to_value(&messages)?;
                 write_json(out, &v)?;
             } else {
-                write!(out, "{}", print::session_header(&s, now))?;
+                let archived_parent = match &s.parent {
+                    Some(uid) => store.archived_in(uid)?,
+                    None => None,
+                };
+                write!(
+                    out,
+                    "{}",
+                    print::session_header(&s, archived_parent.as_ref(), now)
+                )?;
                 for m in &messages {
                     write!(out, "\n{}", print::message(m))?;
                 }
@@ -534,11 +544,7 @@ fn run_command(
                 writeln!(out, "deleted {n} sessions for good")?;
             }
         }
-        Command::Archive { names } => {
-            let ids = resolve_all(store, names)?;
-            let n = store.archive(&ids)?;
-            writeln!(out, "archived {n} sessions")?;
-        }
+        Command::Archive(a) => archive::archive(store, config, a, out)?,
         Command::Unarchive { names } => {
             let ids = resolve_all(store, names)?;
             let n = store.unarchive(&ids)?;
@@ -603,6 +609,20 @@ fn run_command(
         }
         Command::Search {
             query,
+            in_archive: Some(file),
+            json,
+            limit,
+            ..
+        } => archive::search_in(
+            file,
+            query,
+            limit.unwrap_or(config.search.result_limit),
+            *json,
+            out,
+        )?,
+        Command::Search {
+            query,
+            in_archive: None,
             json,
             limit,
             offset,

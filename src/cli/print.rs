@@ -54,7 +54,13 @@ pub fn session_table(sessions: &[Session], now: Timestamp) -> String {
 }
 
 /// The header block of `show`.
-pub fn session_header(s: &Session, now: Timestamp) -> String {
+/// `archived_parent`: the parent's name and archive file, when it was
+/// moved out to one.
+pub fn session_header(
+    s: &Session,
+    archived_parent: Option<&(String, String)>,
+    now: Timestamp,
+) -> String {
     let mut out = String::new();
     let title = if s.title.is_empty() {
         String::new()
@@ -76,6 +82,10 @@ pub fn session_header(s: &Session, now: Timestamp) -> String {
         let _ = writeln!(out, "source ref {r}");
     }
     if let Some(p) = &s.parent {
+        let p = match archived_parent {
+            Some((name, file)) => format!("{name} ({p}), parent in archive {file},"),
+            None => p.to_string(),
+        };
         match s.fork_seq {
             Some(k) => writeln!(out, "branched from {p} after message {k}"),
             None => writeln!(out, "branched from {p}"),
@@ -151,7 +161,14 @@ pub fn plan(p: &CleanupPlan, now: Timestamp) -> String {
         );
     }
     out.push('\n');
-    for s in &p.sessions {
+    out.push_str(&planned(&p.sessions, now));
+    out
+}
+
+/// Planned sessions, a line each.
+pub fn planned(sessions: &[crate::domain::PlannedSession], now: Timestamp) -> String {
+    let mut out = String::new();
+    for s in sessions {
         let _ = writeln!(
             out,
             "  {:<40}  {:>6} msgs  updated {}",

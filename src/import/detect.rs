@@ -27,6 +27,9 @@ pub fn detect(path: &Path) -> Result<Format> {
     if head.starts_with(b"PK\x03\x04") {
         return Ok(Format::ChatGpt);
     }
+    if head.starts_with(&crate::archive::ZSTD_MAGIC) {
+        return Ok(Format::Archive);
+    }
     if ext == "toon" {
         return Ok(Format::Toon);
     }

@@ -80,11 +80,13 @@ pub enum Format {
     OpenWebUi,
     /// Gemini CLI session files (the JSONL log, or the older single JSON).
     Gemini,
+    /// scrollback's own archive files (`.sbz`, written by `archive --to`).
+    Archive,
 }
 
 impl Format {
     /// Every format, with its name.
-    pub const ALL: [(Format, &'static str); 12] = [
+    pub const ALL: [(Format, &'static str); 13] = [
         (Format::ClaudeCode, "claude-code"),
         (Format::Codex, "codex"),
         (Format::Gemini, "gemini"),
@@ -97,6 +99,7 @@ impl Format {
         (Format::SessionFile, "session-file"),
         (Format::SdkExport, "sdk-export"),
         (Format::Toon, "toon"),
+        (Format::Archive, "sbz"),
     ];
 
     /// The format's name as given to `--format`.
@@ -1071,7 +1074,16 @@ fn read_file<R: BufRead>(
         Format::Llm => llm::read(path, sink),
         Format::OpenWebUi => openwebui::read(path, reader, sink),
         Format::Gemini => gemini::read(path, reader, sink),
+        Format::Archive => read_archive(path, sink),
     }
+}
+
+/// An archive is checked whole (every line, the counts, the checksum)
+/// before its first session is stored: a damaged one brings nothing in.
+fn read_archive(path: &Path, sink: &mut dyn Sink) -> Result<()> {
+    crate::archive::verify(path, &|_, _| {})?;
+    crate::archive::read_sessions(path, &|_, _| {}, &mut |doc| sink.session(doc))?;
+    Ok(())
 }
 
 /// Wraps an error raised while storing session `index` of `path` so that it

@@ -320,7 +320,7 @@ impl Store {
     /// Gives the database's free pages back to the file system, a few
     /// thousand per transaction (a store made by scrollback has incremental
     /// auto-vacuum; in another this does nothing). Returns the bytes freed.
-    fn release_free_pages(&mut self) -> Result<u64> {
+    pub fn release_free_pages(&mut self) -> Result<u64> {
         let pages = |c: &rusqlite::Connection| -> Result<(i64, i64)> {
             Ok((
                 c.query_row("PRAGMA page_count", [], |r| r.get(0))?,

@@ -4,6 +4,7 @@
 //! half done. SQL is always parameterised. This module knows nothing of the
 //! CLI or the TUI; both call the same methods.
 
+mod archived;
 mod chars;
 mod cleanup;
 mod compress;

@@ -12,7 +12,7 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 pub const APPLICATION_ID: i64 = 0x5342_4B31;
 
 /// SQL of each migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 const V1: &str = "
 CREATE TABLE session (
@@ -119,3 +119,15 @@ CREATE TABLE retention_run (
 /// version is what keeps a build from before, which would read a frame as
 /// text, from opening a store that may hold one (it refuses a newer schema).
 const V6: &str = "-- message.content: TEXT, or a BLOB holding a zstd frame of the text";
+
+/// Sessions moved out of the store into an archive file (`archive --to`):
+/// which file holds each uid, so that a branch left behind can say where
+/// its parent went.
+const V7: &str = "
+CREATE TABLE archived_session (
+    uid         TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    archive     TEXT NOT NULL,
+    archived_at INTEGER NOT NULL
+);
+";

@@ -41,6 +41,11 @@ pub fn lines(m: &MetaInfo) -> Vec<DetailLine> {
             // The parent opens where this branch left it.
             link: Some((p.clone(), s.fork_seq)),
         });
+    } else if let Some((name, file)) = &m.archived_parent {
+        out.push(DetailLine::kv(
+            "parent",
+            format!("{name}{} (in archive {file})", at(s.fork_seq)),
+        ));
     } else if let Some(uid) = &s.parent {
         out.push(DetailLine::kv(
             "parent",

@@ -124,4 +124,6 @@ pub struct MetaInfo {
     pub stats: SessionStats,
     pub parent: Option<Session>,
     pub branches: Vec<Session>,
+    /// The parent's name and archive file, when it was moved out to one.
+    pub archived_parent: Option<(String, String)>,
 }

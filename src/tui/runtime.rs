@@ -517,11 +517,16 @@ fn run_store(
                 None => None,
             };
             let branches = store.branches_of(&session.uid)?;
+            let archived_parent = match (&session.parent, &parent) {
+                (Some(uid), None) => store.archived_in(uid)?,
+                _ => None,
+            };
             Event::MetaLoaded(Box::new(MetaInfo {
                 session,
                 stats,
                 parent,
                 branches,
+                archived_parent,
             }))
         }
         Command::LoadStats => {

@@ -1,0 +1,587 @@
+//! Archive files (`.sbz`): sessions moved out of the store into one
+//! compressed file, and brought back exactly.
+//!
+//! The format: a zstd stream of JSON lines. The first line is the
+//! [`Header`]: the format's name and version, the counts of sessions and
+//! messages, their time range, and the SHA-256 of everything after the
+//! header line. Each line after it is one session exactly as `export
+//! --format jsonl` writes it (ids, times, tags, metadata, lineage, every
+//! message with its kind). The header is a zstd frame of its own and the
+//! sessions follow in more frames, so `zstd -dc FILE.sbz | tail -n +2 |
+//! sha256sum` checks the checksum by hand. Both ways stream: writing reads
+//! a session at a time from the store, reading decodes a line at a time.
+//!
+//! Writing is careful: the sessions go to a temporary file beside the
+//! target, the header and those sessions to a second one, which is read
+//! back and verified (counts, uids, checksum) before it gets the final name
+//! (never over an existing file). Only then does [`archive`] remove the
+//! sessions from the store, in one transaction. A kill at any point leaves
+//! every session in the store or in a verified archive.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{SessionDoc, SessionId};
+use crate::error::{Error, Result};
+use crate::jobs::{JobControl, ProgressFn};
+use crate::store::Store;
+
+/// The `format` of a header.
+pub const FORMAT: &str = "scrollback-archive";
+/// The version this build writes and reads.
+pub const VERSION: u32 = 1;
+/// The file name extension.
+pub const EXTENSION: &str = "sbz";
+/// zstd's magic number: how an archive is told from other files.
+pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+
+/// Longest header line read, in bytes.
+const MAX_HEADER: u64 = 64 * 1024;
+/// Longest session line read when listing or counting, in bytes (1 GiB).
+const MAX_LINE: u64 = 1 << 30;
+
+/// The first line of an archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The format's version.
+    pub version: u32,
+    /// Sessions in the archive.
+    pub sessions: u64,
+    /// Messages over all its sessions.
+    pub messages: u64,
+    /// The earliest session or message time, if any.
+    pub first: Option<Timestamp>,
+    /// The latest.
+    pub last: Option<Timestamp>,
+    /// Bytes of the lines after the header, uncompressed.
+    pub content_bytes: u64,
+    /// `sha256:` and the hex SHA-256 of those bytes.
+    pub checksum: String,
+    /// When the archive was written.
+    pub created_at: Timestamp,
+}
+
+/// What [`write`] made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Written {
+    /// The archive file.
+    pub path: PathBuf,
+    /// Its header.
+    pub header: Header,
+    /// Its size on disk.
+    pub file_bytes: u64,
+}
+
+/// A writer that hashes and counts what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// A temporary name beside `path`: hidden, and never the final name.
+fn beside(path: &Path, what: &str) -> PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    path.with_file_name(format!(".{name}.{what}"))
+}
+
+/// A new file readable by its owner only (truncated if a stale one is there).
+fn private_file(path: &Path) -> Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).read(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(|e| Error::io(path, e))
+}
+
+fn widen(range: &mut (Option<Timestamp>, Option<Timestamp>), t: Timestamp) {
+    range.0 = Some(range.0.map_or(t, |f| f.min(t)));
+    range.1 = Some(range.1.map_or(t, |l| l.max(t)));
+}
+
+/// Writes the sessions `ids` to a new archive at `path` and verifies it.
+/// Fails, leaving nothing under `path`, if `path` exists, if a write fails
+/// (a full disk), or if what was written does not read back as written.
+pub fn write(
+    store: &Store,
+    ids: &[SessionId],
+    path: &Path,
+    progress: &ProgressFn<'_>,
+    control: &JobControl,
+) -> Result<Written> {
+    if path.exists() {
+        return Err(Error::invalid(
+            "archive file",
+            &path.display().to_string(),
+            "a new file: it exists already, and an archive never replaces a file",
+        ));
+    }
+    let content = beside(path, "content.tmp");
+    let whole = beside(path, "tmp");
+    let result = write_files(store, ids, path, &content, &whole, progress, control);
+    let _ = std::fs::remove_file(&content);
+    if result.is_err() {
+        let _ = std::fs::remove_file(&whole);
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_files(
+    store: &Store,
+    ids: &[SessionId],
+    path: &Path,
+    content: &Path,
+    whole: &Path,
+    progress: &ProgressFn<'_>,
+    control: &JobControl,
+) -> Result<Written> {
+    // Errors name the file asked for: the temporary ones are ours.
+    let io = |_: &Path| {
+        let p = path.to_path_buf();
+        move |e| Error::io(p, e)
+    };
+    let json_io = |e: serde_json::Error| {
+        if e.is_io() {
+            Error::io(path, std::io::Error::from(e))
+        } else {
+            Error::Json(e)
+        }
+    };
+    // The sessions, compressed, hashed as they go.
+    let mut range = (None, None);
+    let mut messages = 0u64;
+    let (hash, content_bytes) = {
+        let file = private_file(content)?;
+        let encoder = zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)
+            .map_err(io(content))?;
+        let mut out = Hashing {
+            inner: encoder,
+            hash: Sha256::new(),
+            bytes: 0,
+        };
+        let total = ids.len() as u64;
+        for (i, &id) in ids.iter().enumerate() {
+            control.check()?;
+            let session = store.session_by_id(id)?;
+            let msgs = store.all_messages(id)?;
+            widen(&mut range, session.created_at);
+            widen(&mut range, session.updated_at);
+            for m in &msgs {
+                widen(&mut range, m.created_at);
+            }
+            messages += msgs.len() as u64;
+            serde_json::to_writer(&mut out, &SessionDoc::from_stored(&session, msgs))
+                .map_err(json_io)?;
+            out.write_all(b"\n").map_err(io(content))?;
+            progress(i as u64 + 1, total);
+        }
+        let Hashing { inner, hash, bytes } = out;
+        let buffered = inner.finish().map_err(io(content))?;
+        let file = buffered
+            .into_inner()
+            .map_err(|e| Error::io(path, e.into_error()))?;
+        file.sync_all().map_err(io(content))?;
+        (hash.finalize(), bytes)
+    };
+    let header = Header {
+        format: FORMAT.to_string(),
+        version: VERSION,
+        sessions: ids.len() as u64,
+        messages,
+        first: range.0,
+        last: range.1,
+        content_bytes,
+        checksum: format!("sha256:{}", hex(&hash)),
+        created_at: crate::domain::now(),
+    };
+    // The header as a frame of its own, then the sessions' frames.
+    {
+        let mut out = BufWriter::with_capacity(1 << 20, private_file(whole)?);
+        let mut line = serde_json::to_vec(&header)?;
+        line.push(b'\n');
+        let frame = zstd::stream::encode_all(&line[..], 3).map_err(io(whole))?;
+        out.write_all(&frame).map_err(io(whole))?;
+        let mut sessions = File::open(content).map_err(io(content))?;
+        std::io::copy(&mut sessions, &mut out).map_err(io(whole))?;
+        let file = out
+            .into_inner()
+            .map_err(|e| Error::io(path, e.into_error()))?;
+        file.sync_all().map_err(io(whole))?;
+    }
+    // Read back: the header, every line, the checksum, and exactly the
+    // sessions asked for.
+    let mut uids = HashSet::with_capacity(ids.len());
+    let expected: u64 = ids
+        .iter()
+        .map(|&id| store.session_by_id(id).map(|s| s.message_count))
+        .sum::<Result<u64>>()?;
+    let read = read_sessions(whole, &|_, _| {}, &mut |doc| {
+        if let Some(uid) = doc.uid {
+            uids.insert(uid.0);
+        }
+        Ok(())
+    })
+    .map_err(|e| match e {
+        Error::Io { .. } | Error::Cancelled => e,
+        e => Error::invalid(
+            "archive",
+            &path.display().to_string(),
+            format!("what was written does not read back: {e}"),
+        ),
+    })?;
+    let wanted: HashSet<String> = ids
+        .iter()
+        .map(|&id| store.session_by_id(id).map(|s| s.uid.0))
+        .collect::<Result<_>>()?;
+    if read != header || uids != wanted || read.messages != expected {
+        return Err(Error::invalid(
+            "archive",
+            &path.display().to_string(),
+            format!(
+                "what was written does not read back as written ({} sessions and {} messages \
+                 read, {} and {} written)",
+                read.sessions, read.messages, header.sessions, expected
+            ),
+        ));
+    }
+    // The final name, never over a file that appeared meanwhile.
+    match std::fs::hard_link(whole, path) {
+        Ok(()) => {
+            let _ = std::fs::remove_file(whole);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::invalid(
+                "archive file",
+                &path.display().to_string(),
+                "a new file: one appeared there while the archive was written",
+            ));
+        }
+        Err(_) => std::fs::rename(whole, path).map_err(io(path))?,
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    let file_bytes = std::fs::metadata(path).map_err(io(path))?.len();
+    Ok(Written {
+        path: path.to_path_buf(),
+        header,
+        file_bytes,
+    })
+}
+
+/// Opens an archive and reads its header. A file that is not zstd, or
+/// whose first line is not a header, is refused as not an archive.
+fn open(path: &Path) -> Result<(Header, impl BufRead)> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic).map_err(|e| Error::io(path, e))?;
+    if n < 4 || magic != ZSTD_MAGIC {
+        return Err(not_an_archive(path, "it is not zstd-compressed"));
+    }
+    drop(file);
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let decoder = zstd::stream::read::Decoder::new(file).map_err(|e| Error::io(path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 20, decoder);
+    let mut line = Vec::new();
+    (&mut reader)
+        .take(MAX_HEADER)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| damaged(path, "the header", &e))?;
+    let header: Header = serde_json::from_slice(&line)
+        .ok()
+        .filter(|h: &Header| h.format == FORMAT)
+        .ok_or_else(|| not_an_archive(path, "its first line is not a scrollback-archive header"))?;
+    if header.version > VERSION {
+        return Err(Error::Parse {
+            path: path.to_path_buf(),
+            location: "header".into(),
+            reason: format!(
+                "archive format version {} is newer than this scrollback reads ({VERSION}); upgrade scrollback",
+                header.version
+            ),
+        });
+    }
+    Ok((header, reader))
+}
+
+fn not_an_archive(path: &Path, why: &str) -> Error {
+    Error::Parse {
+        path: path.to_path_buf(),
+        location: "start".into(),
+        reason: format!("not a scrollback archive (.sbz): {why}"),
+    }
+}
+
+fn damaged(path: &Path, where_: &str, e: &std::io::Error) -> Error {
+    Error::Parse {
+        path: path.to_path_buf(),
+        location: where_.to_string(),
+        reason: format!("the archive is damaged or cut short ({e}); nothing was taken from it"),
+    }
+}
+
+/// The header of an archive, without reading the rest.
+pub fn read_header(path: &Path) -> Result<Header> {
+    open(path).map(|(h, _)| h)
+}
+
+/// Reads every session of an archive in order, giving each to `each`, and
+/// checks the whole file: every line a session, the counts and the
+/// checksum as the header says. The sessions seen before a failure are not
+/// vouched for: a caller that keeps them must wait for `Ok`. `progress`
+/// sees (content bytes read, content bytes).
+pub fn read_sessions(
+    path: &Path,
+    progress: &ProgressFn<'_>,
+    each: &mut dyn FnMut(SessionDoc) -> Result<()>,
+) -> Result<Header> {
+    let (header, mut reader) = open(path)?;
+    let mut hash = Sha256::new();
+    let mut bytes = 0u64;
+    let mut sessions = 0u64;
+    let mut messages = 0u64;
+    let mut line = Vec::new();
+    let mut last_report = 0u64;
+    loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| damaged(path, &format!("session {}", sessions + 1), &e))?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&line);
+        bytes += n as u64;
+        if line.last() != Some(&b'\n') {
+            return Err(Error::Parse {
+                path: path.to_path_buf(),
+                location: format!("session {}", sessions + 1),
+                reason: "the archive ends in the middle of a session: it is cut short; nothing was taken from it".into(),
+            });
+        }
+        let doc: SessionDoc = serde_json::from_slice(&line).map_err(|e| Error::Parse {
+            path: path.to_path_buf(),
+            location: format!("session {}", sessions + 1),
+            reason: format!("not a session ({e}): the archive is damaged"),
+        })?;
+        sessions += 1;
+        messages += doc.messages.len() as u64;
+        each(doc)?;
+        if bytes - last_report > 4 << 20 {
+            last_report = bytes;
+            progress(bytes, header.content_bytes);
+        }
+    }
+    progress(bytes, header.content_bytes);
+    let sum = format!("sha256:{}", hex(&hash.finalize()));
+    if sum != header.checksum || bytes != header.content_bytes {
+        return Err(Error::Parse {
+            path: path.to_path_buf(),
+            location: "end".into(),
+            reason: format!(
+                "the checksum does not match the header ({sum} over {bytes} bytes; the header says {} over {}): the archive is damaged; nothing was taken from it",
+                header.checksum, header.content_bytes
+            ),
+        });
+    }
+    if sessions != header.sessions || messages != header.messages {
+        return Err(Error::Parse {
+            path: path.to_path_buf(),
+            location: "end".into(),
+            reason: format!(
+                "{sessions} sessions and {messages} messages, where the header says {} and {}: the archive is damaged",
+                header.sessions, header.messages
+            ),
+        });
+    }
+    Ok(header)
+}
+
+/// Checks an archive whole (see [`read_sessions`]).
+pub fn verify(path: &Path, progress: &ProgressFn<'_>) -> Result<Header> {
+    read_sessions(path, progress, &mut |_| Ok(()))
+}
+
+/// One session of an archive, as `archive --list` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// Its name.
+    pub name: String,
+    /// Its uid.
+    pub uid: Option<String>,
+    /// Its title.
+    pub title: String,
+    /// Its messages.
+    pub messages: u64,
+    /// Its last update.
+    pub updated_at: Option<Timestamp>,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// The session it was branched from.
+    pub parent: Option<String>,
+}
+
+/// The header and the sessions of an archive, checked whole.
+pub fn list(path: &Path, progress: &ProgressFn<'_>) -> Result<(Header, Vec<Entry>)> {
+    let mut entries = Vec::new();
+    let header = read_sessions(path, progress, &mut |doc| {
+        entries.push(Entry {
+            name: doc.name.unwrap_or_default(),
+            uid: doc.uid.map(|u| u.0),
+            title: doc.title,
+            messages: doc.messages.len() as u64,
+            updated_at: doc.updated_at,
+            tags: doc.tags,
+            parent: doc.parent.map(|u| u.0),
+        });
+        Ok(())
+    })?;
+    Ok((header, entries))
+}
+
+/// What [`archive`] did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArchiveReport {
+    /// The file written.
+    pub archive: Written,
+    /// Sessions removed from the store (0 with `keep`).
+    pub removed: usize,
+    /// The database file's size before and after.
+    pub db_bytes_before: u64,
+    /// After the removal and the space given back.
+    pub db_bytes_after: u64,
+}
+
+/// Writes the sessions `ids` to a new verified archive at `path`; then,
+/// unless `keep`, removes them from the store in one transaction (noting
+/// the file each went to) and gives the space back to the file system.
+pub fn archive(
+    store: &mut Store,
+    ids: &[SessionId],
+    path: &Path,
+    keep: bool,
+    progress: &ProgressFn<'_>,
+    control: &JobControl,
+) -> Result<ArchiveReport> {
+    let db_bytes_before = store.file_bytes()?;
+    let written = write(store, ids, path, progress, control)?;
+    let mut removed = 0;
+    if !keep {
+        let name = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        removed = store.remove_archived(ids, &name.display().to_string())?;
+        store.release_free_pages()?;
+    }
+    Ok(ArchiveReport {
+        archive: written,
+        removed,
+        db_bytes_before,
+        db_bytes_after: store.file_bytes()?,
+    })
+}
+
+/// One session of an archive that a query matched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArchiveHit {
+    /// The session's name.
+    pub name: String,
+    /// Its uid.
+    pub uid: String,
+    /// Its title.
+    pub title: String,
+    /// Seq of its best matching message.
+    pub seq: Option<u64>,
+    /// Text around the match.
+    pub snippet: String,
+    /// Relevance within its part of the archive.
+    pub score: f32,
+}
+
+/// Sessions read into memory at a time by [`search`].
+const SEARCH_BATCH: usize = 2000;
+
+/// Searches an archive without importing it: a batch of sessions at a time
+/// goes into a store and index in memory and is queried there, so memory
+/// stays bounded however large the archive. Returns the best `limit`
+/// sessions (scores are of each batch, so the order across batches is
+/// approximate) once the whole file has checked out.
+pub fn search(
+    path: &Path,
+    query: &str,
+    limit: usize,
+    progress: &ProgressFn<'_>,
+) -> Result<(Header, Vec<ArchiveHit>)> {
+    crate::search::query::parse(query, crate::domain::now())
+        .map_err(|e| Error::Query(format!("{e}\n{}", e.pointer(query))))?;
+    let mut hits: Vec<ArchiveHit> = Vec::new();
+    let mut batch: Vec<SessionDoc> = Vec::new();
+    let run = |docs: &mut Vec<SessionDoc>, hits: &mut Vec<ArchiveHit>| -> Result<()> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let mut store = Store::open_in_memory()?;
+        store.import_docs(docs.drain(..), crate::store::ImportOptions::default())?;
+        let mut search = crate::search::Search::open(&store, &|_, _| {})?;
+        let results = search.query(
+            query,
+            crate::search::Limit {
+                limit,
+                offset: 0,
+                archived: true,
+                snippets: true,
+            },
+        )?;
+        hits.extend(results.hits.into_iter().map(|h| ArchiveHit {
+            name: h.session.name,
+            uid: h.session.uid.0,
+            title: h.session.title,
+            seq: h.message.map(|m| m.seq),
+            snippet: h.snippet,
+            score: h.score,
+        }));
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits.truncate(limit);
+        Ok(())
+    };
+    let header = read_sessions(path, progress, &mut |doc| {
+        batch.push(doc);
+        if batch.len() >= SEARCH_BATCH {
+            run(&mut batch, &mut hits)?;
+        }
+        Ok(())
+    })?;
+    run(&mut batch, &mut hits)?;
+    Ok((header, hits))
+}
