@@ -3889,3 +3889,75 @@ fn the_statistics_screen_shows_what_compression_saves() {
     assert!(text.contains("messages per month"), "{text}");
     assert!(!text.contains("compressed"), "{text}");
 }
+
+#[test]
+fn cleanup_archives_to_a_file_and_the_sessions_leave_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = scrollback::demo::store(StoreOptions::default()).unwrap();
+    let mut h = Harness::with_store(store, 100, 30, vec!["keep".into()]);
+    h.key('c');
+    for _ in 0..6 {
+        h.key_code(KeyCode::Tab);
+    }
+    assert_eq!(h.focused(), "action");
+    for _ in 0..3 {
+        h.key_code(KeyCode::Right);
+    }
+    assert_eq!(dialog!(h, Cleanup).action.selected(), "archive to file");
+    // Every matching session goes, the archived one too (as for a purge),
+    // never a protected one.
+    let names = plan_names(&h);
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.contains("postmortem-db-failover-march"));
+    let default = dialog!(h, Cleanup).file.text();
+    assert!(
+        default.starts_with("~/scrollback-archive-") && default.ends_with(".sbz"),
+        "{default}"
+    );
+    assert!(
+        h.info()[0].starts_with("would move 3 sessions (49 messages) out to ~/scrollback-archive-"),
+        "{:?}",
+        h.info()
+    );
+    // An existing file is refused, and the keyboard goes to the name.
+    let taken = dir.path().join("taken.sbz");
+    std::fs::write(&taken, "x").unwrap();
+    h.key_code(KeyCode::Tab);
+    assert_eq!(h.focused(), "to file");
+    h.press(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert_eq!(h.focused_text(), "");
+    h.typ(taken.to_str().unwrap());
+    assert!(h.key_code(KeyCode::Enter).is_empty());
+    assert!(h.error().unwrap().contains("exists"), "{:?}", h.error());
+    assert_eq!(h.focused(), "to file");
+    // A new file: written, verified, and the sessions leave the store.
+    let file = dir.path().join("old.sbz");
+    h.press(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    h.typ(file.to_str().unwrap());
+    assert!(h.info()[0].contains("old.sbz"), "{:?}", h.info());
+    let cmds = h.key_code(KeyCode::Enter);
+    assert!(
+        matches!(
+            cmds.as_slice(),
+            [Command::Mutate(Mutation::ArchiveToFile { ids, path })] if ids.len() == 3 && *path == file
+        ),
+        "{cmds:?}"
+    );
+    assert!(h.app.dialog.is_none());
+    assert!(
+        h.app
+            .status
+            .message
+            .starts_with("moved 3 sessions (49 messages) out to"),
+        "{}",
+        h.app.status.message
+    );
+    for n in &names {
+        assert!(h.store.session(n).is_err(), "{n} left the store");
+    }
+    let header = scrollback::archive::verify(&file, &|_, _| {}).unwrap();
+    assert_eq!(header.sessions, 3);
+    assert_eq!(header.messages, 49);
+    // 11 live sessions less the 2 live ones that left (the third was archived).
+    assert_eq!(h.app.list.total, 9);
+}

@@ -41,7 +41,10 @@ pub(super) fn archive(
         if a.json {
             write_json(out, &serde_json::json!({ "archive": null, "removed": 0 }))?;
         } else {
-            writeln!(out, "no session matches: nothing to archive, no file written")?;
+            writeln!(
+                out,
+                "no session matches: nothing to archive, no file written"
+            )?;
         }
         return Ok(());
     }

@@ -179,4 +179,9 @@ pub enum Mutation {
         path: PathBuf,
         format: Option<Format>,
     },
+    /// Move sessions out into a new archive file (`archive --to`).
+    ArchiveToFile {
+        ids: Vec<SessionId>,
+        path: PathBuf,
+    },
 }

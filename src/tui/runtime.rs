@@ -714,6 +714,35 @@ fn mutate(store: &mut Store, m: Mutation, events: &Sender<Event>) -> Result<Even
                 None,
             )
         }
+        Mutation::ArchiveToFile { ids, path } => {
+            let report = crate::archive::archive(
+                store,
+                &ids,
+                &path,
+                false,
+                &|d, t| {
+                    let _ = events.send(Event::Progress {
+                        label: "archiving".into(),
+                        done: d,
+                        total: t,
+                    });
+                },
+                &JobControl::new(),
+            )?;
+            let h = &report.archive.header;
+            done(
+                format!(
+                    "moved {} sessions ({} messages) out to {} ({} KB); the store went from {} to {} KB",
+                    h.sessions,
+                    h.messages,
+                    path.display(),
+                    report.archive.file_bytes.div_ceil(1024),
+                    report.db_bytes_before.div_ceil(1024),
+                    report.db_bytes_after.div_ceil(1024)
+                ),
+                None,
+            )
+        }
         Mutation::Import { path, format } => {
             let report = crate::import::import_paths(
                 store,

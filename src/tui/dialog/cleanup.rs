@@ -2,7 +2,10 @@
 //! would touch, asked of the store worker (`Command::PreviewCleanup`) when
 //! they change. Only the plan of the criteria on screen can be carried out
 //! (an answer to an earlier question is dropped), and purging it wants its
-//! session count typed first.
+//! session count typed first. "archive to file" moves the sessions out into
+//! a new archive file (`.sbz`), as `archive --to` does.
+
+use std::path::PathBuf;
 
 use jiff::Timestamp;
 
@@ -10,11 +13,12 @@ use super::{CheckField, ChoiceField, FieldMut, FieldRef, Fields, FormState, Line
 use crate::domain::{CleanupAction, CleanupCriteria, CleanupPlan, parse_before};
 use crate::tui::command::{Command, Mutation};
 
-/// The actions offered, in order.
-pub const ACTIONS: [(CleanupAction, &str); 3] = [
-    (CleanupAction::Archive, "archive"),
-    (CleanupAction::Trash, "trash"),
-    (CleanupAction::Purge, "purge"),
+/// The actions offered, in order; `None` is "archive to file".
+pub const ACTIONS: [(Option<CleanupAction>, &str); 4] = [
+    (Some(CleanupAction::Archive), "archive"),
+    (Some(CleanupAction::Trash), "trash"),
+    (Some(CleanupAction::Purge), "purge"),
+    (None, "archive to file"),
 ];
 
 #[derive(Debug)]
@@ -26,13 +30,13 @@ pub struct Cleanup {
     pub source: LineField,
     pub larger_than: LineField,
     pub action: ChoiceField,
+    /// Where "archive to file" writes.
+    pub file: LineField,
     pub purge_count: LineField,
     /// The preview of the criteria as they are, when it is in.
     pub plan: Option<CleanupPlan>,
     /// What the last preview asked for.
     asked: Option<(CleanupCriteria, CleanupAction)>,
-    /// What the last plan that came in holds, for people.
-    summary: Vec<String>,
     pub state: FormState,
 }
 
@@ -46,18 +50,39 @@ impl Cleanup {
             source: LineField::new("source", ""),
             larger_than: LineField::new("more messages than", ""),
             action: ChoiceField::new("action", ACTIONS.iter().map(|(_, n)| *n).collect()),
+            file: LineField::new("to file", &default_file()),
             purge_count: LineField::new("type the count to purge", ""),
             plan: None,
             asked: None,
-            summary: Vec::new(),
             state: FormState::default(),
         }
     }
 
+    /// The plan to preview: "archive to file" takes every matching
+    /// session (archived and trashed too), as a purge plan does.
     pub fn chosen(&self) -> CleanupAction {
         ACTIONS
             .get(self.action.index())
-            .map_or(CleanupAction::Archive, |(a, _)| *a)
+            .map_or(CleanupAction::Archive, |(a, _)| {
+                a.unwrap_or(CleanupAction::Purge)
+            })
+    }
+
+    /// Whether the sessions go out to a file.
+    pub fn to_file(&self) -> bool {
+        ACTIONS
+            .get(self.action.index())
+            .is_some_and(|(a, _)| a.is_none())
+    }
+
+    /// The archive file as typed, with `~/` for the home folder.
+    fn file_path(&self) -> Option<PathBuf> {
+        let text = self.file.trimmed()?;
+        Some(match text.strip_prefix("~/") {
+            Some(rest) => std::env::var_os("HOME")
+                .map_or_else(|| PathBuf::from(&text), |h| PathBuf::from(h).join(rest)),
+            None => PathBuf::from(text),
+        })
     }
 
     /// The criteria as typed.
@@ -125,7 +150,6 @@ impl Cleanup {
                     .as_ref()
                     .is_some_and(|(c, a)| *c == plan.criteria && *a == plan.action);
                 if answers {
-                    self.summary = summary(&plan);
                     self.state.error = None;
                     self.plan = Some(plan);
                 }
@@ -151,6 +175,23 @@ impl Cleanup {
         if n == 0 {
             return Err("nothing matches these criteria".into());
         }
+        if self.to_file() {
+            let Some(path) = self.file_path() else {
+                self.focus_on(self.file.id());
+                return Err("give the archive file's name (a new .sbz file)".into());
+            };
+            if std::fs::symlink_metadata(&path).is_ok() {
+                self.focus_on(self.file.id());
+                return Err(format!(
+                    "{} exists: an archive goes to a new file",
+                    path.display()
+                ));
+            }
+            return Ok(Mutation::ArchiveToFile {
+                ids: plan.sessions.iter().map(|s| s.id).collect(),
+                path,
+            });
+        }
         if plan.action == CleanupAction::Purge && self.purge_count.text().trim() != n.to_string() {
             self.focus_on(self.purge_count.id());
             return Err(format!(
@@ -167,17 +208,33 @@ impl Default for Cleanup {
     }
 }
 
-fn summary(plan: &CleanupPlan) -> Vec<String> {
+/// Today's archive file in the home folder.
+fn default_file() -> String {
+    let day = crate::domain::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .strftime("%Y-%m-%d")
+        .to_string();
+    format!("~/scrollback-archive-{day}.sbz")
+}
+
+fn summary(plan: &CleanupPlan, to_file: Option<&str>) -> Vec<String> {
     let verb = match plan.action {
         CleanupAction::Archive => "archive",
         CleanupAction::Trash => "move to the trash",
         CleanupAction::Purge => "DELETE FOR GOOD",
     };
-    let mut info = vec![format!(
-        "would {verb} {} sessions ({} messages)",
-        plan.sessions.len(),
-        plan.message_count()
-    )];
+    let mut info = vec![match to_file {
+        Some(file) => format!(
+            "would move {} sessions ({} messages) out to {file}",
+            plan.sessions.len(),
+            plan.message_count()
+        ),
+        None => format!(
+            "would {verb} {} sessions ({} messages)",
+            plan.sessions.len(),
+            plan.message_count()
+        ),
+    }];
     if !plan.protected_tags.is_empty() {
         info.push(format!(
             "sessions tagged {} are protected",
@@ -207,7 +264,11 @@ impl Fields for Cleanup {
         "cleanup".into()
     }
     fn info(&self) -> Vec<String> {
-        self.summary.clone()
+        let file = self.file.trimmed().unwrap_or_default();
+        self.plan
+            .as_ref()
+            .map(|p| summary(p, self.to_file().then_some(file.as_str())))
+            .unwrap_or_default()
     }
     fn fields(&self) -> Vec<FieldRef<'_>> {
         vec![
@@ -218,6 +279,7 @@ impl Fields for Cleanup {
             (&self.source).into(),
             (&self.larger_than).into(),
             (&self.action).into(),
+            (&self.file).into(),
             (&self.purge_count).into(),
         ]
     }
@@ -230,6 +292,7 @@ impl Fields for Cleanup {
             (&mut self.source).into(),
             (&mut self.larger_than).into(),
             (&mut self.action).into(),
+            (&mut self.file).into(),
             (&mut self.purge_count).into(),
         ]
     }
