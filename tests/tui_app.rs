@@ -3911,7 +3911,8 @@ fn cleanup_archives_to_a_file_and_the_sessions_leave_the_store() {
     assert!(names.contains("postmortem-db-failover-march"));
     let default = dialog!(h, Cleanup).file.text();
     assert!(
-        default.starts_with("~/scrollback-archive-") && default.ends_with(".sbz"),
+        default.starts_with("~/scrollback-archive-")
+            && std::path::Path::new(&default).extension() == Some(std::ffi::OsStr::new("sbz")),
         "{default}"
     );
     assert!(
