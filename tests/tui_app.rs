@@ -3916,7 +3916,7 @@ fn cleanup_archives_to_a_file_and_the_sessions_leave_the_store() {
         "{default}"
     );
     assert!(
-        h.info()[0].starts_with("would move 3 sessions (49 messages) out to ~/scrollback-archive-"),
+        h.info()[0].starts_with("would move 3 sessions (49 messages) to ~/scrollback-archive-"),
         "{:?}",
         h.info()
     );

@@ -225,7 +225,7 @@ fn summary(plan: &CleanupPlan, to_file: Option<&str>) -> Vec<String> {
     };
     let mut info = vec![match to_file {
         Some(file) => format!(
-            "would move {} sessions ({} messages) out to {file}",
+            "would move {} sessions ({} messages) to {file}",
             plan.sessions.len(),
             plan.message_count()
         ),
