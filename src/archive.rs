@@ -170,48 +170,63 @@ fn write_files(
         let p = path.to_path_buf();
         move |e| Error::io(p, e)
     };
-    let json_io = |e: serde_json::Error| {
-        if e.is_io() {
-            Error::io(path, std::io::Error::from(e))
-        } else {
-            Error::Json(e)
-        }
-    };
-    // The sessions, compressed, hashed as they go.
+    // The sessions: read and written as JSON here, hashed, compressed and
+    // written to disk on a second thread, a megabyte at a time.
     let mut range = (None, None);
     let mut messages = 0u64;
     let (hash, content_bytes) = {
         let file = private_file(content)?;
         let encoder = zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)
             .map_err(io(content))?;
-        let mut out = Hashing {
-            inner: encoder,
-            hash: Sha256::new(),
-            bytes: 0,
-        };
-        let total = ids.len() as u64;
-        for (i, &id) in ids.iter().enumerate() {
-            control.check()?;
-            let session = store.session_by_id(id)?;
-            let msgs = store.all_messages(id)?;
-            widen(&mut range, session.created_at);
-            widen(&mut range, session.updated_at);
-            for m in &msgs {
-                widen(&mut range, m.created_at);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let writer = std::thread::spawn(move || -> std::io::Result<_> {
+            let mut out = Hashing {
+                inner: encoder,
+                hash: Sha256::new(),
+                bytes: 0,
+            };
+            for chunk in receive {
+                out.write_all(&chunk)?;
             }
-            messages += msgs.len() as u64;
-            serde_json::to_writer(&mut out, &SessionDoc::from_stored(&session, msgs))
-                .map_err(json_io)?;
-            out.write_all(b"\n").map_err(io(content))?;
-            progress(i as u64 + 1, total);
-        }
-        let Hashing { inner, hash, bytes } = out;
-        let buffered = inner.finish().map_err(io(content))?;
-        let file = buffered
-            .into_inner()
-            .map_err(|e| Error::io(path, e.into_error()))?;
-        file.sync_all().map_err(io(content))?;
-        (hash.finalize(), bytes)
+            let Hashing { inner, hash, bytes } = out;
+            let file = inner.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+            file.sync_all()?;
+            Ok((hash.finalize(), bytes))
+        });
+        let total = ids.len() as u64;
+        let mut chunk = Vec::with_capacity(2 << 20);
+        let mut read = || -> Result<()> {
+            for (i, &id) in ids.iter().enumerate() {
+                control.check()?;
+                let session = store.session_by_id(id)?;
+                let msgs = store.all_messages(id)?;
+                widen(&mut range, session.created_at);
+                widen(&mut range, session.updated_at);
+                for m in &msgs {
+                    widen(&mut range, m.created_at);
+                }
+                messages += msgs.len() as u64;
+                serde_json::to_writer(&mut chunk, &SessionDoc::from_stored(&session, msgs))?;
+                chunk.push(b'\n');
+                if chunk.len() >= 1 << 20 {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(2 << 20));
+                    if send.send(full).is_err() {
+                        // The writer stopped: its error says why.
+                        return Ok(());
+                    }
+                }
+                progress(i as u64 + 1, total);
+            }
+            let _ = send.send(std::mem::take(&mut chunk));
+            Ok(())
+        };
+        let reading = read();
+        drop(send);
+        let written = writer
+            .join()
+            .map_err(|_| Error::invalid("archive", "writer", "a writer thread that does not panic"))?;
+        reading?;
+        written.map_err(io(content))?
     };
     let header = Header {
         format: FORMAT.to_string(),
@@ -245,11 +260,10 @@ fn write_files(
         .iter()
         .map(|&id| store.session_by_id(id).map(|s| s.message_count))
         .sum::<Result<u64>>()?;
-    let read = read_sessions(whole, &|_, _| {}, &mut |doc| {
+    let read = read_light(whole, &|_, _| {}, &mut |doc| {
         if let Some(uid) = doc.uid {
-            uids.insert(uid.0);
+            uids.insert(uid);
         }
-        Ok(())
     })
     .map_err(|e| match e {
         Error::Io { .. } | Error::Cancelled => e,
@@ -357,15 +371,14 @@ pub fn read_header(path: &Path) -> Result<Header> {
     open(path).map(|(h, _)| h)
 }
 
-/// Reads every session of an archive in order, giving each to `each`, and
-/// checks the whole file: every line a session, the counts and the
-/// checksum as the header says. The sessions seen before a failure are not
-/// vouched for: a caller that keeps them must wait for `Ok`. `progress`
-/// sees (content bytes read, content bytes).
-pub fn read_sessions(
+/// Reads every session line of an archive in order, giving each (and its
+/// number, from 1) to `each`, which parses it and says how many messages
+/// it holds; then checks the whole file: the counts and the checksum as the
+/// header says. `progress` sees (content bytes read, content bytes).
+fn read_lines(
     path: &Path,
     progress: &ProgressFn<'_>,
-    each: &mut dyn FnMut(SessionDoc) -> Result<()>,
+    each: &mut dyn FnMut(&[u8], u64) -> Result<u64>,
 ) -> Result<Header> {
     let (header, mut reader) = open(path)?;
     let mut hash = Sha256::new();
@@ -392,14 +405,8 @@ pub fn read_sessions(
                 reason: "the archive ends in the middle of a session: it is cut short; nothing was taken from it".into(),
             });
         }
-        let doc: SessionDoc = serde_json::from_slice(&line).map_err(|e| Error::Parse {
-            path: path.to_path_buf(),
-            location: format!("session {}", sessions + 1),
-            reason: format!("not a session ({e}): the archive is damaged"),
-        })?;
         sessions += 1;
-        messages += doc.messages.len() as u64;
-        each(doc)?;
+        messages += each(&line, sessions)?;
         if bytes - last_report > 4 << 20 {
             last_report = bytes;
             progress(bytes, header.content_bytes);
@@ -430,9 +437,96 @@ pub fn read_sessions(
     Ok(header)
 }
 
-/// Checks an archive whole (see [`read_sessions`]).
+fn not_a_session(path: &Path, n: u64, e: &serde_json::Error) -> Error {
+    Error::Parse {
+        path: path.to_path_buf(),
+        location: format!("session {n}"),
+        reason: format!("not a session ({e}): the archive is damaged"),
+    }
+}
+
+/// Reads every session of an archive in order, giving each to `each`, and
+/// checks the whole file (see [`read_lines`]). The sessions seen before a
+/// failure are not vouched for: a caller that keeps them must wait for
+/// `Ok` (an import does: a file is one transaction).
+pub fn read_sessions(
+    path: &Path,
+    progress: &ProgressFn<'_>,
+    each: &mut dyn FnMut(SessionDoc) -> Result<()>,
+) -> Result<Header> {
+    read_lines(path, progress, &mut |line, n| {
+        let doc: SessionDoc =
+            serde_json::from_slice(line).map_err(|e| not_a_session(path, n, &e))?;
+        let messages = doc.messages.len() as u64;
+        each(doc)?;
+        Ok(messages)
+    })
+}
+
+/// What listing and checking need of a session line: its messages are
+/// counted, not read.
+#[derive(Deserialize)]
+struct Light {
+    #[serde(default)]
+    uid: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    updated_at: Option<Timestamp>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    parent: Option<String>,
+    #[serde(default)]
+    messages: Counted,
+}
+
+/// The length of a JSON array, its elements skipped.
+#[derive(Default)]
+struct Counted(u64);
+
+impl<'de> Deserialize<'de> for Counted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Counted;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of messages")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Counted, A::Error> {
+                let mut n = 0;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(Counted(n))
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
+}
+
+fn read_light(
+    path: &Path,
+    progress: &ProgressFn<'_>,
+    each: &mut dyn FnMut(Light),
+) -> Result<Header> {
+    read_lines(path, progress, &mut |line, n| {
+        let doc: Light = serde_json::from_slice(line).map_err(|e| not_a_session(path, n, &e))?;
+        let messages = doc.messages.0;
+        each(doc);
+        Ok(messages)
+    })
+}
+
+/// Checks an archive whole: every line a session, the counts and the
+/// checksum as the header says.
 pub fn verify(path: &Path, progress: &ProgressFn<'_>) -> Result<Header> {
-    read_sessions(path, progress, &mut |_| Ok(()))
+    read_light(path, progress, &mut |_| {})
 }
 
 /// One session of an archive, as `archive --list` shows it.
@@ -457,17 +551,16 @@ pub struct Entry {
 /// The header and the sessions of an archive, checked whole.
 pub fn list(path: &Path, progress: &ProgressFn<'_>) -> Result<(Header, Vec<Entry>)> {
     let mut entries = Vec::new();
-    let header = read_sessions(path, progress, &mut |doc| {
+    let header = read_light(path, progress, &mut |doc| {
         entries.push(Entry {
             name: doc.name.unwrap_or_default(),
-            uid: doc.uid.map(|u| u.0),
+            uid: doc.uid,
             title: doc.title,
-            messages: doc.messages.len() as u64,
+            messages: doc.messages.0,
             updated_at: doc.updated_at,
             tags: doc.tags,
-            parent: doc.parent.map(|u| u.0),
+            parent: doc.parent,
         });
-        Ok(())
     })?;
     Ok((header, entries))
 }
@@ -497,12 +590,21 @@ pub fn archive(
     control: &JobControl,
 ) -> Result<ArchiveReport> {
     let db_bytes_before = store.file_bytes()?;
+    let started = std::time::Instant::now();
     let written = write(store, ids, path, progress, control)?;
+    let wrote = started.elapsed();
     let mut removed = 0;
     if !keep {
         let name = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         removed = store.remove_archived(ids, &name.display().to_string())?;
+        let removing = started.elapsed();
         store.release_free_pages()?;
+        tracing::info!(
+            write_and_verify_secs = wrote.as_secs_f64(),
+            remove_secs = removing.saturating_sub(wrote).as_secs_f64(),
+            vacuum_secs = started.elapsed().saturating_sub(removing).as_secs_f64(),
+            "archive stages"
+        );
     }
     Ok(ArchiveReport {
         archive: written,
