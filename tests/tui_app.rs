@@ -3962,3 +3962,34 @@ fn cleanup_archives_to_a_file_and_the_sessions_leave_the_store() {
     // 11 live sessions less the 2 live ones that left (the third was archived).
     assert_eq!(h.app.list.total, 9);
 }
+
+#[test]
+fn a_branch_whose_parent_went_to_an_archive_file_says_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = scrollback::demo::store(StoreOptions::default()).unwrap();
+    let parent = store.session("api-redesign").unwrap();
+    let file = dir.path().join("api.sbz");
+    scrollback::archive::archive(
+        &mut store,
+        &[parent.id],
+        &file,
+        false,
+        &|_, _| {},
+        &scrollback::jobs::JobControl::new(),
+    )
+    .unwrap();
+    let mut h = Harness::with_store(store, 120, 30, Vec::new());
+    h.open("api-redesign-grpc");
+    let lines = scrollback::tui::details::lines(h.app.meta.as_ref().unwrap());
+    let parent_line = lines
+        .iter()
+        .find(|l| l.label == "parent")
+        .expect("a parent line");
+    assert!(
+        parent_line.value.starts_with("api-redesign")
+            && parent_line.value.contains("(in archive ")
+            && parent_line.value.contains("api.sbz"),
+        "{}",
+        parent_line.value
+    );
+}
