@@ -32,7 +32,7 @@ use scrollback::search::index_dir;
 
 fn scrollback(db: &Path, dir: &Path) -> Command {
     let config = dir.join("archive-bench.toml");
-    std::fs::write(&config, "[log]\nlevel = \"warn\"\n").unwrap();
+    std::fs::write(&config, "[log]\nlevel = \"info\"\n").unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_scrollback"));
     c.arg("--db").arg(db).arg("--config").arg(config);
     c
@@ -152,13 +152,35 @@ fn main() {
     let archive_mbs = json_bytes as f64 / 1e6 / archived.secs;
     let share = file_bytes as f64 / json_bytes as f64 * 100.0;
     let (db_after, idx_after) = disk_mb(&db);
+    // The stages, from the log beside the database.
+    let log = std::fs::read_to_string(dir.join("scrollback.log")).unwrap_or_default();
+    let stage = |key: &str| -> f64 {
+        log.lines()
+            .rev()
+            .find(|l| l.contains("archive stages"))
+            .and_then(|l| l.split(&format!("{key}=")).nth(1))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let (write_secs, remove_secs, vacuum_secs) = (
+        stage("write_and_verify_secs"),
+        stage("remove_secs"),
+        stage("vacuum_secs"),
+    );
     println!(
-        "archive       {sessions} sessions, {messages} messages, {:.0} MB of JSON in {:.1} s = {archive_mbs:.0} MB/s (written, read back, verified, removed, space given back), peak RSS {:.0} MB  (targets: >= 50 MB/s: {}; < 300 MB: {})",
+        "archive       {sessions} sessions, {messages} messages, {:.0} MB of JSON in {:.1} s = {archive_mbs:.0} MB/s, {:.0} messages/s (written, read back, verified, removed, space given back), peak RSS {:.0} MB (anonymous {:.0} MB)  (targets: >= 50 MB/s: {}; < 300 MB: {})",
         json_bytes as f64 / 1e6,
         archived.secs,
+        messages as f64 / archived.secs,
         archived.peak_mb,
+        archived.peak_anon_mb,
         verdict(archive_mbs >= 50.0),
         verdict(archived.peak_mb < 300.0)
+    );
+    println!(
+        "  stages      writing and verifying the file {write_secs:.1} s ({:.0} MB/s); removing {sessions} sessions from the store {remove_secs:.1} s; giving the space back {vacuum_secs:.1} s",
+        json_bytes as f64 / 1e6 / write_secs
     );
     println!(
         "size          archive {:.1} MB = {share:.1}% of the same sessions' JSON export  (target <= 20%: {})",
@@ -190,33 +212,67 @@ fn main() {
         db_before - db_after
     );
 
+    // The same sessions as JSONL (the archive's lines), for the baseline
+    // import below.
+    let jsonl = dir.join(format!("archive-same{suffix}.jsonl"));
+    {
+        let raw = std::fs::File::open(&file).unwrap();
+        let mut lines =
+            std::io::BufReader::new(zstd::stream::read::Decoder::new(raw).unwrap());
+        let mut header_line = String::new();
+        std::io::BufRead::read_line(&mut lines, &mut header_line).unwrap();
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&jsonl).unwrap());
+        std::io::copy(&mut lines, &mut out).unwrap();
+    }
+
     // Restore.
-    let restored = common::run_measured(
-        scrollback(&db, &dir)
-            .arg("import")
-            .arg(&file)
-            .arg("--json"),
-    );
+    let restored =
+        common::run_measured(scrollback(&db, &dir).arg("import").arg(&file).arg("--json"));
     check("import", &restored);
     let r: Value = serde_json::from_slice(&restored.stdout).unwrap();
     assert_eq!(r["sessions_added"].as_u64(), Some(sessions), "{r}");
     let restore_mbs = json_bytes as f64 / 1e6 / restored.secs;
     println!(
-        "restore       import {}: {sessions} sessions back in {:.1} s = {restore_mbs:.0} MB/s of JSON (checked whole, then stored and indexed), peak RSS {:.0} MB  (targets: >= 50 MB/s: {}; < 300 MB: {})",
+        "restore       import {}: {sessions} sessions back in {:.1} s = {restore_mbs:.0} MB/s of JSON, {:.0} messages/s (checked whole, stored and indexed), peak RSS {:.0} MB (anonymous {:.0} MB)  (targets: >= 50 MB/s: {}; < 300 MB: {})",
         file.file_name().unwrap().to_string_lossy(),
         restored.secs,
+        messages as f64 / restored.secs,
         restored.peak_mb,
+        restored.peak_anon_mb,
         verdict(restore_mbs >= 50.0),
         verdict(restored.peak_mb < 300.0)
     );
     let (db_back, _) = disk_mb(&db);
     println!("database      {db_back:.0} MB after the restore");
+    // Baseline: the same sessions out again, then in from plain JSONL.
+    let again = dir.join(format!("archive-again{suffix}.sbz"));
+    let _ = std::fs::remove_file(&again);
+    let out_again = common::run_measured(
+        scrollback(&db, &dir)
+            .args(["archive", "--to"])
+            .arg(&again)
+            .args(["--older-than", &cut, "--yes", "--json"]),
+    );
+    check("archive again", &out_again);
+    let plain = common::run_measured(scrollback(&db, &dir).arg("import").arg(&jsonl).arg("--json"));
+    check("import jsonl", &plain);
+    let plain_mbs = json_bytes as f64 / 1e6 / plain.secs;
+    println!(
+        "baseline      import of the same sessions as JSONL: {:.1} s = {plain_mbs:.0} MB/s, peak RSS {:.0} MB (anonymous {:.0} MB)",
+        plain.secs, plain.peak_mb, plain.peak_anon_mb
+    );
+    let _ = std::fs::remove_file(&again);
+    let _ = std::fs::remove_file(&jsonl);
 
     let results = json!({
         "sessions": sessions, "messages": messages, "json_bytes": json_bytes,
         "archive": { "secs": archived.secs, "mb_per_s": archive_mbs, "peak_rss_mb": archived.peak_mb,
+                     "peak_anon_mb": archived.peak_anon_mb, "write_and_verify_secs": write_secs,
+                     "remove_secs": remove_secs, "vacuum_secs": vacuum_secs,
                      "file_bytes": file_bytes, "share_of_json": share / 100.0 },
-        "restore": { "secs": restored.secs, "mb_per_s": restore_mbs, "peak_rss_mb": restored.peak_mb },
+        "restore": { "secs": restored.secs, "mb_per_s": restore_mbs, "peak_rss_mb": restored.peak_mb,
+                     "peak_anon_mb": restored.peak_anon_mb },
+        "baseline_import_jsonl": { "secs": plain.secs, "mb_per_s": plain_mbs, "peak_rss_mb": plain.peak_mb },
         "database_mb": { "before": db_before, "after": db_after, "restored": db_back },
         "baseline_export": { "mb_per_s": export_mbs, "bytes": export_bytes, "peak_rss_mb": exported.peak_mb },
         "baseline_zstd": zstd_json,

@@ -189,7 +189,10 @@ fn write_files(
                 out.write_all(&chunk)?;
             }
             let Hashing { inner, hash, bytes } = out;
-            let file = inner.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+            let file = inner
+                .finish()?
+                .into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?;
             file.sync_all()?;
             Ok((hash.finalize(), bytes))
         });
@@ -222,9 +225,9 @@ fn write_files(
         };
         let reading = read();
         drop(send);
-        let written = writer
-            .join()
-            .map_err(|_| Error::invalid("archive", "writer", "a writer thread that does not panic"))?;
+        let written = writer.join().map_err(|_| {
+            Error::invalid("archive", "writer", "a writer thread that does not panic")
+        })?;
         reading?;
         written.map_err(io(content))?
     };
@@ -317,7 +320,7 @@ fn write_files(
 
 /// Opens an archive and reads its header. A file that is not zstd, or
 /// whose first line is not a header, is refused as not an archive.
-fn open(path: &Path) -> Result<(Header, impl BufRead)> {
+fn open(path: &Path) -> Result<(Header, impl BufRead + Send + use<>)> {
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut magic = [0u8; 4];
     let n = file.read(&mut magic).map_err(|e| Error::io(path, e))?;
@@ -380,40 +383,46 @@ fn read_lines(
     progress: &ProgressFn<'_>,
     each: &mut dyn FnMut(&[u8], u64) -> Result<u64>,
 ) -> Result<Header> {
-    let (header, mut reader) = open(path)?;
-    let mut hash = Sha256::new();
-    let mut bytes = 0u64;
+    let (header, reader) = open(path)?;
+    // Decompressing and hashing on a second thread, a megabyte of lines at
+    // a time; parsing (and storing, for an import) here.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(4);
+    let owned = path.to_path_buf();
+    let reading = std::thread::spawn(move || read_chunks(&owned, reader, &send));
     let mut sessions = 0u64;
     let mut messages = 0u64;
-    let mut line = Vec::new();
+    let mut bytes = 0u64;
     let mut last_report = 0u64;
-    loop {
-        line.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| damaged(path, &format!("session {}", sessions + 1), &e))?;
-        if n == 0 {
-            break;
+    let mut parsed = Ok(());
+    'chunks: for chunk in receive {
+        for line in &chunk {
+            sessions += 1;
+            bytes += line.len() as u64;
+            match each(line, sessions) {
+                Ok(n) => messages += n,
+                Err(e) => {
+                    parsed = Err(e);
+                    break 'chunks;
+                }
+            }
         }
-        hash.update(&line);
-        bytes += n as u64;
-        if line.last() != Some(&b'\n') {
-            return Err(Error::Parse {
-                path: path.to_path_buf(),
-                location: format!("session {}", sessions + 1),
-                reason: "the archive ends in the middle of a session: it is cut short; nothing was taken from it".into(),
-            });
-        }
-        sessions += 1;
-        messages += each(&line, sessions)?;
         if bytes - last_report > 4 << 20 {
             last_report = bytes;
             progress(bytes, header.content_bytes);
         }
     }
+    // A parse that failed stops the reader (its channel is gone); a read
+    // that failed ends the chunks: either error is the answer.
+    let read = reading.join().map_err(|_| {
+        Error::invalid("archive", "reader", "a reader thread that does not panic")
+    })?;
+    parsed?;
+    let (hash, bytes, lines) = read?;
     progress(bytes, header.content_bytes);
-    let sum = format!("sha256:{}", hex(&hash.finalize()));
+    if lines != sessions {
+        return Err(Error::invalid("archive", "reader", "every line read to be parsed"));
+    }
+    let sum = format!("sha256:{}", hex(&hash));
     if sum != header.checksum || bytes != header.content_bytes {
         return Err(Error::Parse {
             path: path.to_path_buf(),
@@ -435,6 +444,53 @@ fn read_lines(
         });
     }
     Ok(header)
+}
+
+/// The reading side of [`read_lines`]: lines in chunks, hashed. Returns the
+/// hash, the bytes and the lines read.
+fn read_chunks(
+    path: &Path,
+    mut reader: impl BufRead,
+    send: &std::sync::mpsc::SyncSender<Vec<Vec<u8>>>,
+) -> Result<([u8; 32], u64, u64)> {
+    let mut hash = Sha256::new();
+    let mut bytes = 0u64;
+    let mut lines = 0u64;
+    let mut chunk: Vec<Vec<u8>> = Vec::new();
+    let mut chunk_bytes = 0usize;
+    loop {
+        let mut line = Vec::new();
+        let n = (&mut reader)
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| damaged(path, &format!("session {}", lines + 1), &e))?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&line);
+        bytes += n as u64;
+        if line.last() != Some(&b'\n') {
+            return Err(Error::Parse {
+                path: path.to_path_buf(),
+                location: format!("session {}", lines + 1),
+                reason: "the archive ends in the middle of a session: it is cut short; nothing was taken from it".into(),
+            });
+        }
+        lines += 1;
+        chunk_bytes += n;
+        chunk.push(line);
+        if chunk_bytes >= 1 << 20 {
+            chunk_bytes = 0;
+            if send.send(std::mem::take(&mut chunk)).is_err() {
+                // The parsing side stopped: its error is the answer.
+                return Ok((hash.finalize().into(), bytes, lines));
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = send.send(chunk);
+    }
+    Ok((hash.finalize().into(), bytes, lines))
 }
 
 fn not_a_session(path: &Path, n: u64, e: &serde_json::Error) -> Error {

@@ -969,6 +969,9 @@ pub struct Measured {
     pub secs: f64,
     /// Peak RSS of the process, in MB.
     pub peak_mb: f64,
+    /// The most anonymous memory (heap, stacks: RSS less mapped files)
+    /// seen while polling, in MB.
+    pub peak_anon_mb: f64,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
 }
@@ -997,9 +1000,13 @@ pub fn run_measured(cmd: &mut std::process::Command) -> Measured {
     let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
     let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
     let mut peak: f64 = 0.0;
+    let mut anon: f64 = 0.0;
     loop {
         if let Some(v) = proc_status_mb(pid, "VmHWM") {
             peak = peak.max(v);
+        }
+        if let Some(v) = proc_status_mb(pid, "RssAnon") {
+            anon = anon.max(v);
         }
         if child.try_wait().expect("wait for the command").is_some() {
             break;
@@ -1009,6 +1016,7 @@ pub fn run_measured(cmd: &mut std::process::Command) -> Measured {
     Measured {
         secs: start.elapsed().as_secs_f64(),
         peak_mb: peak,
+        peak_anon_mb: anon,
         stdout: stdout.join().expect("stdout read"),
         stderr: stderr.join().expect("stderr read"),
     }
