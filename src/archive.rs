@@ -78,6 +78,10 @@ pub struct Written {
     pub header: Header,
     /// Its size on disk.
     pub file_bytes: u64,
+    /// Each session as it was read: its message count and last update,
+    /// so that one that changed since is not removed with it.
+    #[serde(skip)]
+    pub states: Vec<(SessionId, u64, Timestamp)>,
 }
 
 /// A writer that hashes and counts what passes through it.
@@ -174,6 +178,7 @@ fn write_files(
     // written to disk on a second thread, a megabyte at a time.
     let mut range = (None, None);
     let mut messages = 0u64;
+    let mut states = Vec::with_capacity(ids.len());
     let (hash, content_bytes) = {
         let file = private_file(content)?;
         let encoder = zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)
@@ -203,6 +208,7 @@ fn write_files(
                 control.check()?;
                 let session = store.session_by_id(id)?;
                 let msgs = store.all_messages(id)?;
+                states.push((id, msgs.len() as u64, session.updated_at));
                 widen(&mut range, session.created_at);
                 widen(&mut range, session.updated_at);
                 for m in &msgs {
@@ -315,6 +321,7 @@ fn write_files(
         path: path.to_path_buf(),
         header,
         file_bytes,
+        states,
     })
 }
 
@@ -413,14 +420,18 @@ fn read_lines(
     }
     // A parse that failed stops the reader (its channel is gone); a read
     // that failed ends the chunks: either error is the answer.
-    let read = reading.join().map_err(|_| {
-        Error::invalid("archive", "reader", "a reader thread that does not panic")
-    })?;
+    let read = reading
+        .join()
+        .map_err(|_| Error::invalid("archive", "reader", "a reader thread that does not panic"))?;
     parsed?;
     let (hash, bytes, lines) = read?;
     progress(bytes, header.content_bytes);
     if lines != sessions {
-        return Err(Error::invalid("archive", "reader", "every line read to be parsed"));
+        return Err(Error::invalid(
+            "archive",
+            "reader",
+            "every line read to be parsed",
+        ));
     }
     let sum = format!("sha256:{}", hex(&hash));
     if sum != header.checksum || bytes != header.content_bytes {
@@ -652,7 +663,7 @@ pub fn archive(
     let mut removed = 0;
     if !keep {
         let name = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        removed = store.remove_archived(ids, &name.display().to_string())?;
+        removed = store.remove_archived(&written.states, &name.display().to_string())?;
         let removing = started.elapsed();
         store.release_free_pages()?;
         tracing::info!(

@@ -582,3 +582,42 @@ fn the_database_gives_the_space_back() {
     let stats: Value = serde_json::from_str(&ok(home, &db, &["stats", "--json"])).expect("json");
     assert_eq!(stats["messages"], 0, "{stats}");
 }
+
+#[test]
+fn a_session_that_changes_while_it_is_archived_is_not_removed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("s.db");
+    rich_store(&db);
+    let before = docs(&db);
+    let mut store = Store::open(&db).expect("store");
+    let ids: Vec<_> = ["plain-0", "plain-1"]
+        .iter()
+        .map(|n| store.session(n).expect("session").id)
+        .collect();
+    let file = dir.path().join("race.sbz");
+    let written = scrollback::archive::write(
+        &store,
+        &ids,
+        &file,
+        &|_, _| {},
+        &scrollback::jobs::JobControl::new(),
+    )
+    .expect("write");
+    // A sync adds to one of them after it was written to the file.
+    store
+        .add_message(ids[1], NewMessage::new(Role::User, "one more"))
+        .expect("add");
+    let e = store
+        .remove_archived(&written.states, "race.sbz")
+        .expect_err("a changed session is not removed");
+    assert!(
+        e.to_string().contains("plain-1") && e.to_string().contains("changed"),
+        "{e}"
+    );
+    drop(store);
+    // Nothing was removed; the file holds them as they were.
+    let after = docs(&db);
+    assert_eq!(after.len(), before.len());
+    assert!(Store::open(&db).expect("store").session("plain-0").is_ok());
+    scrollback::archive::verify(&file, &|_, _| {}).expect("a whole archive");
+}
