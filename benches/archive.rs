@@ -217,8 +217,7 @@ fn main() {
     let jsonl = dir.join(format!("archive-same{suffix}.jsonl"));
     {
         let raw = std::fs::File::open(&file).unwrap();
-        let mut lines =
-            std::io::BufReader::new(zstd::stream::read::Decoder::new(raw).unwrap());
+        let mut lines = std::io::BufReader::new(zstd::stream::read::Decoder::new(raw).unwrap());
         let mut header_line = String::new();
         std::io::BufRead::read_line(&mut lines, &mut header_line).unwrap();
         let mut out = std::io::BufWriter::new(std::fs::File::create(&jsonl).unwrap());
@@ -254,7 +253,12 @@ fn main() {
             .args(["--older-than", &cut, "--yes", "--json"]),
     );
     check("archive again", &out_again);
-    let plain = common::run_measured(scrollback(&db, &dir).arg("import").arg(&jsonl).arg("--json"));
+    let plain = common::run_measured(
+        scrollback(&db, &dir)
+            .arg("import")
+            .arg(&jsonl)
+            .arg("--json"),
+    );
     check("import jsonl", &plain);
     let plain_mbs = json_bytes as f64 / 1e6 / plain.secs;
     println!(
