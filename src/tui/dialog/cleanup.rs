@@ -41,7 +41,8 @@ pub struct Cleanup {
 }
 
 impl Cleanup {
-    pub fn new() -> Cleanup {
+    /// A dialog with its defaults; `now` dates the archive file's name.
+    pub fn new(now: Timestamp) -> Cleanup {
         Cleanup {
             older_than: LineField::new("older than", "90d"),
             empty: CheckField::new("empty", false),
@@ -50,7 +51,7 @@ impl Cleanup {
             source: LineField::new("source", ""),
             larger_than: LineField::new("more messages than", ""),
             action: ChoiceField::new("action", ACTIONS.iter().map(|(_, n)| *n).collect()),
-            file: LineField::new("to file", &default_file()),
+            file: LineField::new("to file", &default_file(now)),
             purge_count: LineField::new("type the count to purge", ""),
             plan: None,
             asked: None,
@@ -204,13 +205,13 @@ impl Cleanup {
 
 impl Default for Cleanup {
     fn default() -> Self {
-        Cleanup::new()
+        Cleanup::new(crate::domain::now())
     }
 }
 
-/// Today's archive file in the home folder.
-fn default_file() -> String {
-    let day = crate::domain::now()
+/// The day's archive file in the home folder.
+fn default_file(now: Timestamp) -> String {
+    let day = now
         .to_zoned(jiff::tz::TimeZone::UTC)
         .strftime("%Y-%m-%d")
         .to_string();

@@ -81,7 +81,7 @@ impl App {
     }
 
     pub(crate) fn open_cleanup_dialog(&mut self) -> Vec<Command> {
-        let mut cleanup = Cleanup::new();
+        let mut cleanup = Cleanup::new(self.now);
         let preview = cleanup.preview(self.now);
         self.dialog = Some(Dialog::Cleanup(cleanup));
         preview.into_iter().collect()
