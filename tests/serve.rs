@@ -1053,3 +1053,40 @@ fn a_request_that_takes_too_long_is_answered_503_and_the_server_goes_on() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(info["message_count"], 0);
 }
+
+#[test]
+fn a_program_can_run_the_api_inside_itself() {
+    let store = scrollback::Store::open_in_memory().expect("store");
+    let search = scrollback::search::Search::open(&store, &|_, _| {}).expect("index");
+    let running = scrollback::serve::spawn(
+        store,
+        search,
+        scrollback::serve::ServeOptions {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            readers: 0,
+            ..scrollback::serve::ServeOptions::default()
+        },
+    )
+    .expect("serving");
+    let base = format!("http://{}", running.addr());
+    let client = Client::new();
+    let r = client
+        .post(format!("{base}/api/sessions/inside/messages?create=true"))
+        .json(&turn(1))
+        .send()
+        .expect("POST");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (status, info) = read(
+        client
+            .get(format!("{base}/api/sessions/inside"))
+            .send()
+            .expect("GET"),
+    );
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(info["turn_count"], 1);
+    running.stop().expect("stops");
+    assert!(
+        client.get(format!("{base}/healthz")).send().is_err(),
+        "nothing answers once stopped"
+    );
+}
