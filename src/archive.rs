@@ -179,6 +179,9 @@ fn write_files(
     let mut range = (None, None);
     let mut messages = 0u64;
     let mut states = Vec::with_capacity(ids.len());
+    // What the session rows say, to check what reads back against.
+    let mut wanted: HashSet<String> = HashSet::with_capacity(ids.len());
+    let mut expected = 0u64;
     let (hash, content_bytes) = {
         let file = private_file(content)?;
         let encoder = zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)
@@ -209,6 +212,8 @@ fn write_files(
                 let session = store.session_by_id(id)?;
                 let msgs = store.all_messages(id)?;
                 states.push((id, msgs.len() as u64, session.updated_at));
+                wanted.insert(session.uid.0.clone());
+                expected += session.message_count;
                 widen(&mut range, session.created_at);
                 widen(&mut range, session.updated_at);
                 for m in &msgs {
@@ -265,10 +270,6 @@ fn write_files(
     // Read back: the header, every line, the checksum, and exactly the
     // sessions asked for.
     let mut uids = HashSet::with_capacity(ids.len());
-    let expected: u64 = ids
-        .iter()
-        .map(|&id| store.session_by_id(id).map(|s| s.message_count))
-        .sum::<Result<u64>>()?;
     let read = read_light(whole, &|_, _| {}, &mut |doc| {
         if let Some(uid) = doc.uid {
             uids.insert(uid);
@@ -282,10 +283,6 @@ fn write_files(
             format!("what was written does not read back: {e}"),
         ),
     })?;
-    let wanted: HashSet<String> = ids
-        .iter()
-        .map(|&id| store.session_by_id(id).map(|s| s.uid.0))
-        .collect::<Result<_>>()?;
     if read != header || uids != wanted || read.messages != expected {
         return Err(Error::invalid(
             "archive",

@@ -10,7 +10,7 @@ use super::args::ArchiveArgs;
 use super::{confirm, print, progress_bar, write_json};
 use crate::archive::{self, ArchiveReport};
 use crate::config::Config;
-use crate::domain::{CleanupAction, CleanupCriteria, PlannedSession, SessionId, now, parse_before};
+use crate::domain::{CleanupAction, PlannedSession, SessionId, now};
 use crate::jobs::JobControl;
 use crate::store::Store;
 
@@ -26,6 +26,9 @@ pub(super) fn archive(
         return list(file, a.json, out);
     }
     let Some(file) = &a.to else {
+        if !a.criteria.criteria()?.is_empty() {
+            bail!("archive: criteria pick sessions to move to a file: give --to FILE");
+        }
         if a.names.is_empty() {
             bail!(
                 "archive: name sessions to archive, or give --to FILE (with criteria) or --list FILE"
@@ -132,18 +135,7 @@ fn done_line(r: &ArchiveReport) -> String {
 /// The sessions named and those the criteria pick, in the store's order,
 /// never one with a protected tag.
 fn pick(store: &Store, config: &Config, a: &ArchiveArgs) -> Result<Vec<PlannedSession>> {
-    let criteria = CleanupCriteria {
-        updated_before: a
-            .older_than
-            .as_deref()
-            .map(|s| parse_before(s, now()))
-            .transpose()?,
-        empty: a.empty,
-        tag: a.tag.clone(),
-        without_tag: a.without_tag.clone(),
-        source: a.source.clone(),
-        larger_than: a.larger_than,
-    };
+    let criteria = a.criteria.criteria()?;
     if criteria.is_empty() && a.names.is_empty() {
         bail!(
             "archive --to: name sessions or give criteria (--older-than, --empty, --tag, --without-tag, --source, --larger-than)"

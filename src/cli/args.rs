@@ -333,21 +333,8 @@ pub struct CleanupArgs {
     /// max_sessions, max_turns, max_session_mb) instead of criteria.
     #[arg(long, conflicts_with_all = ["older_than", "empty", "tag", "without_tag", "source", "larger_than"])]
     pub policy: bool,
-    /// Last updated before this span ago (30d, 2w) or date.
-    #[arg(long, value_name = "SPAN")]
-    pub older_than: Option<String>,
-    /// Holding no messages.
-    #[arg(long)]
-    pub empty: bool,
-    #[arg(long)]
-    pub tag: Option<String>,
-    #[arg(long, value_name = "TAG")]
-    pub without_tag: Option<String>,
-    #[arg(long)]
-    pub source: Option<String>,
-    /// Holding more than N messages.
-    #[arg(long, value_name = "N")]
-    pub larger_than: Option<u64>,
+    #[command(flatten)]
+    pub criteria: CriteriaArgs,
     #[arg(long)]
     pub archive: bool,
     #[arg(long)]
@@ -364,6 +351,48 @@ pub struct CleanupArgs {
     pub json: bool,
 }
 
+/// Which sessions a cleanup or an archive to a file takes: all the
+/// criteria given, ANDed.
+#[derive(Debug, Args)]
+pub struct CriteriaArgs {
+    /// Last updated before this span ago (30d, 2w) or date.
+    #[arg(long, value_name = "SPAN")]
+    pub older_than: Option<String>,
+    /// Holding no messages.
+    #[arg(long)]
+    pub empty: bool,
+    /// Carrying this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Not carrying this tag.
+    #[arg(long, value_name = "TAG")]
+    pub without_tag: Option<String>,
+    /// From this source.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Holding more than N messages.
+    #[arg(long, value_name = "N")]
+    pub larger_than: Option<u64>,
+}
+
+impl CriteriaArgs {
+    /// The criteria, spans read as of now.
+    pub fn criteria(&self) -> crate::Result<crate::domain::CleanupCriteria> {
+        Ok(crate::domain::CleanupCriteria {
+            updated_before: self
+                .older_than
+                .as_deref()
+                .map(|s| crate::domain::parse_before(s, crate::domain::now()))
+                .transpose()?,
+            empty: self.empty,
+            tag: self.tag.clone(),
+            without_tag: self.without_tag.clone(),
+            source: self.source.clone(),
+            larger_than: self.larger_than,
+        })
+    }
+}
+
 /// `archive`: in the store, or out to a file.
 #[derive(Debug, Args)]
 #[allow(clippy::struct_excessive_bools)] // flags of a command line
@@ -378,24 +407,9 @@ pub struct ArchiveArgs {
     /// Show an archive file's header and sessions, without importing.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["names", "older_than", "empty", "tag", "without_tag", "source", "larger_than", "keep", "dry_run", "yes"])]
     pub list: Option<PathBuf>,
-    /// With --to: last updated before this span ago (30d, 2w) or date.
-    #[arg(long, value_name = "SPAN", requires = "to")]
-    pub older_than: Option<String>,
-    /// With --to: holding no messages.
-    #[arg(long, requires = "to")]
-    pub empty: bool,
-    /// With --to: carrying this tag.
-    #[arg(long, requires = "to")]
-    pub tag: Option<String>,
-    /// With --to: not carrying this tag.
-    #[arg(long, value_name = "TAG", requires = "to")]
-    pub without_tag: Option<String>,
-    /// With --to: from this source.
-    #[arg(long, requires = "to")]
-    pub source: Option<String>,
-    /// With --to: holding more than N messages.
-    #[arg(long, value_name = "N", requires = "to")]
-    pub larger_than: Option<u64>,
+    /// With --to, the sessions these pick go too.
+    #[command(flatten)]
+    pub criteria: CriteriaArgs,
     /// Write the archive file but keep the sessions in the store.
     #[arg(long, requires = "to")]
     pub keep: bool,

@@ -22,8 +22,8 @@ use args::{CleanupArgs, Command, ExportArg, ListArgs, OrderArg, RoleArg, SortArg
 
 use crate::config::Config;
 use crate::domain::{
-    CleanupAction, CleanupCriteria, ListQuery, MergeOrder, NewMessage, NewSession, Role, Session,
-    SessionId, Sort, StateFilter, now, parse_before,
+    CleanupAction, ListQuery, MergeOrder, NewMessage, NewSession, Role, Session, SessionId, Sort,
+    StateFilter, now, parse_before,
 };
 use crate::error::Error;
 use crate::export::ExportFormat;
@@ -920,18 +920,7 @@ fn cleanup(store: &mut Store, config: &Config, a: &CleanupArgs, out: &mut dyn Wr
     if a.policy {
         return retention(store, config, a, out);
     }
-    let criteria = CleanupCriteria {
-        updated_before: a
-            .older_than
-            .as_deref()
-            .map(|s| parse_before(s, now()))
-            .transpose()?,
-        empty: a.empty,
-        tag: a.tag.clone(),
-        without_tag: a.without_tag.clone(),
-        source: a.source.clone(),
-        larger_than: a.larger_than,
-    };
+    let criteria = a.criteria.criteria()?;
     let action = if a.archive {
         CleanupAction::Archive
     } else if a.trash {
