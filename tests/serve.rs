@@ -521,6 +521,15 @@ fn listing_pages_with_a_cursor_through_every_session_once() {
     let (_, w) = read(s.get("/api/sessions?where=n=7"));
     assert_eq!(w["sessions"][0]["session_id"], "s-07");
     assert_eq!(w["total"], 1);
+    // A metadata value may hold a comma; tags may be given comma-separated.
+    read(s.patch(
+        "/api/sessions/s-03",
+        &json!({ "metadata": { "note": "a,b" } }),
+    ));
+    let (_, c) = read(s.get("/api/sessions?where=note=a%2Cb"));
+    assert_eq!(c["total"], 1, "{c}");
+    let (_, both) = read(s.get("/api/sessions?tag=odd,even"));
+    assert_eq!(both["total"], 0, "no session is both");
     let (_, none) = read(s.get("/api/sessions?older_than=30d"));
     assert_eq!(none["total"], 0);
     error(

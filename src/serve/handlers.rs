@@ -158,7 +158,7 @@ pub(crate) async fn list(State(state): St, uri: Uri) -> Answer {
         },
     };
     let q = ListQuery {
-        tags: p.all("tag"),
+        tags: p.tags(),
         metadata,
         source: p.one("source").map(str::to_string),
         updated_before: p

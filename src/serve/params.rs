@@ -41,12 +41,21 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Every value of `key`, a comma-separated value counting as several.
+    /// Every value of `key`, in order.
     pub(crate) fn all(&self, key: &str) -> Vec<String> {
         self.0
             .iter()
             .filter(|(k, _)| k == key)
-            .flat_map(|(_, v)| v.split(','))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Every tag given: `tag` repeated, or comma-separated (a tag holds no
+    /// comma; a metadata value may, so only tags are split).
+    pub(crate) fn tags(&self) -> Vec<String> {
+        self.all("tag")
+            .iter()
+            .flat_map(|v| v.split(','))
             .filter(|v| !v.is_empty())
             .map(str::to_string)
             .collect()
