@@ -16,6 +16,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (5, include_str!("fixtures/schema-v5.sql")),
     (6, include_str!("fixtures/schema-v6.sql")),
     (7, include_str!("fixtures/schema-v7.sql")),
+    (8, include_str!("fixtures/schema-v8.sql")),
 ];
 
 fn make_db(path: &Path, sql: &str) {
@@ -65,6 +66,82 @@ fn databases_of_every_earlier_version_open_with_their_data() {
         )
         .unwrap();
         assert!(st.doctor().unwrap().healthy);
+    }
+}
+
+/// How many temporary b-trees SQLite opens to insert one message.
+fn ephemeral_tables_per_insert(c: &rusqlite::Connection) -> usize {
+    let mut st = c
+        .prepare(
+            "EXPLAIN INSERT INTO message (session_id, seq, role, content, created_at, kind) \
+             VALUES (1, 99, 'user', 'x', 0, 'text')",
+        )
+        .unwrap();
+    let ops: Vec<String> = st
+        .query_map([], |r| r.get::<_, String>(1))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    ops.iter().filter(|op| *op == "OpenEphemeral").count()
+}
+
+#[test]
+fn the_value_checks_are_rewritten_in_place_and_still_refuse_bad_values() {
+    for (version, sql) in FIXTURES.iter().filter(|(v, _)| *v < 8) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        make_db(&path, sql);
+        // A connection open across the migration sees the new text too.
+        let before = rusqlite::Connection::open(&path).unwrap();
+        if *version >= 3 {
+            assert_eq!(ephemeral_tables_per_insert(&before), 2, "schema v{version}");
+        }
+        let st = Store::open(&path).unwrap();
+        assert_eq!(st.schema_version().unwrap(), CURRENT_VERSION);
+        drop(st);
+        // (EXPLAIN reads the cached schema; a statement that runs checks
+        // the schema cookie and reads the new text, as an insert would.)
+        let _: i64 = before
+            .query_row("SELECT count(*) FROM message", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ephemeral_tables_per_insert(&before), 0, "schema v{version}");
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let text: Vec<String> = c
+            .prepare("SELECT sql FROM sqlite_schema WHERE name IN ('message', 'index_outbox')")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(text.len(), 2);
+        for t in &text {
+            assert!(!t.contains(" IN ("), "schema v{version}: {t}");
+        }
+        let check: String = c
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "schema v{version}");
+        for bad in [
+            "INSERT INTO message (session_id, seq, role, content, created_at, kind) \
+             VALUES (1, 50, 'robot', 'x', 0, 'text')",
+            "INSERT INTO message (session_id, seq, role, content, created_at, kind) \
+             VALUES (1, 51, 'user', 'x', 0, 'poem')",
+            "INSERT INTO index_outbox (session_id, op) VALUES (1, 'everything')",
+        ] {
+            let err = c.execute(bad, []).unwrap_err().to_string();
+            assert!(
+                err.contains("CHECK constraint failed"),
+                "schema v{version}: {err}"
+            );
+        }
+        for role in ["system", "user", "assistant", "tool"] {
+            c.execute(
+                "INSERT INTO message (session_id, seq, role, content, created_at, kind) \
+                 VALUES (1, 60 + (SELECT count(*) FROM message), ?1, 'x', 0, 'image')",
+                [role],
+            )
+            .unwrap();
+        }
     }
 }
 

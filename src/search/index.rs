@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
+use tantivy::indexer::UserOperation;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
@@ -386,17 +387,22 @@ impl SearchIndex {
         if let Some(mut seq) = from {
             loop {
                 let page = store.messages(id, seq, 512)?;
-                for m in &page {
-                    let doc = self.message_doc(
-                        id,
-                        m.seq,
-                        m.role,
-                        m.model.as_deref(),
-                        ts_to_ms(m.created_at),
-                        &m.content,
-                    );
-                    w.add_document(doc).map_err(|e| self.error(&e))?;
-                }
+                // One batch a page: the writer's threads take a page in one
+                // hand-over instead of one per message.
+                let docs: Vec<UserOperation> = page
+                    .iter()
+                    .map(|m| {
+                        UserOperation::Add(self.message_doc(
+                            id,
+                            m.seq,
+                            m.role,
+                            m.model.as_deref(),
+                            ts_to_ms(m.created_at),
+                            &m.content,
+                        ))
+                    })
+                    .collect();
+                w.run(docs).map_err(|e| self.error(&e))?;
                 match page.last() {
                     Some(m) if page.len() == 512 => seq = m.seq + 1,
                     _ => break,

@@ -34,6 +34,7 @@ use serde::Serialize;
 pub use index::{Rebuilt, SearchIndex, SyncReport, index_dir};
 
 use collect::{SegmentColumns, SessionFilter, SessionSet, SessionTopK};
+use tantivy::indexer::UserOperation;
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermQuery, Weight};
 use tantivy::schema::IndexRecordOption;
 
@@ -365,23 +366,24 @@ impl Search {
         let index = &self.index;
         let w = &writer;
         let outcome = crate::import::import_each(&mut self.store, req, &mut |batch, added| {
+            // A session's documents go to the writer's threads in one
+            // batch: one hand-over each, not one per message.
+            let mut docs = Vec::with_capacity(added.messages.len() + 1);
             if added.new_session {
                 let s = batch.session(added.id)?;
-                w.add_document(index.session_doc(&s))
-                    .map_err(|e| index::index_error(None, &e))?;
+                docs.push(UserOperation::Add(index.session_doc(&s)));
             }
             for (i, m) in added.messages.iter().enumerate() {
-                let doc = index.message_doc(
+                docs.push(UserOperation::Add(index.message_doc(
                     added.id,
                     added.first_seq + i as u64,
                     m.role,
                     m.model.as_deref(),
                     m.created_at.map_or(0, ts_to_ms),
                     &m.content,
-                );
-                w.add_document(doc)
-                    .map_err(|e| index::index_error(None, &e))?;
+                )));
             }
+            w.run(docs).map_err(|e| index::index_error(None, &e))?;
             Ok(())
         });
         let run = match outcome {

@@ -317,6 +317,12 @@ impl Store {
                 i64::try_from(i + 1).unwrap_or(i64::MAX),
             )?;
         }
+        if now < schema::CURRENT_VERSION {
+            // A migration may change the schema's text in place (v8 does):
+            // a new schema cookie makes every connection read it again.
+            let cookie: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+            tx.pragma_update(None, "schema_version", cookie + 1)?;
+        }
         if claim {
             tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
         }
