@@ -44,8 +44,9 @@ use crate::import::ImportRequest;
 use crate::jobs::ProgressFn;
 use crate::store::{ImportReport, Store};
 
-/// Memory given to the index writer, in bytes.
-pub const DEFAULT_WRITER_MEMORY: usize = 128 * 1024 * 1024;
+/// Memory given to the index writer, in bytes (as `search.writer_memory_mb`
+/// in the default config).
+pub const DEFAULT_WRITER_MEMORY: usize = 48 * 1024 * 1024;
 
 /// Which page of results, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
