@@ -1,9 +1,6 @@
 //! The `scrollback` binary: the command line, and the full-screen browser
 //! when no subcommand is given (and the `tui` feature is built).
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     #[cfg(feature = "tui")]
     let browse: Option<scrollback::cli::Browse> = Some(scrollback::tui::run);
